@@ -1,0 +1,46 @@
+# make run: serve the project; make test: lint, type checks and the whole test suite.
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+RUN_STAMP := $(VENV)/.run-installed
+DEV_STAMP := $(VENV)/.dev-installed
+
+.PHONY: run test lint typecheck pytest install install-dev system-deps clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(RUN_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[postgres]"
+	touch $@
+
+$(DEV_STAMP): pyproject.toml | $(PY)
+	bin/system-deps
+	$(PY) -m pip install --quiet -e ".[postgres,mysql,dev]"
+	touch $@ $(RUN_STAMP)
+
+install: $(RUN_STAMP)
+
+install-dev: $(DEV_STAMP)
+
+system-deps:
+	bin/system-deps
+
+run: $(RUN_STAMP)
+	bin/serve
+
+lint: $(DEV_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(DEV_STAMP)
+	$(VENV)/bin/mypy memories agentos tests
+
+pytest: $(DEV_STAMP)
+	$(VENV)/bin/pytest
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,78 @@
+"""Reading the host project's configuration from environment variables."""
+
+import os
+from typing import Any
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def database(url: str) -> dict[str, Any]:
+    """A DATABASES entry for a URL, with persistent, health-checked connections."""
+    config: dict[str, Any] = dict(
+        dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True)
+    )
+    engine = config["ENGINE"]
+    if engine.endswith("sqlite3"):
+        # Many gunicorn workers write one file: WAL, a busy timeout, writes that take the
+        # lock when they begin instead of failing midway with "database is locked".
+        config["OPTIONS"] = {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    elif engine.endswith("mysql"):
+        config["OPTIONS"] = {"charset": "utf8mb4"}
+    return config
+
+
+def pairs(name: str) -> list[tuple[str, str]]:
+    """`key=value` pairs of a comma-separated variable, e.g. `pg=postgres://...,my=mysql://...`."""
+    result = []
+    for item in env_list(name):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ImproperlyConfigured(f"{name}: expected key=value, got {item!r}")
+        result.append((key.strip(), value.strip()))
+    return result
+
+
+def memory_databases(name: str) -> dict[str, str]:
+    """db_id -> URL from the variable; `default` is reserved for DATABASE_URL."""
+    databases: dict[str, str] = {}
+    for db_id, url in pairs(name):
+        if db_id == "default" or db_id in databases:
+            raise ImproperlyConfigured(f"{name}: db_id {db_id!r} is reserved or repeated")
+        databases[db_id] = url
+    return databases
+
+
+def memory_tables(name: str) -> dict[str, list[str]]:
+    """db_id -> its tables, in order, from repeated `db_id=table` pairs."""
+    tables: dict[str, list[str]] = {}
+    for db_id, table in pairs(name):
+        tables.setdefault(db_id, []).append(table)
+    return tables
+
+
+def secret(name: str, dev_file: os.PathLike[str] | str) -> str | None:
+    """A secret from the environment, else from the development file `make run` created."""
+    value = os.environ.get(name)
+    if value:
+        return value
+    try:
+        with open(dev_file) as file:
+            return file.read().strip() or None
+    except FileNotFoundError:
+        return None

@@ -1,0 +1,154 @@
+"""Settings of the agentos host project: everything that varies comes from the environment."""
+
+import os
+from pathlib import Path
+
+from agentos.environment import (
+    database,
+    env_bool,
+    env_list,
+    memory_databases,
+    memory_tables,
+    secret,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env_bool("DJANGO_DEBUG")
+# Without DJANGO_SECRET_KEY a development key is used; `check --deploy` reports it.
+SECRET_KEY = secret("DJANGO_SECRET_KEY", BASE_DIR / ".dev-secret-key") or (
+    "django-insecure-agentos-memories-development-only"
+)
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "memories",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "agentos.urls"
+WSGI_APPLICATION = "agentos.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Databases: DATABASE_URL is `default` (db_id and alias); AGENTOS_MEMORY_DATABASES adds
+# `db_id=URL` pairs, each an alias of the same name holding memory tables only.
+_memory_urls = memory_databases("AGENTOS_MEMORY_DATABASES")
+DATABASES = {
+    "default": database(os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+    **{db_id: database(url) for db_id, url in _memory_urls.items()},
+}
+DATABASE_ROUTERS = ["memories.routers.MemoryRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+MEMORIES = {
+    "DATABASES": {"default": "default", **{db_id: db_id for db_id in _memory_urls}},
+    # Repeated `db_id=table` pairs, e.g. `pg=ai.agno_memories,pg=agno_memories`.
+    "TABLES": memory_tables("AGENTOS_MEMORY_TABLES"),
+    "SCOPES_CLAIM": os.environ.get("AGENTOS_JWT_SCOPES_CLAIM", "scopes"),
+    "ADMIN_SCOPE": os.environ.get("AGENTOS_ADMIN_SCOPE", "agent_os:admin"),
+}
+
+
+def _pem(value: str | None) -> str | None:
+    # PEM keys in one-line environment variables often carry literal "\n".
+    return value.replace("\\n", "\n") if value else value
+
+
+SIMPLE_JWT = {
+    "ALGORITHM": os.environ.get("AGENTOS_JWT_ALGORITHM", "HS256"),
+    # Never fall back to SECRET_KEY: without a key every token is refused.
+    "SIGNING_KEY": _pem(secret("AGENTOS_JWT_SIGNING_KEY", BASE_DIR / ".dev-jwt-key")),
+    "VERIFYING_KEY": _pem(os.environ.get("AGENTOS_JWT_VERIFYING_KEY")) or "",
+    "AUDIENCE": os.environ.get("AGENTOS_JWT_AUDIENCE") or None,
+    "ISSUER": os.environ.get("AGENTOS_JWT_ISSUER") or None,
+    "LEEWAY": int(os.environ.get("AGENTOS_JWT_LEEWAY", "0")),
+    "USER_ID_CLAIM": os.environ.get("AGENTOS_JWT_USER_CLAIM", "sub"),
+    "AUTH_HEADER_TYPES": ("Bearer",),
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "AgentOS Memories",
+    "DESCRIPTION": "Inspect and permanently delete the long-term memories of AI agents.",
+    "VERSION": "0.1.0",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# Behind TLS in production: DJANGO_SECURE=1 turns on the HTTPS-only settings.
+if env_bool("DJANGO_SECURE"):
+    SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+}

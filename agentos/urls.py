@@ -1,0 +1,16 @@
+"""URLs of the agentos host project: the memory API, its documentation and the admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import TemplateView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+urlpatterns = [
+    path("", TemplateView.as_view(template_name="index.html"), name="index"),
+    path("admin/", admin.site.urls),
+    path("openapi.json", SpectacularAPIView.as_view(), {"format": "json"}, name="openapi-json"),
+    path("openapi.yaml", SpectacularAPIView.as_view(), {"format": "yaml"}, name="openapi-yaml"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="openapi-json"), name="docs"),
+    path("redoc", SpectacularRedocView.as_view(url_name="openapi-json"), name="redoc"),
+    path("", include("memories.urls")),
+]

@@ -1,0 +1,1 @@
+"""agentos-memories: administer the long-term memories of AI agents."""

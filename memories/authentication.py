@@ -1,0 +1,36 @@
+"""Bearer JWT authentication on simplejwt's stateless authentication: no user row needed."""
+
+from typing import Any
+
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
+from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
+from rest_framework_simplejwt.exceptions import TokenError
+
+from memories.tokens import BearerToken, TokenPrincipal, principal_from
+
+
+class BearerTokenAuthentication(JWTStatelessUserAuthentication):
+    """Authenticates `Authorization: Bearer <JWT>` as a TokenPrincipal."""
+
+    def authenticate(  # type: ignore[override]
+        self, request: Request
+    ) -> tuple[TokenPrincipal, BearerToken] | None:
+        header = self.get_header(request)
+        if header is None:
+            return None
+        raw_token = self.get_raw_token(header)
+        if raw_token is None:
+            # A header of another scheme, or "Bearer" with no token or too many parts.
+            raise AuthenticationFailed("Authorization header must be 'Bearer <token>'")
+        try:
+            token = BearerToken(raw_token)  # type: ignore[arg-type]
+            return principal_from(token), token
+        except TokenError as error:
+            raise AuthenticationFailed(str(error.args[0])) from error
+
+    def authenticate_header(self, request: Request) -> str:
+        return "Bearer"
+
+    def get_user(self, validated_token: Any) -> TokenPrincipal:  # type: ignore[override]
+        return principal_from(validated_token)

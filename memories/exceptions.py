@@ -1,0 +1,78 @@
+"""Domain errors raised by services, and the API errors they become."""
+
+from rest_framework import status
+from rest_framework.exceptions import APIException
+
+BAD_REQUEST = "BAD_REQUEST"
+UNAUTHENTICATED = "UNAUTHENTICATED"
+FORBIDDEN = "FORBIDDEN"
+NOT_FOUND = "NOT_FOUND"
+METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+NOT_ACCEPTABLE = "NOT_ACCEPTABLE"
+UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+VALIDATION_ERROR = "VALIDATION_ERROR"
+TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"
+INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+
+
+# Domain errors: raised by targets, selectors and services, whatever the channel.
+
+
+class MemoriesError(Exception):
+    """Base of the app's domain errors."""
+
+
+class MemoryNotFoundError(MemoriesError):
+    """No memory with that id that the caller may act on."""
+
+    def __str__(self) -> str:
+        return "Memory not found"
+
+
+class DatabaseNotFoundError(MemoriesError):
+    def __init__(self, db_id: str) -> None:
+        super().__init__(f"No database found with id '{db_id}'")
+
+
+class TableNotFoundError(MemoriesError):
+    def __init__(self, db_id: str, table: str) -> None:
+        super().__init__(f"No table '{table}' found in database '{db_id}'")
+
+
+class TableWithoutDatabaseError(MemoriesError):
+    def __str__(self) -> str:
+        return "The db_id query parameter is required when passing a table"
+
+
+# API errors: what the edge raises; exception_handlers.py renders them.
+
+
+class BadRequest(APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "Bad request"
+    default_code = BAD_REQUEST
+
+
+class NotFound(APIException):
+    status_code = status.HTTP_404_NOT_FOUND
+    default_detail = "Not found"
+    default_code = NOT_FOUND
+
+
+class ValidationFailed(APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "Validation error"
+    default_code = VALIDATION_ERROR
+
+
+class InternalServerError(APIException):
+    status_code = status.HTTP_500_INTERNAL_SERVER_ERROR
+    default_detail = "Internal server error"
+    default_code = INTERNAL_SERVER_ERROR
+
+
+def api_error_for(error: MemoriesError) -> APIException:
+    """The API error a domain error is reported as."""
+    if isinstance(error, TableWithoutDatabaseError):
+        return BadRequest(str(error))
+    return NotFound(str(error))

@@ -1,0 +1,65 @@
+"""The Agno-compatible memory record and the audit record of deletions."""
+
+from django.db import models
+from django.utils import timezone
+
+
+class AbstractMemory(models.Model):
+    """The columns of Agno's `agno_memories` table; concrete per table (see targets.py)."""
+
+    memory_id = models.CharField(max_length=255, primary_key=True)
+    # Usually a JSON string; legacy rows hold an object with a "memory" key.
+    memory = models.JSONField()
+    input = models.TextField(null=True, blank=True)
+    agent_id = models.CharField(max_length=255, null=True, blank=True)
+    team_id = models.CharField(max_length=255, null=True, blank=True)
+    user_id = models.CharField(max_length=255, null=True, blank=True, db_index=True)
+    topics = models.JSONField(null=True, blank=True)
+    feedback = models.TextField(null=True, blank=True)
+    # Epoch seconds, as Agno stores them.
+    created_at = models.BigIntegerField(db_index=True)
+    updated_at = models.BigIntegerField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.memory_id
+
+
+class Memory(AbstractMemory):
+    """A memory in the default table, `agno_memories`."""
+
+    class Meta:
+        db_table = "agno_memories"
+        verbose_name = "memory"
+        verbose_name_plural = "memories"
+
+
+class Channel(models.TextChoices):
+    API = "api", "API"
+    ADMIN = "admin", "Django admin"
+    COMMAND = "command", "Management command"
+
+
+class MemoryDeletion(models.Model):
+    """Who deleted which memories, where and when; never their content."""
+
+    deleted_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.CharField(max_length=255, db_index=True)
+    channel = models.CharField(max_length=16, choices=Channel.choices, db_index=True)
+    db_id = models.CharField(max_length=255, db_index=True)
+    table_name = models.CharField(max_length=255)
+    # One id for a single deletion; a batch's ids for bulk deletes and erasures.
+    memory_ids = models.JSONField(default=list)
+    # The distinct owners of the deleted memories.
+    user_ids = models.JSONField(default=list)
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-deleted_at", "-id"]
+        verbose_name = "memory deletion"
+        verbose_name_plural = "memory deletions"
+
+    def __str__(self) -> str:
+        return f"{self.count} deleted from {self.db_id}/{self.table_name} by {self.actor}"

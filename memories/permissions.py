@@ -1,0 +1,29 @@
+"""Who may call the API, and whose memories a caller may act on."""
+
+from typing import Any
+
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+
+from memories.exceptions import MemoryNotFoundError
+from memories.tokens import TokenPrincipal
+
+
+class IsTokenAuthenticated(BasePermission):
+    """The request carries a verified bearer token."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return isinstance(request.user, TokenPrincipal)
+
+
+def owner_filter(principal: TokenPrincipal, user_id: str | None) -> str | None:
+    """The owner a memory must have for this caller: None means any owner.
+
+    A regular token owns its subject's memories only; asking for another user's finds
+    nothing, exactly as if they did not exist. An admin may narrow by user_id.
+    """
+    if principal.is_admin:
+        return user_id
+    if user_id is not None and user_id != principal.subject:
+        raise MemoryNotFoundError()
+    return principal.subject

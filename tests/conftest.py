@@ -1,0 +1,85 @@
+"""Fixtures: real signed tokens, an API client, and the memory databases."""
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import jwt
+import pytest
+from django.conf import settings
+from django.db import connections
+from rest_framework.test import APIClient
+
+from memories.targets import memory_model
+
+ALL_DB_IDS = ["default", "lite", "pg", "maria"]
+SERVER_DB_IDS = {"pg": "PostgreSQL", "maria": "MariaDB"}
+
+
+def require_db_id(db_id: str) -> None:
+    """Skip a test whose database server is not running (CI makes this an error)."""
+    if db_id not in settings.DATABASES:
+        pytest.skip(f"{SERVER_DB_IDS.get(db_id, db_id)} is not reachable")
+
+
+@pytest.fixture(params=ALL_DB_IDS)
+def db_id(request: pytest.FixtureRequest) -> str:
+    """Each configured db_id in turn: two SQLite databases, PostgreSQL and MariaDB."""
+    require_db_id(request.param)
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    """Agno keeps its PostgreSQL table in schema `ai`: create one beside the default."""
+    if "pg" not in settings.DATABASES:
+        return
+    with django_db_blocker.unblock():
+        connection = connections["pg"]
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE SCHEMA IF NOT EXISTS ai")
+        with connection.schema_editor() as editor:
+            editor.create_model(memory_model(connection.vendor, "ai.agno_memories"))
+
+
+def mint(
+    subject: str | None = "alice",
+    *,
+    scopes: list[str] | str | None = None,
+    key: str | None = None,
+    algorithm: str = "HS256",
+    lifetime: int = 300,
+    headers: dict[str, Any] | None = None,
+    **claims: Any,
+) -> str:
+    """A JWT signed for real with PyJWT, independent of the code under test."""
+    now = int(time.time())
+    payload: dict[str, Any] = {"iat": now, "exp": now + lifetime, "jti": uuid.uuid4().hex}
+    if subject is not None:
+        payload["sub"] = subject
+    if scopes is not None:
+        payload["scopes"] = scopes
+    payload.update(claims)
+    signing_key = key if key is not None else str(settings.SIMPLE_JWT["SIGNING_KEY"])
+    return jwt.encode(payload, signing_key, algorithm=algorithm, headers=headers)
+
+
+ADMIN_SCOPES = ["agent_os:admin"]
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def as_user(api: APIClient) -> Callable[..., APIClient]:
+    """The API client authenticated as a regular user (or an admin with admin=True)."""
+
+    def authenticate(subject: str = "alice", *, admin: bool = False) -> APIClient:
+        token = mint(subject, scopes=ADMIN_SCOPES if admin else [])
+        api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        return api
+
+    return authenticate

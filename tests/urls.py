@@ -1,0 +1,11 @@
+"""URLs for the test suite: the app as a host project mounts it, plus its OpenAPI document."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("openapi.json", SpectacularAPIView.as_view(), {"format": "json"}, name="openapi-json"),
+    path("", include("memories.urls")),
+]
