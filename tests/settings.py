@@ -59,6 +59,8 @@ MARIADB_URL = os.environ.get(
     "AGENTOS_TEST_MARIADB_URL", "mysql://root@127.0.0.1:3306/agentos_memories"
 )
 REQUIRE_SERVERS = os.environ.get("AGENTOS_TEST_REQUIRE_SERVERS") == "1"
+# Lets concurrent test runs on one machine use test databases of their own.
+TEST_DB_NAME = "test_agentos_memories" + os.environ.get("AGENTOS_TEST_DB_SUFFIX", "")
 
 
 def _reachable(url: str) -> bool:
@@ -78,12 +80,17 @@ DATABASES: dict[str, dict[str, Any]] = {
 }
 if _reachable(PG_URL):
     DATABASES["pg"] = dict(dj_database_url.parse(PG_URL, conn_health_checks=True))
+    DATABASES["pg"]["TEST"] = {"NAME": TEST_DB_NAME}
 if _reachable(MARIADB_URL):
     DATABASES["maria"] = dict(dj_database_url.parse(MARIADB_URL))
     # MariaDB's usual collation ignores case, as in many Agno deployments: the tests
     # prove ownership stays exact anyway.
     DATABASES["maria"]["OPTIONS"] = {"charset": "utf8mb4"}
-    DATABASES["maria"]["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_general_ci"}
+    DATABASES["maria"]["TEST"] = {
+        "NAME": TEST_DB_NAME,
+        "CHARSET": "utf8mb4",
+        "COLLATION": "utf8mb4_general_ci",
+    }
 
 DATABASE_ROUTERS = ["memories.routers.MemoryRouter"]
 
