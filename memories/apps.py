@@ -9,5 +9,5 @@ class MemoriesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Registers the OpenAPI extensions with drf-spectacular.
-        from memories import schema  # noqa: F401
+        # Registers the system checks and drf-spectacular's OpenAPI extensions.
+        from memories import checks, schema  # noqa: F401

@@ -1,0 +1,89 @@
+"""System checks for a host project's configuration of the app (memories.E00x)."""
+
+from collections import Counter
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, register
+from django.core.checks import Warning as CheckWarning
+
+from memories.conf import memories_settings
+
+ROUTER = "memories.routers.MemoryRouter"
+
+
+@register(Tags.database)
+def check_memory_databases(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
+    databases: dict[str, str] = memories_settings.DATABASES
+    for db_id, alias in databases.items():
+        if alias not in settings.DATABASES:
+            errors.append(
+                Error(
+                    f"MEMORIES['DATABASES'] maps db_id {db_id!r} to unknown alias {alias!r}.",
+                    hint="Map every db_id to a key of DATABASES.",
+                    id="memories.E001",
+                )
+            )
+    if memories_settings.DEFAULT_DB_ID not in databases:
+        errors.append(
+            Error(
+                f"MEMORIES['DEFAULT_DB_ID'] {memories_settings.DEFAULT_DB_ID!r} is not a "
+                "configured db_id.",
+                id="memories.E002",
+            )
+        )
+    if ROUTER not in [str(router) for router in settings.DATABASE_ROUTERS]:
+        errors.append(
+            Error(
+                f"{ROUTER} is missing from DATABASE_ROUTERS.",
+                hint="Without it, memory tables and audit records may land in the wrong database.",
+                id="memories.E003",
+            )
+        )
+    tables: dict[str, list[str]] = memories_settings.TABLES
+    for db_id, names in tables.items():
+        if db_id not in databases:
+            errors.append(
+                Error(f"MEMORIES['TABLES'] names unknown db_id {db_id!r}.", id="memories.E004")
+            )
+        repeated = sorted(name for name, count in Counter(names).items() if count > 1)
+        if repeated:
+            errors.append(
+                Error(
+                    f"MEMORIES['TABLES'][{db_id!r}] lists {', '.join(repeated)} more than once.",
+                    id="memories.E005",
+                )
+            )
+    return errors
+
+
+def _missing_token_key() -> str | None:
+    """The SIMPLE_JWT key that verification needs and lacks, if any."""
+    jwt_settings: dict[str, Any] = getattr(settings, "SIMPLE_JWT", {})
+    if str(jwt_settings.get("ALGORITHM", "HS256")).startswith("HS"):
+        # simplejwt falls back to SECRET_KEY when SIGNING_KEY is absent: require it by name.
+        return None if jwt_settings.get("SIGNING_KEY") else "SIGNING_KEY"
+    if jwt_settings.get("VERIFYING_KEY") or jwt_settings.get("JWK_URL"):
+        return None
+    return "VERIFYING_KEY"
+
+
+_NO_KEY = "SIMPLE_JWT['{}'] is not set: every request to the memory API is refused."
+_NO_KEY_HINT = "Configure the key that verifies bearer tokens (AGENTOS_JWT_* in agentos)."
+
+
+@register(Tags.security)
+def check_token_key(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    missing = _missing_token_key()
+    if missing is None:
+        return []
+    return [CheckWarning(_NO_KEY.format(missing), hint=_NO_KEY_HINT, id="memories.W001")]
+
+
+@register(Tags.security, deploy=True)
+def check_token_key_deployed(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    missing = _missing_token_key()
+    if missing is None:
+        return []
+    return [Error(_NO_KEY.format(missing), hint=_NO_KEY_HINT, id="memories.E006")]

@@ -1,0 +1,64 @@
+"""System checks report a misconfigured host project by id."""
+
+import pytest
+from django.core.checks import run_checks
+from django.test import override_settings
+
+from memories.conf import memories_settings
+
+
+def check_ids(*, deploy: bool = False) -> set[str]:
+    return {
+        message.id
+        for message in run_checks(include_deployment_checks=deploy)
+        if message.id and message.id.startswith("memories.")
+    }
+
+
+def test_checks_pass_for_the_test_configuration():
+    assert check_ids(deploy=True) == set()
+
+
+def test_db_id_mapped_to_an_unknown_alias_is_an_error():
+    with override_settings(MEMORIES={"DATABASES": {"default": "default", "x": "nowhere"}}):
+        assert check_ids() == {"memories.E001"}
+
+
+def test_default_db_id_must_be_configured():
+    with override_settings(MEMORIES={"DATABASES": {"lite": "lite"}}):
+        assert check_ids() == {"memories.E002"}
+
+
+def test_missing_router_is_an_error():
+    with override_settings(DATABASE_ROUTERS=[]):
+        assert check_ids() == {"memories.E003"}
+
+
+def test_tables_of_an_unknown_db_id_are_an_error():
+    with override_settings(MEMORIES={**_memories(), "TABLES": {"nope": ["agno_memories"]}}):
+        assert check_ids() == {"memories.E004"}
+
+
+def test_table_configured_twice_is_an_error():
+    tables = {"lite": ["agno_memories", "agno_memories"]}
+    with override_settings(MEMORIES={**_memories(), "TABLES": tables}):
+        assert check_ids() == {"memories.E005"}
+
+
+@pytest.mark.parametrize(
+    "jwt_settings, missing",
+    [
+        ({"ALGORITHM": "HS256", "SIGNING_KEY": ""}, "SIGNING_KEY"),
+        ({"ALGORITHM": "RS256", "SIGNING_KEY": "private"}, "VERIFYING_KEY"),
+    ],
+)
+def test_missing_token_key_warns_and_fails_the_deploy_check(jwt_settings, missing):
+    with override_settings(SIMPLE_JWT=jwt_settings):
+        assert check_ids() == {"memories.W001"}
+        assert check_ids(deploy=True) == {"memories.W001", "memories.E006"}
+        messages = [m for m in run_checks() if m.id == "memories.W001"]
+        assert f"SIMPLE_JWT['{missing}']" in messages[0].msg
+
+
+def _memories() -> dict:
+    return {"DATABASES": dict(memories_settings.DATABASES)}
