@@ -3,6 +3,7 @@
 import re
 from typing import Any
 
+from django.core.validators import ProhibitNullCharactersValidator
 from rest_framework import serializers
 
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
@@ -20,7 +21,12 @@ class IdentifierField(serializers.CharField):
         kwargs.setdefault("max_length", 255)
         kwargs.setdefault("trim_whitespace", False)
         super().__init__(**kwargs)
-        self.validators.append(no_control_characters)
+        # Ours covers NUL too: one message per field, not two.
+        self.validators = [
+            validator
+            for validator in self.validators
+            if not isinstance(validator, ProhibitNullCharactersValidator)
+        ] + [no_control_characters]
 
 
 class TargetQuerySerializer(serializers.Serializer[Any]):
