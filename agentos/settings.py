@@ -78,6 +78,7 @@ MEMORIES = {
     "DATABASES": {"default": "default", **{db_id: db_id for db_id in _memory_urls}},
     # Repeated `db_id=table` pairs, e.g. `pg=ai.agno_memories,pg=agno_memories`.
     "TABLES": memory_tables("AGENTOS_MEMORY_TABLES"),
+    "USER_ID_CLAIM": os.environ.get("AGENTOS_JWT_USER_CLAIM", "sub"),
     "SCOPES_CLAIM": os.environ.get("AGENTOS_JWT_SCOPES_CLAIM", "scopes"),
     "ADMIN_SCOPE": os.environ.get("AGENTOS_ADMIN_SCOPE", "agent_os:admin"),
 }
@@ -96,7 +97,6 @@ SIMPLE_JWT = {
     "AUDIENCE": os.environ.get("AGENTOS_JWT_AUDIENCE") or None,
     "ISSUER": os.environ.get("AGENTOS_JWT_ISSUER") or None,
     "LEEWAY": int(os.environ.get("AGENTOS_JWT_LEEWAY", "0")),
-    "USER_ID_CLAIM": os.environ.get("AGENTOS_JWT_USER_CLAIM", "sub"),
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
 

@@ -29,6 +29,16 @@ class BearerTokenAuthentication(JWTStatelessUserAuthentication):
         except TokenError as error:
             raise AuthenticationFailed(str(error.args[0])) from error
 
+    def get_header(self, request: Request) -> bytes:
+        header = request.META.get("HTTP_AUTHORIZATION")
+        if isinstance(header, str):
+            try:
+                # HTTP header values are ISO-8859-1 (RFC 9110); anything else is no JWT.
+                return header.encode("iso-8859-1")
+            except UnicodeEncodeError as error:
+                raise AuthenticationFailed("Authorization header must be ASCII") from error
+        return header  # type: ignore[return-value]
+
     def authenticate_header(self, request: Request) -> str:
         return "Bearer"
 

@@ -15,6 +15,8 @@ DEFAULTS: dict[str, Any] = {
     "TABLES": {},
     # The table of a db_id that TABLES does not list.
     "DEFAULT_TABLE": "agno_memories",
+    # JWT claim naming the caller: their user_id, the owner of their memories.
+    "USER_ID_CLAIM": "sub",
     # JWT claim holding the caller's scopes: a list or a space-separated string.
     "SCOPES_CLAIM": "scopes",
     # The scope that makes a token an administrator of every memory.

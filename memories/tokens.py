@@ -6,9 +6,9 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.signals import setting_changed
+from rest_framework_simplejwt import settings as simplejwt_settings
 from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 
 from memories.conf import memories_settings
@@ -17,6 +17,8 @@ from memories.conf import memories_settings
 @functools.cache
 def token_backend() -> TokenBackend:
     """simplejwt's backend for the current SIMPLE_JWT settings (its own is built at import)."""
+    # simplejwt rebinds api_settings when SIMPLE_JWT changes: look it up on every build.
+    api_settings = simplejwt_settings.api_settings
     return TokenBackend(
         api_settings.ALGORITHM,
         api_settings.SIGNING_KEY,
@@ -90,7 +92,7 @@ def scopes_of(claim: object) -> frozenset[str]:
 
 def principal_from(token: Token) -> TokenPrincipal:
     """The principal of a verified token; raises TokenError when it names no subject."""
-    subject = token.get(api_settings.USER_ID_CLAIM)
+    subject = token.get(memories_settings.USER_ID_CLAIM)
     if not isinstance(subject, str) or not subject:
         raise TokenError("Token contained no recognizable user identification")
     return TokenPrincipal(
@@ -102,8 +104,8 @@ def token_issue(*, subject: str, scopes: list[str], ttl: timedelta) -> str:
     """A token for subject, signed with SIMPLE_JWT's signing key."""
     token = BearerToken()
     token.set_exp(lifetime=ttl)
-    del token[api_settings.TOKEN_TYPE_CLAIM]
-    token[api_settings.USER_ID_CLAIM] = subject
+    del token[simplejwt_settings.api_settings.TOKEN_TYPE_CLAIM]
+    token[memories_settings.USER_ID_CLAIM] = subject
     if scopes:
         token[memories_settings.SCOPES_CLAIM] = scopes
     return str(token)

@@ -35,8 +35,10 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
     """Agno keeps its PostgreSQL table in schema `ai`: create one beside the default."""
     if "pg" not in settings.DATABASES:
         return
+    connection = connections["pg"]
+    if connection.settings_dict["NAME"] != connection.creation._get_test_db_name():  # type: ignore[attr-defined]
+        return  # no collected test uses PostgreSQL, so its test database was not made
     with django_db_blocker.unblock():
-        connection = connections["pg"]
         with connection.cursor() as cursor:
             cursor.execute("CREATE SCHEMA IF NOT EXISTS ai")
         with connection.schema_editor() as editor:

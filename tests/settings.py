@@ -108,7 +108,6 @@ HS256_KEY = "tests-hs256-signing-key-that-is-long-enough-for-sha256-0123456789"
 SIMPLE_JWT = {
     "ALGORITHM": "HS256",
     "SIGNING_KEY": HS256_KEY,
-    "USER_ID_CLAIM": "sub",
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
 
