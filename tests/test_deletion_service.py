@@ -1,0 +1,159 @@
+"""The deletion service: one statement, the audit record, the signal after commit."""
+
+import re
+
+import pytest
+from django.db import connections, transaction
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+
+from memories.exceptions import MemoryNotFoundError
+from memories.models import Channel, MemoryDeletion
+from memories.services import DeletedMemory, memory_delete
+from memories.signals import memory_deleted
+from tests.factories import memory_create, memory_ids_in, target
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+TRANSACTION_CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|SET )", re.I)
+
+
+def statements(context: CaptureQueriesContext) -> list[str]:
+    """The captured SQL, without transaction control (which Django issues per backend)."""
+    return [q["sql"] for q in context.captured_queries if not TRANSACTION_CONTROL.match(q["sql"])]
+
+
+@pytest.fixture
+def received():
+    calls: list[dict] = []
+
+    def receiver(sender, **kwargs):
+        calls.append({"sender": sender, **kwargs})
+
+    memory_deleted.connect(receiver)
+    yield calls
+    memory_deleted.disconnect(receiver)
+
+
+class MemoryDeleteTests:
+    def test_returns_the_owner_and_writes_one_audit_record(self, db_id):
+        memory_create(db_id, memory_id="m1", user_id="bob", memory="Bob's secret diary")
+        memory_create(db_id, memory_id="m2", user_id="bob")
+
+        deleted = memory_delete(
+            target=target(db_id), memory_id="m1", user_id=None, actor="root", channel=Channel.API
+        )
+
+        assert deleted == DeletedMemory(memory_id="m1", user_id="bob")
+        assert memory_ids_in(db_id) == {"m2"}
+        record = MemoryDeletion.objects.get()
+        assert record.actor == "root"
+        assert record.channel == Channel.API
+        assert (record.db_id, record.table_name) == (db_id, "agno_memories")
+        assert (record.memory_ids, record.user_ids, record.count) == (["m1"], ["bob"], 1)
+
+    def test_audit_record_never_holds_the_content(self):
+        memory_create(memory_id="m1", user_id="bob", memory="Bob's secret diary")
+
+        memory_delete(
+            target=target(), memory_id="m1", user_id="bob", actor="bob", channel=Channel.API
+        )
+
+        row = MemoryDeletion.objects.values().get()
+        assert all("secret" not in str(value) for value in row.values())
+
+    def test_not_owned_memory_raises_and_stays(self, db_id):
+        memory_create(db_id, memory_id="m1", user_id="bob")
+
+        with pytest.raises(MemoryNotFoundError):
+            memory_delete(
+                target=target(db_id),
+                memory_id="m1",
+                user_id="alice",
+                actor="a",
+                channel=Channel.API,
+            )
+
+        assert memory_ids_in(db_id) == {"m1"}
+        assert not MemoryDeletion.objects.exists()
+
+    def test_audit_can_be_switched_off(self):
+        memory_create(memory_id="m1", user_id="bob")
+
+        with override_settings(MEMORIES={"DATABASES": {"default": "default"}, "AUDIT": False}):
+            memory_delete(
+                target=target(), memory_id="m1", user_id=None, actor="a", channel=Channel.API
+            )
+
+        assert memory_ids_in("default") == set()
+        assert not MemoryDeletion.objects.exists()
+
+    def test_one_delete_statement_and_one_audit_insert(self, as_user, db_id):
+        memory_create(db_id, memory_id="m1", user_id="alice")
+        memory_connection, audit_connection = connections[db_id], connections["default"]
+
+        with (
+            CaptureQueriesContext(memory_connection) as on_memory_db,
+            CaptureQueriesContext(audit_connection) as on_default,
+        ):
+            response = as_user("alice").delete(f"/memories/m1?db_id={db_id}")
+
+        assert response.status_code == 204
+        memory_sql = statements(on_memory_db)
+        audit_sql = [sql for sql in statements(on_default) if "memorydeletion" in sql]
+        if db_id == "default":
+            # One connection: its capture holds both statements.
+            assert len(memory_sql) == 2
+            memory_sql = [sql for sql in memory_sql if "memorydeletion" not in sql]
+        else:
+            assert len(statements(on_default)) == 1
+        assert len(memory_sql) == 1
+        assert memory_sql[0].startswith("DELETE FROM")
+        assert "SELECT" not in memory_sql[0].upper()
+        assert len(audit_sql) == 1 and audit_sql[0].startswith("INSERT INTO")
+
+
+class SignalTests:
+    @pytest.mark.django_db(transaction=True, databases="__all__")
+    def test_sent_once_after_commit_with_its_arguments(self, received):
+        memory_create(memory_id="m1", user_id="bob")
+
+        memory_delete(
+            target=target(), memory_id="m1", user_id="bob", actor="bob", channel=Channel.API
+        )
+
+        assert len(received) == 1
+        call = received[0]
+        assert call["sender"]._meta.db_table == "agno_memories"
+        assert {key: call[key] for key in ("memory_id", "user_id", "db_id", "table")} == {
+            "memory_id": "m1",
+            "user_id": "bob",
+            "db_id": "default",
+            "table": "agno_memories",
+        }
+        assert (call["actor"], call["channel"]) == ("bob", "api")
+
+    @pytest.mark.django_db(transaction=True, databases="__all__")
+    def test_not_sent_before_commit_nor_when_rolled_back(self, received):
+        memory_create(memory_id="m1", user_id="bob")
+
+        with pytest.raises(RuntimeError), transaction.atomic(using="default"):
+            memory_delete(
+                target=target(), memory_id="m1", user_id="bob", actor="bob", channel=Channel.API
+            )
+            assert received == []
+            raise RuntimeError("the caller's transaction fails")
+
+        assert received == []
+        assert memory_ids_in("default") == {"m1"}
+        assert not MemoryDeletion.objects.exists()
+
+    def test_not_sent_for_a_missing_memory(self, received, django_capture_on_commit_callbacks):
+        with (
+            django_capture_on_commit_callbacks(execute=True),
+            pytest.raises(MemoryNotFoundError),
+        ):
+            memory_delete(
+                target=target(), memory_id="x", user_id=None, actor="a", channel=Channel.API
+            )
+        assert received == []
