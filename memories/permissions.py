@@ -5,6 +5,7 @@ from typing import Any
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from memories.conf import memories_settings
 from memories.exceptions import MemoryNotFoundError
 from memories.tokens import TokenPrincipal
 
@@ -14,6 +15,30 @@ class IsTokenAuthenticated(BasePermission):
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return isinstance(request.user, TokenPrincipal)
+
+
+# The scope each kind of access needs when MEMORIES["REQUIRE_SCOPES"] is on.
+READ_SCOPE = "memories:read"
+WRITE_SCOPE = "memories:write"
+DELETE_SCOPE = "memories:delete"
+
+
+class HasRequiredScope(BasePermission):
+    """The token carries the scope of the view's `required_scope`, when scopes are enforced.
+
+    The admin scope implies every memory scope.
+    """
+
+    message = "This token lacks the scope this operation requires"
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if not memories_settings.REQUIRE_SCOPES:
+            return True
+        principal = request.user
+        scope = view.required_scope()
+        if not isinstance(principal, TokenPrincipal) or scope is None:
+            return False
+        return principal.is_admin or scope in principal.scopes
 
 
 def owner_filter(principal: TokenPrincipal, user_id: str | None) -> str | None:

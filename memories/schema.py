@@ -3,6 +3,7 @@
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -14,6 +15,19 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 
 from memories import exceptions as errors
+from memories.conf import memories_settings
+
+
+class MemoryAutoSchema(AutoSchema):
+    """Documents 403 on every operation when scopes are enforced, and only then."""
+
+    def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
+        responses: dict[str, Any] = super()._get_response_bodies(direction)
+        if memories_settings.REQUIRE_SCOPES and "403" not in responses:
+            responses["403"] = self._get_response_for_code(  # type: ignore[no-untyped-call]
+                FORBIDDEN, "403", direction=direction
+            )
+        return dict(sorted(responses.items()))
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
@@ -57,6 +71,12 @@ BAD_REQUEST = _error_response(
 )
 UNAUTHENTICATED = _error_response(
     "UnauthenticatedResponse", "Unauthorized", "Token is expired", errors.UNAUTHENTICATED
+)
+FORBIDDEN = _error_response(
+    "ForbiddenResponse",
+    "Forbidden",
+    "This token lacks the scope this operation requires",
+    errors.FORBIDDEN,
 )
 VALIDATION_ERROR = _error_response(
     "ValidationErrorResponse",

@@ -13,12 +13,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.viewsets import ViewSetMixin
 
-from memories import schema
 from memories.authentication import BearerTokenAuthentication
 from memories.exception_handlers import api_exception_handler
 from memories.exceptions import BadRequest, NotFound
 from memories.models import Channel
-from memories.permissions import IsTokenAuthenticated, owner_filter
+from memories.permissions import (
+    DELETE_SCOPE,
+    HasRequiredScope,
+    IsTokenAuthenticated,
+    owner_filter,
+)
+from memories.schema import MemoryAutoSchema, memory_viewset_schema
 from memories.serializers import MemoryDeleteQuerySerializer
 from memories.services import memory_delete
 from memories.targets import resolve_target
@@ -51,18 +56,27 @@ class MemoryAPIView(APIView):
     """What every memory endpoint shares: bearer JWTs, JSON only, the error body."""
 
     authentication_classes: Sequence[type[BaseAuthentication]] = [BearerTokenAuthentication]
-    permission_classes: Sequence["_PermissionClass"] = [IsTokenAuthenticated]
+    permission_classes: Sequence["_PermissionClass"] = [IsTokenAuthenticated, HasRequiredScope]
     renderer_classes: Sequence[type[BaseRenderer]] = [JSONRenderer]
     parser_classes: Sequence[type[BaseParser]] = [JSONParser]
+
+    # Scopes each action needs when MEMORIES["REQUIRE_SCOPES"] is on.
+    action_scopes: dict[str, str] = {}
+
+    def required_scope(self) -> str | None:
+        return self.action_scopes.get(getattr(self, "action", None) or "")
 
     def get_exception_handler(self) -> Callable[[Exception, Mapping[str, Any]], Response]:
         # Ours for these views only; the host's EXCEPTION_HANDLER stays theirs.
         return api_exception_handler
 
 
-@schema.memory_viewset_schema
+@memory_viewset_schema
 class MemoryViewSet(ViewSetMixin, MemoryAPIView):
     """Memories of one database and table, as the caller may see them."""
+
+    schema = MemoryAutoSchema()
+    action_scopes = {"destroy": DELETE_SCOPE}
 
     def destroy(self, request: Request, memory_id: str) -> Response:
         params = validated_params(MemoryDeleteQuerySerializer, request, memory_id=memory_id)
