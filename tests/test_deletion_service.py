@@ -11,6 +11,7 @@ from memories.exceptions import MemoryNotFoundError
 from memories.models import Channel, MemoryDeletion
 from memories.services import DeletedMemory, memory_delete
 from memories.signals import memory_deleted
+from tests.conftest import require_db_id
 from tests.factories import memory_create, memory_ids_in, target
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -157,3 +158,22 @@ class SignalTests:
                 target=target(), memory_id="x", user_id=None, actor="a", channel=Channel.API
             )
         assert received == []
+
+
+class AuditFailureTests:
+    @pytest.mark.parametrize("memory_db_id", ["default", "lite", "pg", "maria"])
+    def test_deletion_is_rolled_back_when_its_audit_record_cannot_be_written(
+        self, as_user, memory_db_id
+    ):
+        require_db_id(memory_db_id)
+        memory_create(memory_db_id, memory_id="m1", user_id="alice")
+        client = as_user("alice")
+        # A real fault: the audit table is gone (inside the test's transaction).
+        with connections["default"].cursor() as cursor:
+            cursor.execute("ALTER TABLE memories_memorydeletion RENAME TO audit_unavailable")
+
+        response = client.delete(f"/memories/m1?db_id={memory_db_id}")
+
+        assert response.status_code == 500
+        assert response.json()["error_code"] == "INTERNAL_SERVER_ERROR"
+        assert memory_ids_in(memory_db_id) == {"m1"}
