@@ -118,65 +118,60 @@ class OwnershipTests:
 
 
 class TargetErrorTests:
-    def test_table_without_db_id_is_400(self, as_user):
-        memory_create(memory_id="m1", user_id="alice")
-
-        response = as_user("alice").delete("/memories/m1?table=agno_memories")
-
-        assert response.status_code == 400
-        assert response.json() == {
-            "detail": "The db_id query parameter is required when passing a table",
-            "error_code": "BAD_REQUEST",
-        }
-        assert memory_ids_in("default") == {"m1"}
-
-    def test_unknown_db_id_is_404(self, as_user):
-        memory_create(memory_id="m1", user_id="alice")
-
-        response = as_user("alice").delete("/memories/m1?db_id=nope")
-
-        assert response.status_code == 404
-        assert response.json() == {
-            "detail": "No database found with id 'nope'",
-            "error_code": "NOT_FOUND",
-        }
-        assert memory_ids_in("default") == {"m1"}
-
-    def test_table_not_configured_for_db_id_is_404(self, as_user):
+    @pytest.mark.parametrize(
+        "query, status, body",
+        [
+            (
+                "table=agno_memories",
+                400,
+                {
+                    "detail": "The db_id query parameter is required when passing a table",
+                    "error_code": "BAD_REQUEST",
+                },
+            ),
+            (
+                "db_id=lite&db_id=default",
+                400,
+                {
+                    "detail": "The db_id query parameter may be given only once",
+                    "error_code": "BAD_REQUEST",
+                },
+            ),
+            (
+                "db_id=nope",
+                404,
+                {"detail": "No database found with id 'nope'", "error_code": "NOT_FOUND"},
+            ),
+            (
+                "db_id=lite&table=ai.agno_memories",
+                404,
+                {
+                    "detail": "No table 'ai.agno_memories' found in database 'lite'",
+                    "error_code": "NOT_FOUND",
+                },
+            ),
+            (
+                # Configured, but absent from the database: 404, not a database error.
+                "db_id=lite&table=missing_memories",
+                404,
+                {
+                    "detail": "No table 'missing_memories' found in database 'lite'",
+                    "error_code": "NOT_FOUND",
+                },
+            ),
+        ],
+        ids=["table-without-db_id", "repeated", "unknown-db_id", "unknown-table", "absent-table"],
+    )
+    def test_target_errors_leave_every_database_alone(self, as_user, query, status, body):
+        memory_create("default", memory_id="m1", user_id="alice")
         memory_create("lite", memory_id="m1", user_id="alice")
 
-        response = as_user("alice").delete("/memories/m1?db_id=lite&table=ai.agno_memories")
+        response = as_user("alice").delete(f"/memories/m1?{query}")
 
-        assert response.status_code == 404
-        assert response.json() == {
-            "detail": "No table 'ai.agno_memories' found in database 'lite'",
-            "error_code": "NOT_FOUND",
-        }
-        assert memory_ids_in("lite") == {"m1"}
-
-    def test_configured_table_missing_from_database_is_404(self, as_user):
-        memory_create("lite", memory_id="m1", user_id="alice")
-
-        response = as_user("alice").delete("/memories/m1?db_id=lite&table=missing_memories")
-
-        assert response.status_code == 404
-        assert response.json() == {
-            "detail": "No table 'missing_memories' found in database 'lite'",
-            "error_code": "NOT_FOUND",
-        }
-        assert memory_ids_in("lite") == {"m1"}
-
-    def test_repeated_query_parameter_is_400(self, as_user):
-        memory_create(memory_id="m1", user_id="alice")
-
-        response = as_user("alice").delete("/memories/m1?db_id=default&db_id=lite")
-
-        assert response.status_code == 400
-        assert response.json() == {
-            "detail": "The db_id query parameter may be given only once",
-            "error_code": "BAD_REQUEST",
-        }
+        assert response.status_code == status
+        assert response.json() == body
         assert memory_ids_in("default") == {"m1"}
+        assert memory_ids_in("lite") == {"m1"}
 
 
 class ValidationTests:
