@@ -1,5 +1,6 @@
 """OpenAPI documentation of the memory API (drf-spectacular extensions and decorators)."""
 
+import functools
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -16,6 +17,13 @@ from rest_framework import serializers
 
 from memories import exceptions as errors
 from memories.conf import memories_settings
+from memories.selectors import SORT_FIELDS
+from memories.serializers import (
+    MemoriesDeleteSerializer,
+    MemorySerializer,
+    MemoryWriteSerializer,
+    UserMemoryStatsSerializer,
+)
 
 
 class MemoryAutoSchema(AutoSchema):
@@ -39,8 +47,10 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-unty
         return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
 
 
-def _error_response(name: str, status_description: str, detail: str, code: str) -> Any:
-    body = inline_serializer(
+@functools.cache
+def _error_body(name: str) -> Any:
+    """One component per error status, shared by every operation that documents it."""
+    return inline_serializer(
         name=name,
         fields={
             "detail": serializers.CharField(help_text="Error detail message"),
@@ -49,8 +59,11 @@ def _error_response(name: str, status_description: str, detail: str, code: str) 
             ),
         },
     )
+
+
+def _error_response(name: str, status_description: str, detail: str, code: str) -> Any:
     example = OpenApiExample(code, value={"detail": detail, "error_code": code})
-    return OpenApiResponse(body, description=status_description, examples=[example])
+    return OpenApiResponse(_error_body(name), description=status_description, examples=[example])
 
 
 def _nullable_query(name: str, title: str, description: str) -> OpenApiParameter:
@@ -99,22 +112,211 @@ def _internal_error(description: str) -> Any:
     )
 
 
+def _path_memory_id(description: str) -> OpenApiParameter:
+    return OpenApiParameter(
+        "memory_id",
+        {"type": "string", "title": "Memory Id"},
+        OpenApiParameter.PATH,
+        description=description,
+    )
+
+
+def _target_parameters(purpose: str) -> list[OpenApiParameter]:
+    return [
+        _nullable_query("db_id", "Db Id", f"Database ID to use for {purpose}"),
+        _nullable_query("table", "Table", f"Table to use for {purpose}"),
+    ]
+
+
+def _page_parameters(what: str) -> list[OpenApiParameter]:
+    return [
+        OpenApiParameter(
+            "limit",
+            {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+            OpenApiParameter.QUERY,
+            description=f"Number of {what} per page (1 to 100)",
+        ),
+        OpenApiParameter(
+            "page",
+            {"type": "integer", "minimum": 1, "default": 1},
+            OpenApiParameter.QUERY,
+            description="Page number, starting at 1",
+        ),
+    ]
+
+
+PAGINATION = inline_serializer(
+    name="PaginationInfo",
+    fields={
+        "page": serializers.IntegerField(help_text="Current page number (1-indexed)"),
+        "limit": serializers.IntegerField(help_text="Number of items per page"),
+        "total_count": serializers.IntegerField(help_text="Total count of items"),
+        "total_pages": serializers.IntegerField(help_text="Total number of pages"),
+    },
+)
+MEMORY_EXAMPLE = {
+    "memory_id": "6f1c2d3e-0b7a-4c55-9d0e-2a4b8c9e1f00",
+    "memory": "Prefers vegetarian recipes",
+    "topics": ["food", "preferences"],
+    "agent_id": "chef",
+    "team_id": None,
+    "user_id": "alice",
+    "updated_at": "2026-11-28T19:27:52Z",
+    "created_at": "2026-11-28T19:27:52Z",
+}
+TARGET_ERRORS = {
+    400: BAD_REQUEST,
+    401: UNAUTHENTICATED,
+    404: _not_found("Database or table not found"),
+    422: VALIDATION_ERROR,
+}
+
+
 memory_viewset_schema = extend_schema_view(
+    list=extend_schema(
+        operation_id="get_memories",
+        summary="List Memories",
+        description=(
+            "List the memories the caller may see, filtered (every filter must match), "
+            "sorted and paginated. A regular token sees its own memories only; an admin "
+            "sees every memory and may filter by user_id. Ties are broken by memory_id, "
+            "so pages never overlap."
+        ),
+        tags=["Memory"],
+        parameters=[
+            _nullable_query("user_id", "User Id", "Filter memories by user ID"),
+            _nullable_query("agent_id", "Agent Id", "Filter memories by agent ID"),
+            _nullable_query("team_id", "Team Id", "Filter memories by team ID"),
+            OpenApiParameter(
+                "topics",
+                {"type": "array", "items": {"type": "string"}},
+                OpenApiParameter.QUERY,
+                description=(
+                    "Only memories having every listed topic: repeat the parameter or "
+                    "separate topics with commas"
+                ),
+                explode=True,
+            ),
+            _nullable_query(
+                "search_content",
+                "Search Content",
+                "Case-insensitive substring of the memory text",
+            ),
+            *_page_parameters("memories"),
+            OpenApiParameter(
+                "sort_by",
+                {"type": "string", "enum": list(SORT_FIELDS), "default": "updated_at"},
+                OpenApiParameter.QUERY,
+                description="Field to sort memories by",
+            ),
+            OpenApiParameter(
+                "sort_order",
+                {"type": "string", "enum": ["asc", "desc"], "default": "desc"},
+                OpenApiParameter.QUERY,
+                description="Sort order",
+            ),
+            *_target_parameters("the query"),
+        ],
+        responses={
+            200: OpenApiResponse(
+                inline_serializer(
+                    name="PaginatedMemoryResponse",
+                    fields={"data": MemorySerializer(many=True), "meta": PAGINATION},
+                ),
+                description="Memories retrieved successfully",
+                examples=[
+                    OpenApiExample(
+                        "Memories",
+                        value={
+                            "data": [MEMORY_EXAMPLE],
+                            "meta": {"page": 1, "limit": 20, "total_count": 1, "total_pages": 1},
+                        },
+                    )
+                ],
+            ),
+            **TARGET_ERRORS,
+            500: _internal_error("Failed to list memories"),
+        },
+    ),
+    retrieve=extend_schema(
+        operation_id="get_memory",
+        summary="Get Memory",
+        description="Get one memory the caller may see.",
+        tags=["Memory"],
+        parameters=[
+            _path_memory_id("Memory ID to retrieve"),
+            _nullable_query("user_id", "User Id", "User ID to query memory for"),
+            *_target_parameters("the query"),
+        ],
+        responses={
+            200: OpenApiResponse(
+                MemorySerializer,
+                description="Memory retrieved successfully",
+                examples=[OpenApiExample("Memory", value=MEMORY_EXAMPLE)],
+            ),
+            **TARGET_ERRORS,
+            404: _not_found("Memory not found"),
+            500: _internal_error("Failed to get memory"),
+        },
+    ),
+    create=extend_schema(
+        operation_id="create_memory",
+        summary="Create Memory",
+        description=(
+            "Create a memory. A regular token always creates its own memory, whatever "
+            "user_id the body names; an admin must name the owner in user_id."
+        ),
+        tags=["Memory"],
+        parameters=_target_parameters("memory storage"),
+        request=MemoryWriteSerializer,
+        examples=[
+            OpenApiExample(
+                "New memory",
+                value={"memory": "Prefers vegetarian recipes", "topics": ["food"]},
+                request_only=True,
+            )
+        ],
+        responses={
+            201: OpenApiResponse(
+                MemorySerializer,
+                description="Memory created successfully",
+                examples=[OpenApiExample("Created", value=MEMORY_EXAMPLE, response_only=True)],
+            ),
+            **TARGET_ERRORS,
+            500: _internal_error("Failed to create memory"),
+        },
+    ),
+    partial_update=extend_schema(
+        operation_id="update_memory",
+        summary="Update Memory",
+        description=(
+            "Change the text, topics, agent_id or team_id of one memory. Only the given "
+            "fields change; the owner never does (a user_id in the body or the query "
+            "string only selects the memory). An unknown id is 404: nothing is created."
+        ),
+        tags=["Memory"],
+        parameters=[
+            _path_memory_id("Memory ID to update"),
+            _nullable_query("user_id", "User Id", "User ID the memory must belong to"),
+            *_target_parameters("the update"),
+        ],
+        request=MemoryWriteSerializer(partial=True),
+        responses={
+            200: OpenApiResponse(MemorySerializer, description="Memory updated successfully"),
+            **TARGET_ERRORS,
+            404: _not_found("Memory not found"),
+            500: _internal_error("Failed to update memory"),
+        },
+    ),
     destroy=extend_schema(
         operation_id="delete_memory",
         summary="Delete Memory",
         description="Permanently delete a specific user memory. This action cannot be undone.",
         tags=["Memory"],
         parameters=[
-            OpenApiParameter(
-                "memory_id",
-                {"type": "string", "title": "Memory Id"},
-                OpenApiParameter.PATH,
-                description="Memory ID to delete",
-            ),
+            _path_memory_id("Memory ID to delete"),
             _nullable_query("user_id", "User Id", "User ID to delete memory for"),
-            _nullable_query("db_id", "Db Id", "Database ID to use for deletion"),
-            _nullable_query("table", "Table", "Table to use for deletion"),
+            *_target_parameters("deletion"),
         ],
         request=None,
         responses={
@@ -124,6 +326,74 @@ memory_viewset_schema = extend_schema_view(
             404: _not_found("Memory not found"),
             422: VALIDATION_ERROR,
             500: _internal_error("Failed to delete memory"),
+        },
+    ),
+    bulk_destroy=extend_schema(
+        operation_id="delete_memories",
+        summary="Delete Multiple Memories",
+        description=(
+            "Permanently delete 1 to 1000 memories in one transaction. Only the memories "
+            "the caller owns (or, for an admin, those of user_id when given) are deleted; "
+            "other ids are ignored. This action cannot be undone."
+        ),
+        tags=["Memory"],
+        parameters=_target_parameters("deletion"),
+        request=MemoriesDeleteSerializer,
+        examples=[
+            OpenApiExample(
+                "Two memories",
+                value={"memory_ids": ["6f1c2d3e-0b7a-4c55-9d0e-2a4b8c9e1f00", "m-2"]},
+                request_only=True,
+            )
+        ],
+        responses={
+            204: OpenApiResponse(description="Memories deleted successfully"),
+            **TARGET_ERRORS,
+            500: _internal_error("Failed to delete memories"),
+        },
+    ),
+    topics=extend_schema(
+        operation_id="get_memory_topics",
+        summary="Get Memory Topics",
+        description="The distinct topics of the memories the caller may see, sorted.",
+        tags=["Memory"],
+        parameters=[
+            _nullable_query("user_id", "User Id", "User ID to filter topics for"),
+            *_target_parameters("the query"),
+        ],
+        responses={
+            200: OpenApiResponse(
+                {"type": "array", "items": {"type": "string"}},
+                description="Memory topics retrieved successfully",
+                examples=[OpenApiExample("Topics", value=["food", "preferences"])],
+            ),
+            **TARGET_ERRORS,
+            500: _internal_error("Failed to get memory topics"),
+        },
+    ),
+    stats=extend_schema(
+        operation_id="get_user_memory_stats",
+        summary="Get User Memory Statistics",
+        description=(
+            "The number of memories of each user and their latest update, most recently "
+            "updated first. A regular token sees its own statistics only."
+        ),
+        tags=["Memory"],
+        parameters=[
+            _nullable_query("user_id", "User Id", "User ID to filter statistics for"),
+            *_page_parameters("users"),
+            *_target_parameters("the query"),
+        ],
+        responses={
+            200: OpenApiResponse(
+                inline_serializer(
+                    name="PaginatedUserMemoryStatsResponse",
+                    fields={"data": UserMemoryStatsSerializer(many=True), "meta": PAGINATION},
+                ),
+                description="User statistics retrieved successfully",
+            ),
+            **TARGET_ERRORS,
+            500: _internal_error("Failed to get user statistics"),
         },
     ),
 )

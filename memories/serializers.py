@@ -1,12 +1,24 @@
-"""Validation of what the API receives: identifiers in paths and query strings."""
+"""Validation of what the API receives, and the shapes it answers with."""
 
+import datetime
+import json
 import re
 from typing import Any
 
 from django.core.validators import ProhibitNullCharactersValidator
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from memories.models import AbstractMemory
+from memories.selectors import SORT_FIELDS
+
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+MAX_MEMORY_LENGTH = 5000
+MAX_TOPICS = 50
+MAX_TOPIC_LENGTH = 100
+MAX_BULK_IDS = 1000
+MAX_PAGE_SIZE = 100
 
 
 def no_control_characters(value: str) -> None:
@@ -14,7 +26,18 @@ def no_control_characters(value: str) -> None:
         raise serializers.ValidationError("Must not contain control characters.")
 
 
-class IdentifierField(serializers.CharField):
+class StrictCharField(serializers.CharField):
+    """A CharField that refuses numbers and booleans instead of turning them into text."""
+
+    default_error_messages = {"invalid": "Must be a string."}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
+class IdentifierField(StrictCharField):
     """An id or name: 1 to 255 characters, kept exactly as given, no control characters."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -29,13 +52,119 @@ class IdentifierField(serializers.CharField):
         ] + [no_control_characters]
 
 
+class TopicsField(serializers.ListField):
+    """At most 50 topics of at most 100 characters, trimmed, duplicates dropped."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("child", StrictCharField(max_length=MAX_TOPIC_LENGTH))
+        kwargs.setdefault("max_length", MAX_TOPICS)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        topics: list[str] = super().to_internal_value(data)
+        return list(dict.fromkeys(topics))
+
+
 class TargetQuerySerializer(serializers.Serializer[Any]):
     """The db_id and table every memory operation accepts."""
 
-    db_id = IdentifierField(required=False, help_text="Database ID to use")
-    table = IdentifierField(required=False, help_text="Table to use")
+    db_id = IdentifierField(required=False)
+    table = IdentifierField(required=False)
 
 
-class MemoryDeleteQuerySerializer(TargetQuerySerializer):
-    memory_id = IdentifierField()
+class OwnerQuerySerializer(TargetQuerySerializer):
     user_id = IdentifierField(required=False)
+
+
+class MemoryIdQuerySerializer(OwnerQuerySerializer):
+    memory_id = IdentifierField()
+
+
+class PageQuerySerializer(OwnerQuerySerializer):
+    limit = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, default=20)
+    page = serializers.IntegerField(min_value=1, default=1)
+
+
+class MemoryListQuerySerializer(PageQuerySerializer):
+    agent_id = IdentifierField(required=False)
+    team_id = IdentifierField(required=False)
+    topics = serializers.ListField(
+        child=StrictCharField(max_length=MAX_TOPIC_LENGTH), max_length=MAX_TOPICS, required=False
+    )
+    search_content = StrictCharField(max_length=MAX_MEMORY_LENGTH, required=False)
+    sort_by = serializers.ChoiceField(choices=SORT_FIELDS, default="updated_at")
+    sort_order = serializers.ChoiceField(choices=["asc", "desc"], default="desc")
+
+
+class MemoryWriteSerializer(serializers.Serializer[Any]):
+    memory = StrictCharField(min_length=1, max_length=MAX_MEMORY_LENGTH, trim_whitespace=False)
+    user_id = IdentifierField(required=False, allow_null=True)
+    topics = TopicsField(required=False, allow_null=True)
+    agent_id = IdentifierField(required=False, allow_null=True)
+    team_id = IdentifierField(required=False, allow_null=True)
+
+    def validate_memory(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError("This field may not be blank.")
+        return value
+
+
+class MemoriesDeleteSerializer(serializers.Serializer[Any]):
+    memory_ids = serializers.ListField(
+        child=IdentifierField(), min_length=1, max_length=MAX_BULK_IDS
+    )
+    user_id = IdentifierField(required=False, allow_null=True)
+
+
+def memory_text(memory: Any) -> str:
+    """The text of Agno's `memory` column: a JSON string, or a legacy object's `memory`."""
+    if isinstance(memory, str):
+        return memory
+    if isinstance(memory, dict) and memory.get("memory") is not None:
+        return str(memory["memory"])
+    return json.dumps(memory)
+
+
+def iso_datetime(epoch_seconds: int | None) -> str | None:
+    if epoch_seconds is None:
+        return None
+    moment = datetime.datetime.fromtimestamp(epoch_seconds, tz=datetime.UTC)
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+class MemorySerializer(serializers.Serializer[AbstractMemory]):
+    """A memory as Agno's AgentOS renders it, plus its creation time."""
+
+    memory_id = serializers.CharField()
+    memory = serializers.SerializerMethodField()
+    topics = serializers.SerializerMethodField()
+    agent_id = serializers.CharField(allow_null=True)
+    team_id = serializers.CharField(allow_null=True)
+    user_id = serializers.CharField(allow_null=True)
+    updated_at = serializers.SerializerMethodField()
+    created_at = serializers.SerializerMethodField()
+
+    def get_memory(self, obj: AbstractMemory) -> str:
+        return memory_text(obj.memory)
+
+    def get_topics(self, obj: AbstractMemory) -> list[str] | None:
+        topics = obj.topics
+        return [str(topic) for topic in topics] if isinstance(topics, list) else None
+
+    @extend_schema_field({"type": ["string", "null"], "format": "date-time"})
+    def get_updated_at(self, obj: AbstractMemory) -> str | None:
+        return iso_datetime(obj.updated_at)
+
+    @extend_schema_field({"type": "string", "format": "date-time"})
+    def get_created_at(self, obj: AbstractMemory) -> str | None:
+        return iso_datetime(obj.created_at)
+
+
+class UserMemoryStatsSerializer(serializers.Serializer[dict[str, Any]]):
+    user_id = serializers.CharField()
+    total_memories = serializers.IntegerField()
+    last_memory_updated_at = serializers.SerializerMethodField()
+
+    @extend_schema_field({"type": ["string", "null"], "format": "date-time"})
+    def get_last_memory_updated_at(self, obj: dict[str, Any]) -> str | None:
+        return iso_datetime(obj["last_memory_updated_at"])

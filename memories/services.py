@@ -1,16 +1,22 @@
-"""Writes: deleting memories, with the audit record and the after-commit signal."""
+"""Writes: creating, updating and deleting memories, with audit records and signals."""
 
 import logging
+import time
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, transaction
 
 from memories import statements
 from memories.conf import memories_settings
 from memories.exceptions import MemoryNotFoundError
-from memories.models import Channel, MemoryDeletion
-from memories.signals import memory_deleted
+from memories.expressions import Equals
+from memories.models import AbstractMemory, Channel, MemoryDeletion
+from memories.selectors import memory_get, memory_queryset
+from memories.signals import memories_deleted, memory_deleted
 from memories.targets import MemoryTarget, require_table
 
 logger = logging.getLogger("memories.deletions")
@@ -23,7 +29,7 @@ class DeletedMemory:
 
 
 def deletion_record_create(
-    *, target: MemoryTarget, deleted: list[DeletedMemory], actor: str, channel: Channel
+    *, target: MemoryTarget, deleted: Sequence[DeletedMemory], actor: str, channel: Channel
 ) -> None:
     """Write the audit record of one deletion or one batch; never the content."""
     if not memories_settings.AUDIT:
@@ -42,6 +48,75 @@ def deletion_record_create(
         )
 
 
+def _send_after_commit(
+    target: MemoryTarget,
+    deleted: Sequence[DeletedMemory],
+    actor: str,
+    channel: Channel,
+    batch: bool,
+) -> None:
+    context: dict[str, Any] = {
+        "sender": target.model,
+        "db_id": target.db_id,
+        "table": target.table,
+        "actor": actor,
+        "channel": channel,
+    }
+    for memory in deleted:
+        transaction.on_commit(
+            partial(
+                memory_deleted.send, memory_id=memory.memory_id, user_id=memory.user_id, **context
+            ),
+            using=target.alias,
+        )
+    if batch:
+        transaction.on_commit(
+            partial(
+                memories_deleted.send,
+                memory_ids=[memory.memory_id for memory in deleted],
+                user_ids=sorted({m.user_id for m in deleted if m.user_id is not None}),
+                **context,
+            ),
+            using=target.alias,
+        )
+
+
+def _delete_batch(
+    target: MemoryTarget,
+    memory_ids: Sequence[str],
+    user_id: str | None,
+    actor: str,
+    channel: Channel,
+    batch: bool,
+) -> list[DeletedMemory]:
+    """Delete what exists of memory_ids in one transaction, with one audit record."""
+    try:
+        with transaction.atomic(using=target.alias):
+            rows = statements.delete_rows(target, memory_ids=memory_ids, user_id=user_id)
+            deleted = [DeletedMemory(*row) for row in rows]
+            if deleted:
+                deletion_record_create(
+                    target=target, deleted=deleted, actor=actor, channel=channel
+                )
+                _send_after_commit(target, deleted, actor, channel, batch)
+    except DatabaseError:
+        # Tell a table missing from its database (404) from a failing database (500).
+        require_table(target)
+        raise
+    for memory in deleted:
+        logger.info(
+            "memory deleted",
+            extra={
+                "actor": actor,
+                "memory_id": memory.memory_id,
+                "db_id": target.db_id,
+                "table": target.table,
+                "channel": channel,
+            },
+        )
+    return deleted
+
+
 def memory_delete(
     *, target: MemoryTarget, memory_id: str, user_id: str | None, actor: str, channel: Channel
 ) -> DeletedMemory:
@@ -51,38 +126,72 @@ def memory_delete(
     memory succeed exactly once. The audit record is written before the deletion commits:
     a failed audit write rolls the deletion back.
     """
+    deleted = _delete_batch(target, [memory_id], user_id, actor, channel, batch=False)
+    if not deleted:
+        raise MemoryNotFoundError()
+    return deleted[0]
+
+
+def memories_delete(
+    *,
+    target: MemoryTarget,
+    memory_ids: Sequence[str],
+    user_id: str | None,
+    actor: str,
+    channel: Channel,
+) -> list[DeletedMemory]:
+    """Permanently delete those of memory_ids that exist (and user_id owns), all or none."""
+    unique_ids = list(dict.fromkeys(memory_ids))
+    return _delete_batch(target, unique_ids, user_id, actor, channel, batch=True)
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+def memory_create(
+    *,
+    target: MemoryTarget,
+    memory: str,
+    user_id: str | None,
+    topics: list[str] | None = None,
+    agent_id: str | None = None,
+    team_id: str | None = None,
+) -> AbstractMemory:
+    """Store a new memory, as Agno would: its text as a JSON string, epoch timestamps."""
+    now = _now()
     try:
-        with transaction.atomic(using=target.alias):
-            rows = statements.delete_rows(target, memory_ids=[memory_id], user_id=user_id)
-            if not rows:
-                raise MemoryNotFoundError()
-            deleted = DeletedMemory(*rows[0])
-            deletion_record_create(target=target, deleted=[deleted], actor=actor, channel=channel)
-            transaction.on_commit(
-                partial(
-                    memory_deleted.send,
-                    sender=target.model,
-                    memory_id=deleted.memory_id,
-                    user_id=deleted.user_id,
-                    db_id=target.db_id,
-                    table=target.table,
-                    actor=actor,
-                    channel=channel,
-                ),
-                using=target.alias,
-            )
+        return target.model._default_manager.using(target.alias).create(
+            memory_id=str(uuid.uuid4()),
+            memory=memory,
+            user_id=user_id,
+            topics=topics,
+            agent_id=agent_id,
+            team_id=team_id,
+            created_at=now,
+            updated_at=now,
+        )
     except DatabaseError:
-        # Tell a table missing from its database (404) from a failing database (500).
         require_table(target)
         raise
-    logger.info(
-        "memory deleted",
-        extra={
-            "actor": actor,
-            "memory_id": deleted.memory_id,
-            "db_id": target.db_id,
-            "table": target.table,
-            "channel": channel,
-        },
-    )
-    return deleted
+
+
+def memory_update(
+    *, target: MemoryTarget, memory_id: str, user_id: str | None, changes: dict[str, Any]
+) -> AbstractMemory:
+    """Change the given fields of one memory (never its owner); 404 when it is not there."""
+    allowed = {"memory", "topics", "agent_id", "team_id"}
+    fields = {key: value for key, value in changes.items() if key in allowed}
+    try:
+        with transaction.atomic(using=target.alias):
+            updated = (
+                memory_queryset(target=target, user_id=user_id)
+                .filter(Equals("memory_id", memory_id))
+                .update(**fields, updated_at=_now())
+            )
+            if not updated:
+                raise MemoryNotFoundError()
+            return memory_get(target=target, memory_id=memory_id, user_id=user_id)
+    except DatabaseError:
+        require_table(target)
+        raise

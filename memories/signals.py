@@ -7,3 +7,9 @@ from django.dispatch import Signal
 #   memory_id (str), user_id (str | None, the owner), db_id (str), table (str),
 #   actor (str), channel (memories.models.Channel).
 memory_deleted = Signal()
+
+# Sent once per batch of a bulk delete or an erasure, after its transaction commits.
+# sender: the memory model class. Keyword arguments:
+#   memory_ids (list[str]), user_ids (list[str], the distinct owners), db_id (str),
+#   table (str), actor (str), channel (memories.models.Channel).
+memories_deleted = Signal()

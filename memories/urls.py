@@ -2,16 +2,36 @@
 
 from typing import Any
 
-from django.urls import path, re_path
+from django.urls import URLPattern, path, re_path
 
 from memories.views import MemorySlashViewSet, MemoryViewSet, UnknownRouteView
 
 app_name = "memories"
 
-DETAIL_ACTIONS: dict[str, Any] = {"delete": "destroy"}
+# route -> (the view's name, HTTP method -> viewset action)
+ROUTES: dict[str, tuple[str, dict[str, Any]]] = {
+    "memories": (
+        "memory-list",
+        {"get": "list", "post": "create", "delete": "bulk_destroy"},
+    ),
+    "memories/<str:memory_id>": (
+        "memory-detail",
+        {"get": "retrieve", "patch": "partial_update", "delete": "destroy"},
+    ),
+    "memory_topics": ("memory-topics", {"get": "topics"}),
+    "user_memory_stats": ("user-memory-stats", {"get": "stats"}),
+}
+
+
+def _with_and_without_slash() -> list[URLPattern]:
+    patterns = []
+    for route, (name, actions) in ROUTES.items():
+        patterns.append(path(route, MemoryViewSet.as_view(actions), name=name))
+        patterns.append(path(f"{route}/", MemorySlashViewSet.as_view(actions)))
+    return patterns
+
 
 urlpatterns = [
-    path("memories/<str:memory_id>", MemoryViewSet.as_view(DETAIL_ACTIONS), name="memory-detail"),
-    path("memories/<str:memory_id>/", MemorySlashViewSet.as_view(DETAIL_ACTIONS)),
+    *_with_and_without_slash(),
     re_path(r"^(?:memories|memory_topics|user_memory_stats)(?:/.*)?$", UnknownRouteView.as_view()),
 ]

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.authentication import BaseAuthentication
+from rest_framework.decorators import action
 from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -15,17 +16,30 @@ from rest_framework.viewsets import ViewSetMixin
 
 from memories.authentication import BearerTokenAuthentication
 from memories.exception_handlers import api_exception_handler
-from memories.exceptions import BadRequest, NotFound
+from memories.exceptions import BadRequest, MemoryNotFoundError, NotFound, ValidationFailed
 from memories.models import Channel
 from memories.permissions import (
     DELETE_SCOPE,
+    READ_SCOPE,
+    WRITE_SCOPE,
     HasRequiredScope,
     IsTokenAuthenticated,
     owner_filter,
 )
 from memories.schema import MemoryAutoSchema, memory_viewset_schema
-from memories.serializers import MemoryDeleteQuerySerializer
-from memories.services import memory_delete
+from memories.selectors import memory_get, memory_list, memory_topics, user_memory_stats
+from memories.serializers import (
+    MemoriesDeleteSerializer,
+    MemoryIdQuerySerializer,
+    MemoryListQuerySerializer,
+    MemorySerializer,
+    MemoryWriteSerializer,
+    OwnerQuerySerializer,
+    PageQuerySerializer,
+    TargetQuerySerializer,
+    UserMemoryStatsSerializer,
+)
+from memories.services import memories_delete, memory_create, memory_delete, memory_update
 from memories.targets import resolve_target
 from memories.tokens import TokenPrincipal
 
@@ -38,11 +52,21 @@ def validated_params(
     request: Request,
     **path: str,
 ) -> dict[str, Any]:
-    """The query parameters a serializer declares, plus path values, validated."""
+    """The query parameters a serializer declares, plus path values, validated.
+
+    A list parameter may repeat or be comma-separated (`topics=a,b&topics=c`); any other
+    parameter given twice is contradictory.
+    """
     data: dict[str, Any] = dict(path)
-    names: list[str] = list(serializer_class().fields.keys())  # noqa: SIM118
+    fields = serializer_class().fields
+    names: list[str] = list(fields.keys())  # noqa: SIM118
     for name in names:
         values = request.query_params.getlist(name)
+        if isinstance(fields[name], serializers.ListField):
+            items = [item.strip() for value in values for item in value.split(",")]
+            if values:
+                data[name] = [item for item in items if item]
+            continue
         if len(values) > 1:
             raise BadRequest(f"The {name} query parameter may be given only once")
         if values and name not in path:
@@ -50,6 +74,23 @@ def validated_params(
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
+
+
+def validated_body(serializer_class: type[serializers.Serializer[Any]], request: Request) -> Any:
+    """The JSON object in the request body, validated; unknown keys are ignored."""
+    if not isinstance(request.data, Mapping):
+        raise ValidationFailed("The request body must be a JSON object.")
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def merged_user_id(query: Mapping[str, Any], body: Mapping[str, Any]) -> str | None:
+    """The user_id of the query string or the body; both given must agree."""
+    in_query, in_body = query.get("user_id"), body.get("user_id")
+    if in_query is not None and in_body is not None and in_query != in_body:
+        raise BadRequest("The user_id of the query string and of the body differ")
+    return in_query if in_query is not None else in_body
 
 
 class MemoryAPIView(APIView):
@@ -76,20 +117,147 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
     """Memories of one database and table, as the caller may see them."""
 
     schema = MemoryAutoSchema()
-    action_scopes = {"destroy": DELETE_SCOPE}
+    action_scopes = {
+        "list": READ_SCOPE,
+        "retrieve": READ_SCOPE,
+        "topics": READ_SCOPE,
+        "stats": READ_SCOPE,
+        "create": WRITE_SCOPE,
+        "partial_update": WRITE_SCOPE,
+        "destroy": DELETE_SCOPE,
+        "bulk_destroy": DELETE_SCOPE,
+    }
+
+    @property
+    def principal(self) -> TokenPrincipal:
+        principal: TokenPrincipal = self.request.user  # type: ignore[assignment]
+        return principal
+
+    def list(self, request: Request) -> Response:
+        params = validated_params(MemoryListQuerySerializer, request)
+        target = resolve_target(db_id=params.pop("db_id", None), table=params.pop("table", None))
+        try:
+            owner = owner_filter(self.principal, params.pop("user_id", None))
+        except MemoryNotFoundError:
+            return paginated([], page=params["page"], limit=params["limit"], total_count=0)
+        page = memory_list(target=target, user_id=owner, **params)
+        return paginated(
+            [MemorySerializer(memory).data for memory in page.items],
+            page=page.page,
+            limit=page.limit,
+            total_count=page.total_count,
+        )
+
+    def retrieve(self, request: Request, memory_id: str) -> Response:
+        params = validated_params(MemoryIdQuerySerializer, request, memory_id=memory_id)
+        target = resolve_target(db_id=params.get("db_id"), table=params.get("table"))
+        memory = memory_get(
+            target=target,
+            memory_id=params["memory_id"],
+            user_id=owner_filter(self.principal, params.get("user_id")),
+        )
+        return Response(MemorySerializer(memory).data)
+
+    def create(self, request: Request) -> Response:
+        params = validated_params(TargetQuerySerializer, request)
+        body = validated_body(MemoryWriteSerializer, request)
+        target = resolve_target(db_id=params.get("db_id"), table=params.get("table"))
+        if self.principal.is_admin:
+            owner = body.get("user_id")
+            if owner is None:
+                raise ValidationFailed("user_id: An admin must name the owner of the memory.")
+        else:
+            # A regular token writes its own memories, whatever the body says.
+            owner = self.principal.subject
+        memory = memory_create(
+            target=target,
+            memory=body["memory"],
+            user_id=owner,
+            topics=body.get("topics"),
+            agent_id=body.get("agent_id"),
+            team_id=body.get("team_id"),
+        )
+        return Response(MemorySerializer(memory).data, status=201)
+
+    def partial_update(self, request: Request, memory_id: str) -> Response:
+        params = validated_params(MemoryIdQuerySerializer, request, memory_id=memory_id)
+        serializer = MemoryWriteSerializer(data=request.data, partial=True)
+        if not isinstance(request.data, Mapping):
+            raise ValidationFailed("The request body must be a JSON object.")
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        target = resolve_target(db_id=params.get("db_id"), table=params.get("table"))
+        memory = memory_update(
+            target=target,
+            memory_id=params["memory_id"],
+            user_id=owner_filter(self.principal, merged_user_id(params, changes)),
+            changes=changes,
+        )
+        return Response(MemorySerializer(memory).data)
 
     def destroy(self, request: Request, memory_id: str) -> Response:
-        params = validated_params(MemoryDeleteQuerySerializer, request, memory_id=memory_id)
+        params = validated_params(MemoryIdQuerySerializer, request, memory_id=memory_id)
         target = resolve_target(db_id=params.get("db_id"), table=params.get("table"))
-        principal: TokenPrincipal = request.user  # type: ignore[assignment]
         memory_delete(
             target=target,
             memory_id=params["memory_id"],
-            user_id=owner_filter(principal, params.get("user_id")),
-            actor=principal.subject,
+            user_id=owner_filter(self.principal, params.get("user_id")),
+            actor=self.principal.subject,
             channel=Channel.API,
         )
         return Response(status=204)
+
+    @action(detail=False, methods=["delete"])
+    def bulk_destroy(self, request: Request) -> Response:
+        params = validated_params(OwnerQuerySerializer, request)
+        body = validated_body(MemoriesDeleteSerializer, request)
+        target = resolve_target(db_id=params.get("db_id"), table=params.get("table"))
+        try:
+            owner = owner_filter(self.principal, merged_user_id(params, body))
+        except MemoryNotFoundError:
+            return Response(status=204)  # nothing of someone else's is ever deleted
+        memories_delete(
+            target=target,
+            memory_ids=body["memory_ids"],
+            user_id=owner,
+            actor=self.principal.subject,
+            channel=Channel.API,
+        )
+        return Response(status=204)
+
+    @action(detail=False, methods=["get"])
+    def topics(self, request: Request) -> Response:
+        params = validated_params(OwnerQuerySerializer, request)
+        target = resolve_target(db_id=params.get("db_id"), table=params.get("table"))
+        try:
+            owner = owner_filter(self.principal, params.get("user_id"))
+        except MemoryNotFoundError:
+            return Response([])
+        return Response(memory_topics(target=target, user_id=owner))
+
+    @action(detail=False, methods=["get"])
+    def stats(self, request: Request) -> Response:
+        params = validated_params(PageQuerySerializer, request)
+        target = resolve_target(db_id=params.get("db_id"), table=params.get("table"))
+        try:
+            owner = owner_filter(self.principal, params.get("user_id"))
+        except MemoryNotFoundError:
+            return paginated([], page=params["page"], limit=params["limit"], total_count=0)
+        page = user_memory_stats(
+            target=target, user_id=owner, page=params["page"], limit=params["limit"]
+        )
+        return paginated(
+            [UserMemoryStatsSerializer(user).data for user in page.items],
+            page=page.page,
+            limit=page.limit,
+            total_count=page.total_count,
+        )
+
+
+def paginated(data: Any, *, page: int, limit: int, total_count: int) -> Response:
+    total_pages = -(-total_count // limit)
+    meta = {"page": page, "limit": limit, "total_count": total_count, "total_pages": total_pages}
+    return Response({"data": data, "meta": meta})
 
 
 @extend_schema(exclude=True)
