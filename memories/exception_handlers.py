@@ -37,13 +37,18 @@ def error_response(
 def readable(detail: Any, field: str | None = None) -> str:
     """One sentence per message of a DRF error detail, prefixed by its field."""
     if isinstance(detail, Mapping):
-        return " ".join(
-            readable(value, key if key != "non_field_errors" else field)
-            for key, value in detail.items()
-        )
+        return " ".join(readable(value, _field_name(field, key)) for key, value in detail.items())
     if isinstance(detail, Sequence) and not isinstance(detail, str):
         return " ".join(readable(item, field) for item in detail)
     return f"{field}: {detail}" if field else str(detail)
+
+
+def _field_name(parent: str | None, key: Any) -> str | None:
+    if key == "non_field_errors":
+        return parent
+    if isinstance(key, int):  # an item of a list field
+        return f"{parent}[{key}]"
+    return f"{parent}.{key}" if parent else str(key)
 
 
 def _as_api_exception(exc: Exception) -> exceptions.APIException | None:
