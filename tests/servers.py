@@ -1,0 +1,92 @@
+"""The host project served by gunicorn on a free loopback port, for tests over real HTTP."""
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    base: str
+    env: dict[str, str]
+
+    def manage(self, *args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+        return result.stdout.strip()
+
+    def bearer(self, subject: str, *, admin: bool = False) -> dict[str, str]:
+        token = self.manage("issue_token", subject, *(["--admin"] if admin else []))
+        return {"Authorization": f"Bearer {token}"}
+
+
+@contextmanager
+def project_server(folder: Path, **variables: str) -> Iterator[Server]:
+    """Migrate and serve the `agentos` project configured by environment variables only."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "AGENTOS_", "DATABASE_URL"))
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="agentos.settings",
+        DATABASE_URL=f"sqlite:///{folder / 'db.sqlite3'}",
+        AGENTOS_JWT_SIGNING_KEY=secrets.token_urlsafe(48),
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(48),
+        DJANGO_STATIC_ROOT=str(folder / "static"),
+    )
+    env.update(variables)
+    port = free_port()
+    server = Server(base=f"http://127.0.0.1:{port}", env=env)
+    server.manage("migrate", "--noinput")
+    server.manage("collectstatic", "--noinput")
+    log_path = folder / "gunicorn.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(GUNICORN), "agentos.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_until_serving(server.base, log_path)
+            yield server
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def _wait_until_serving(base: str, log_path: Path) -> None:
+    for _ in range(150):
+        try:
+            requests.get(f"{base}/openapi.json", timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise RuntimeError(f"gunicorn did not start: {log_path.read_text()}")
