@@ -5,6 +5,7 @@ import yaml
 from django.core.management import call_command
 from django.test import override_settings
 
+from memories.models import Memory
 from tests.conftest import mint
 from tests.factories import memory_create, memory_ids_in
 
@@ -19,7 +20,7 @@ def delete(api, token):
 
 @pytest.fixture(autouse=True)
 def alice_memory():
-    memory_create(memory_id="m1", user_id="alice")
+    memory_create(memory_id="m1", user_id="alice", memory="original")
 
 
 @pytest.mark.parametrize("scopes", [[], ["memories:read", "memories:write"], "memories:read"])
@@ -68,3 +69,35 @@ def test_403_is_documented_only_when_enforced(tmp_path, enforced, documented):
         call_command("spectacular", "--file", str(path))
     operation = yaml.safe_load(path.read_text())["paths"]["/memories/{memory_id}"]["delete"]
     assert ("403" in operation["responses"]) is documented
+
+
+@pytest.mark.parametrize(
+    "method, path, body, scope",
+    [
+        ("get", "/memories", None, "memories:read"),
+        ("get", "/memories/m1", None, "memories:read"),
+        ("get", "/memory_topics", None, "memories:read"),
+        ("get", "/user_memory_stats", None, "memories:read"),
+        ("post", "/memories", {"memory": "new"}, "memories:write"),
+        ("patch", "/memories/m1", {"memory": "changed"}, "memories:write"),
+        ("delete", "/memories", {"memory_ids": ["m1"]}, "memories:delete"),
+    ],
+)
+def test_each_operation_needs_its_scope(api, method, path, body, scope):
+    other_scopes = sorted({"memories:read", "memories:write", "memories:delete"} - {scope})
+
+    def call(scopes):
+        token = mint("alice", scopes=scopes)
+        return getattr(api, method)(
+            path, body, format="json", HTTP_AUTHORIZATION=f"Bearer {token}"
+        )
+
+    with override_settings(MEMORIES=ENFORCED):
+        refused = call(other_scopes)
+        rows_after_refusal = list(Memory.objects.values_list("memory_id", "memory"))
+        allowed = call([scope])
+
+    assert refused.status_code == 403
+    assert refused.json()["error_code"] == "FORBIDDEN"
+    assert rows_after_refusal == [("m1", "original")]
+    assert allowed.status_code in {200, 201, 204}
