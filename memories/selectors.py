@@ -9,7 +9,7 @@ from django.db.models import Count, Max, QuerySet
 from memories.exceptions import MemoryNotFoundError
 from memories.expressions import Equals, HasTopic, MemoryText
 from memories.models import AbstractMemory
-from memories.targets import MemoryTarget
+from memories.targets import MemoryTarget, table_exists
 
 T = TypeVar("T")
 
@@ -103,3 +103,32 @@ def user_memory_stats(
     offset = (page - 1) * limit
     items = [dict(row) for row in users[offset : offset + limit]] if offset < total_count else []
     return Page(items=items, page=page, limit=limit, total_count=total_count)
+
+
+@dataclass(frozen=True)
+class TargetCount:
+    """How many memories of a user one table holds; None when the table is absent."""
+
+    target: MemoryTarget
+    count: int | None
+
+
+def user_memory_counts(*, targets: list[MemoryTarget], user_id: str) -> list[TargetCount]:
+    """The memories of user_id in each target: what an erasure would delete."""
+    counts = []
+    for target in targets:
+        if not table_exists(target):
+            counts.append(TargetCount(target=target, count=None))
+            continue
+        counts.append(
+            TargetCount(
+                target=target, count=memory_queryset(target=target, user_id=user_id).count()
+            )
+        )
+    return counts
+
+
+def user_memory_id_batch(*, target: MemoryTarget, user_id: str, size: int) -> list[str]:
+    """Up to `size` ids of user_id's memories in target, in a stable order."""
+    memories = memory_queryset(target=target, user_id=user_id).order_by("memory_id")
+    return list(memories.values_list("memory_id", flat=True)[:size])

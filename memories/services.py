@@ -3,7 +3,7 @@
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -15,7 +15,7 @@ from memories.conf import memories_settings
 from memories.exceptions import MemoryNotFoundError
 from memories.expressions import Equals
 from memories.models import AbstractMemory, Channel, MemoryDeletion
-from memories.selectors import memory_get, memory_queryset
+from memories.selectors import memory_get, memory_queryset, user_memory_id_batch
 from memories.signals import memories_deleted, memory_deleted
 from memories.targets import MemoryTarget, require_table
 
@@ -195,3 +195,37 @@ def memory_update(
     except DatabaseError:
         require_table(target)
         raise
+
+
+@dataclass(frozen=True)
+class ErasedBatch:
+    """Progress of an erasure: one committed batch."""
+
+    target: MemoryTarget
+    deleted: int
+
+
+def user_memories_erase(
+    *,
+    user_id: str,
+    targets: Sequence[MemoryTarget],
+    actor: str,
+    channel: Channel,
+    batch_size: int = 1000,
+    on_batch: Callable[[ErasedBatch], None] | None = None,
+) -> dict[MemoryTarget, int]:
+    """Delete every memory of user_id in targets, batch by batch; the count per target.
+
+    Each batch is one transaction with one audit record, so an interruption leaves whole
+    batches deleted and the rest intact, and running it again finishes the work. Ids are
+    read a batch at a time: memory stays flat however many rows there are.
+    """
+    totals: dict[MemoryTarget, int] = {}
+    for target in targets:
+        totals[target] = 0
+        while ids := user_memory_id_batch(target=target, user_id=user_id, size=batch_size):
+            deleted = _delete_batch(target, ids, user_id, actor, channel, batch=True)
+            totals[target] += len(deleted)
+            if on_batch is not None:
+                on_batch(ErasedBatch(target=target, deleted=len(deleted)))
+    return totals

@@ -1,0 +1,155 @@
+"""erase_user_memories: counts first, batches in transactions, exact totals, safe to re-run."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connections
+
+from memories import statements
+from memories.models import MemoryDeletion
+from memories.signals import memories_deleted, memory_deleted
+from tests.conftest import ALL_DB_IDS
+from tests.factories import memory_create, memory_ids_in
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+def configured() -> list[str]:
+    return [db_id for db_id in ALL_DB_IDS if db_id in connections.settings]
+
+
+def erase(*args: str, answer: str | None = None, monkeypatch=None) -> str:
+    out = StringIO()
+    if answer is not None and monkeypatch is not None:
+        monkeypatch.setattr("builtins.input", lambda prompt: answer)
+    call_command("erase_user_memories", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def spread():
+    """alice has 3 memories in each database, bob 1; pg's second table holds 2 of alice's."""
+    for db_id in configured():
+        for number in range(3):
+            memory_create(db_id, memory_id=f"a{number}", user_id="alice")
+        memory_create(db_id, memory_id="b0", user_id="bob")
+    if "pg" in configured():
+        memory_create("pg", "ai.agno_memories", memory_id="a9", user_id="alice")
+        memory_create("pg", "ai.agno_memories", memory_id="a8", user_id="alice")
+
+
+def test_dry_run_counts_per_database_and_table_and_deletes_nothing(spread):
+    output = erase("alice", "--dry-run")
+
+    assert "Dry run: nothing was deleted." in output
+    for db_id in configured():
+        assert f"  {db_id:<16} {'agno_memories':<32} 3" in output
+        assert memory_ids_in(db_id) == {"a0", "a1", "a2", "b0"}
+    assert f"  {'lite':<16} {'missing_memories':<32} table absent" in output
+    assert not MemoryDeletion.objects.exists()
+
+
+def test_erases_every_table_in_batches_with_exact_totals(spread):
+    output = erase("alice", "--yes", "--batch-size", "2")
+
+    expected = 3 * len(configured()) + (2 if "pg" in configured() else 0)
+    assert f"Deleted {expected} memories of 'alice'." in output
+    for db_id in configured():
+        assert memory_ids_in(db_id) == {"b0"}
+    if "pg" in configured():
+        assert memory_ids_in("pg", "ai.agno_memories") == set()
+    records = list(MemoryDeletion.objects.all())
+    assert sum(record.count for record in records) == expected
+    assert all(record.channel == "command" and record.count <= 2 for record in records)
+    assert all(record.user_ids == ["alice"] for record in records)
+
+
+def test_only_the_given_db_ids(spread):
+    erase("alice", "--yes", "--db-id", "lite")
+
+    assert memory_ids_in("lite") == {"b0"}
+    assert memory_ids_in("default") == {"a0", "a1", "a2", "b0"}
+
+
+def test_unknown_db_id_is_an_error(spread):
+    with pytest.raises(CommandError, match="Unknown db_id: nope"):
+        erase("alice", "--yes", "--db-id", "nope")
+    assert memory_ids_in("default") == {"a0", "a1", "a2", "b0"}
+
+
+def test_asks_for_confirmation(spread, monkeypatch):
+    declined = erase("alice", answer="no", monkeypatch=monkeypatch)
+    assert "Cancelled: nothing was deleted." in declined
+    assert memory_ids_in("default") == {"a0", "a1", "a2", "b0"}
+
+    accepted = erase("alice", "--db-id", "default", answer="yes", monkeypatch=monkeypatch)
+    assert "Deleted 3 memories of 'alice'." in accepted
+    assert memory_ids_in("default") == {"b0"}
+
+
+def test_plain_lines_when_not_a_terminal(spread):
+    output = erase("alice", "--yes", "--db-id", "default", "--batch-size", "2")
+
+    assert "deleted 2 from default/agno_memories (2/3)" in output
+    assert "deleted 1 from default/agno_memories (3/3)" in output
+    assert "\r" not in output
+
+
+def test_nothing_to_delete(spread):
+    assert "Nothing to delete." in erase("nobody", "--yes")
+
+
+def test_a_batch_failing_midway_keeps_earlier_batches_and_a_rerun_finishes(spread, monkeypatch):
+    real_delete_rows = statements.delete_rows
+    calls = {"count": 0}
+
+    def fail_on_second_batch(target, **kwargs):
+        # A fault we cannot cause on demand mid-command: the second batch's statement fails.
+        calls["count"] += 1
+        if calls["count"] == 2:
+            raise DatabaseError("connection lost")
+        return real_delete_rows(target, **kwargs)
+
+    monkeypatch.setattr(statements, "delete_rows", fail_on_second_batch)
+    with pytest.raises(DatabaseError):
+        erase("alice", "--yes", "--db-id", "default", "--batch-size", "1")
+
+    assert memory_ids_in("default") == {"a1", "a2", "b0"}
+    assert MemoryDeletion.objects.get().memory_ids == ["a0"]
+
+    monkeypatch.setattr(statements, "delete_rows", real_delete_rows)
+    output = erase("alice", "--yes", "--db-id", "default", "--batch-size", "1")
+
+    assert "Deleted 2 memories of 'alice'." in output
+    assert memory_ids_in("default") == {"b0"}
+    assert sum(record.count for record in MemoryDeletion.objects.all()) == 3
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_signals_once_per_memory_and_once_per_batch_after_commit():
+    for number in range(5):
+        memory_create(memory_id=f"a{number}", user_id="alice")
+    single, batches = [], []
+
+    def on_memory(sender, **kwargs):
+        single.append(kwargs["memory_id"])
+
+    def on_batch(sender, **kwargs):
+        batches.append(kwargs["memory_ids"])
+
+    memory_deleted.connect(on_memory)
+    memories_deleted.connect(on_batch)
+    try:
+        erase("alice", "--yes", "--db-id", "default", "--batch-size", "2")
+    finally:
+        memory_deleted.disconnect(on_memory)
+        memories_deleted.disconnect(on_batch)
+
+    assert sorted(single) == ["a0", "a1", "a2", "a3", "a4"]
+    assert batches == [["a0", "a1"], ["a2", "a3"], ["a4"]]
+
+
+def test_batch_size_must_be_positive():
+    with pytest.raises(CommandError, match="--batch-size"):
+        erase("alice", "--yes", "--batch-size", "0")
