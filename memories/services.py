@@ -17,7 +17,7 @@ from memories.expressions import Equals
 from memories.models import AbstractMemory, Channel, MemoryDeletion
 from memories.selectors import memory_get, memory_queryset, user_memory_id_batch
 from memories.signals import memories_deleted, memory_deleted
-from memories.targets import MemoryTarget, require_table
+from memories.targets import MemoryTarget, require_table, table_exists
 
 logger = logging.getLogger("memories.deletions")
 
@@ -216,12 +216,15 @@ def user_memories_erase(
 ) -> dict[MemoryTarget, int]:
     """Delete every memory of user_id in targets, batch by batch; the count per target.
 
-    Each batch is one transaction with one audit record, so an interruption leaves whole
+    Targets whose table is absent are skipped. Each batch is one transaction with one audit
+    record, so an interruption leaves whole
     batches deleted and the rest intact, and running it again finishes the work. Ids are
     read a batch at a time: memory stays flat however many rows there are.
     """
     totals: dict[MemoryTarget, int] = {}
     for target in targets:
+        if not table_exists(target):
+            continue  # a configured table that was never created holds nobody's memories
         totals[target] = 0
         while ids := user_memory_id_batch(target=target, user_id=user_id, size=batch_size):
             deleted = _delete_batch(target, ids, user_id, actor, channel, batch=True)

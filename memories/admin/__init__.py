@@ -1,0 +1,259 @@
+"""Django admin for memories on every configured database and table, and for the audit trail.
+
+The database and table come from the `target` query parameter (kept by the changelist's
+filters and in links to detail pages); every read and write goes through selectors and
+services on that target, never through the admin's default database.
+"""
+
+import datetime
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.utils.text import Truncator
+
+from memories.admin.filters import AgentFilter, TargetFilter, TeamFilter, TopicFilter
+from memories.admin.forms import MemoryForm
+from memories.admin.targets import actor_of, changelist_url, target_from_request
+from memories.expressions import Equals, MemoryText
+from memories.models import AbstractMemory, Channel, Memory, MemoryDeletion
+from memories.selectors import user_memory_counts
+from memories.serializers import memory_text
+from memories.services import memories_delete, memory_delete, memory_update, user_memories_erase
+from memories.targets import MemoryTarget, all_targets
+
+CONFIRMATION_TEMPLATE = "memories/admin/confirm_deletion.html"
+
+
+def erase_plan(targets: list[MemoryTarget], user_ids: list[str]) -> list[dict[str, Any]]:
+    """Per target, how many memories of these users an erasure deletes (None: no table)."""
+    totals: dict[MemoryTarget, int | None] = dict.fromkeys(targets)
+    for user_id in user_ids:
+        for item in user_memory_counts(targets=targets, user_id=user_id):
+            if item.count is not None:
+                totals[item.target] = (totals[item.target] or 0) + item.count
+    return [
+        {"db_id": target.db_id, "table": target.table, "count": count}
+        for target, count in totals.items()
+    ]
+
+
+def _epoch(value: int | None) -> datetime.datetime | None:
+    return None if value is None else datetime.datetime.fromtimestamp(value, tz=datetime.UTC)
+
+
+@admin.register(Memory)
+class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    change_list_template = "memories/admin/change_list.html"
+    form = MemoryForm
+    list_display = [
+        "memory_id",
+        "text",
+        "user_id",
+        "topic_list",
+        "agent_id",
+        "team_id",
+        "updated",
+        "created",
+    ]
+    list_filter = [TargetFilter, AgentFilter, TeamFilter, TopicFilter]
+    search_fields = ["memory_id", "user_id"]
+    search_help_text = "Search the memory text, user_id and memory_id."
+    ordering = ["-updated_at", "-memory_id"]
+    list_per_page = 50
+    actions = ["delete_selected_memories", "erase_selected_users"]
+    readonly_fields = ["memory_id", "user_id", "agent_id", "team_id", "input", "feedback"]
+    readonly_fields += ["created", "updated"]
+    fields = ["memory_id", "memory", "topics", *readonly_fields[1:]]
+
+    @admin.display(description="memory")
+    def text(self, obj: AbstractMemory) -> str:
+        return Truncator(memory_text(obj.memory)).chars(80)
+
+    @admin.display(description="topics")
+    def topic_list(self, obj: AbstractMemory) -> str:
+        return ", ".join(obj.topics or [])
+
+    @admin.display(description="updated", ordering="updated_at")
+    def updated(self, obj: AbstractMemory) -> datetime.datetime | None:
+        return _epoch(obj.updated_at)
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, obj: AbstractMemory) -> datetime.datetime | None:
+        return _epoch(obj.created_at)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        target = target_from_request(request)
+        return target.model._default_manager.using(target.alias).all()
+
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> Any:
+        try:
+            return self.get_queryset(request).get(Equals("memory_id", object_id))
+        except ObjectDoesNotExist:
+            return None
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term:
+            by_text = (
+                self.get_queryset(request)
+                .alias(text=MemoryText("memory"))
+                .filter(text__icontains=search_term)
+            )
+            queryset = queryset | by_text
+        return queryset, may_have_duplicates
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        context = {"memory_target": target_from_request(request), **(extra_context or {})}
+        return super().changelist_view(request, context)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        # Django's own bulk delete bypasses the deletion service, its audit and signals.
+        actions.pop("delete_selected", None)
+        return actions
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        memory_update(
+            target=target_from_request(request),
+            memory_id=obj.memory_id,
+            user_id=None,
+            changes={"memory": form.cleaned_data["memory"], "topics": form.cleaned_data["topics"]},
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # memories are written by agents (or POST /memories), not by staff
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        target = target_from_request(request)
+        memory = self.get_object(request, unquote(object_id))
+        if memory is None:
+            raise Http404("Memory not found")
+        if not self.has_delete_permission(request, memory):
+            raise PermissionDenied
+        if request.method == "POST" and request.POST.get("confirmed") == "yes":
+            memory_delete(
+                target=target,
+                memory_id=memory.memory_id,
+                user_id=None,
+                actor=actor_of(request),
+                channel=Channel.ADMIN,
+            )
+            self.message_user(request, f"Deleted memory {memory.memory_id} from {target.db_id}.")
+            return HttpResponseRedirect(changelist_url(target))
+        return self._confirm(request, target, title="Delete memory", memories=[memory])
+
+    @admin.action(description="Delete selected memories permanently", permissions=["delete"])
+    def delete_selected_memories(
+        self, request: HttpRequest, queryset: QuerySet[Any]
+    ) -> HttpResponse | None:
+        target = target_from_request(request)
+        memories = list(queryset)
+        if request.POST.get("confirmed") != "yes":
+            return self._confirm(
+                request,
+                target,
+                title="Delete selected memories",
+                memories=memories,
+                hidden=self._action_fields("delete_selected_memories", memories),
+            )
+        deleted = memories_delete(
+            target=target,
+            memory_ids=[memory.memory_id for memory in memories],
+            user_id=None,
+            actor=actor_of(request),
+            channel=Channel.ADMIN,
+        )
+        self.message_user(request, f"Deleted {len(deleted)} memories from {target.db_id}.")
+        return None
+
+    @admin.action(
+        description="Erase all memories of the selected users, everywhere", permissions=["delete"]
+    )
+    def erase_selected_users(
+        self, request: HttpRequest, queryset: QuerySet[Any]
+    ) -> HttpResponse | None:
+        user_ids = sorted({m.user_id for m in queryset if m.user_id is not None})
+        targets = all_targets()
+        if request.POST.get("confirmed") != "yes":
+            counts = erase_plan(targets, user_ids)
+            return self._confirm(
+                request,
+                target_from_request(request),
+                title="Erase users' memories",
+                counts=counts,
+                user_ids=user_ids,
+                total=sum(row["count"] or 0 for row in counts),
+                hidden=self._action_fields("erase_selected_users", list(queryset)),
+            )
+        erased = 0
+        for user_id in user_ids:
+            totals = user_memories_erase(
+                user_id=user_id, targets=targets, actor=actor_of(request), channel=Channel.ADMIN
+            )
+            erased += sum(totals.values())
+        self.message_user(
+            request, f"Erased {erased} memories of {', '.join(user_ids)}.", messages.SUCCESS
+        )
+        return None
+
+    def _action_fields(self, action: str, memories: list[Any]) -> list[tuple[str, str]]:
+        selected = [(helpers.ACTION_CHECKBOX_NAME, m.memory_id) for m in memories]
+        return [("action", action), *selected]
+
+    def _confirm(
+        self, request: HttpRequest, target: MemoryTarget, *, title: str, **context: Any
+    ) -> TemplateResponse:
+        memories = [
+            {"memory_id": m.memory_id, "user_id": m.user_id, "text": memory_text(m.memory)}
+            for m in context.pop("memories", [])
+        ]
+        return TemplateResponse(
+            request,
+            CONFIRMATION_TEMPLATE,
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": title,
+                "target": target,
+                "memories": memories,
+                "hidden": context.pop("hidden", []),
+                "changelist_url": changelist_url(target),
+                **context,
+            },
+        )
+
+
+@admin.register(MemoryDeletion)
+class MemoryDeletionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """The audit trail: readable by staff, never changed from here."""
+
+    list_display = ["deleted_at", "actor", "channel", "db_id", "table_name", "count", "ids"]
+    list_filter = ["channel", "db_id", "actor"]
+    search_fields = ["memory_ids", "user_ids"]
+    search_help_text = "Search by memory_id or user_id."
+    date_hierarchy = "deleted_at"
+
+    @admin.display(description="memory ids")
+    def ids(self, obj: MemoryDeletion) -> str:
+        return Truncator(", ".join(obj.memory_ids)).chars(80)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,34 @@
+"""The form staff edit a memory with."""
+
+from typing import Any
+
+from django import forms
+
+from memories.models import Memory
+from memories.serializers import memory_text
+
+
+class MemoryForm(forms.ModelForm):  # type: ignore[type-arg]
+    """Staff edit the text and the topics; Agno's JSON encoding stays out of sight."""
+
+    memory = forms.CharField(widget=forms.Textarea, max_length=5000, strip=False)
+    topics = forms.CharField(
+        required=False, help_text="Comma-separated; at most 50 topics of 100 characters."
+    )
+
+    class Meta:
+        model = Memory
+        fields = ["memory", "topics"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance is not None and self.instance.pk:
+            self.initial["memory"] = memory_text(self.instance.memory)
+            self.initial["topics"] = ", ".join(self.instance.topics or [])
+
+    def clean_topics(self) -> list[str]:
+        raw = self.cleaned_data.get("topics") or ""
+        topics = list(dict.fromkeys(topic.strip() for topic in raw.split(",") if topic.strip()))
+        if len(topics) > 50 or any(len(topic) > 100 for topic in topics):
+            raise forms.ValidationError("At most 50 topics of at most 100 characters.")
+        return topics
