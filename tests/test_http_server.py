@@ -84,3 +84,10 @@ def test_documentation_is_served_offline(server):
         assert local, f"/{page} loads no local {asset} script"
         for src in local:
             assert requests.get(f"{server.base}{src}", timeout=10).status_code == 200, src
+
+
+def test_admin_carries_the_project_branding(server):
+    response = requests.get(f"{server.base}/admin/login/", timeout=10)
+
+    assert response.status_code == 200
+    assert "AgentOS Memories administration" in response.text

@@ -4,11 +4,15 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.core.management.base import OutputWrapper
 from django.db import DatabaseError, connections
 
 from memories import statements
+from memories.management.commands.erase_user_memories import Progress
 from memories.models import MemoryDeletion
+from memories.services import ErasedBatch
 from memories.signals import memories_deleted, memory_deleted
+from memories.targets import resolve_target
 from tests.conftest import ALL_DB_IDS
 from tests.factories import memory_create, memory_ids_in
 
@@ -153,3 +157,15 @@ def test_signals_once_per_memory_and_once_per_batch_after_commit():
 def test_batch_size_must_be_positive():
     with pytest.raises(CommandError, match="--batch-size"):
         erase("alice", "--yes", "--batch-size", "0")
+
+
+def test_progress_bar_on_a_terminal():
+    raw = StringIO()
+    progress = Progress(OutputWrapper(raw), 4, interactive=True)
+    batch = ErasedBatch(target=resolve_target(), deleted=2)
+
+    progress.advance(batch)
+    progress.advance(batch)
+    progress.finish()
+
+    assert raw.getvalue() == (f"\r[{'#' * 15}{'-' * 15}] 2/4\r[{'#' * 30}] 4/4\n")

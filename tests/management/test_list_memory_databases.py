@@ -18,7 +18,7 @@ def test_lists_tables_their_state_and_rows():
     call_command("list_memory_databases", stdout=out)
 
     lines = out.getvalue().splitlines()
-    assert lines[0].split() == ["DB_ID", "TABLE", "ALIAS", "TABLE", "ROWS"]
+    assert lines[0].split() == ["DB_ID", "TABLE", "ALIAS", "STATE", "ROWS"]
     rows = {tuple(line.split()[:2]): line.split()[2:] for line in lines[1:]}
     assert rows[("lite", "agno_memories")] == ["lite", "present", "2"]
     assert rows[("lite", "missing_memories")] == ["lite", "missing", "-"]

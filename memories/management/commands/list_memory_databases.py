@@ -20,7 +20,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         self.stdout.write(
             self.HEADER.format(
-                db_id="DB_ID", table="TABLE", alias="ALIAS", state="TABLE", rows="ROWS"
+                db_id="DB_ID", table="TABLE", alias="ALIAS", state="STATE", rows="ROWS"
             )
         )
         for target in all_targets():
