@@ -25,6 +25,11 @@ DEFAULTS: dict[str, Any] = {
     "REQUIRE_SCOPES": False,
     # Write an audit record for every deletion.
     "AUDIT": True,
+    # Requests per token subject, e.g. "600/minute"; None turns throttling off. Counted in
+    # Django's default cache: use a shared cache (Redis, Memcached) across worker processes.
+    "THROTTLE_RATE": None,
+    # Largest request body accepted, in bytes; larger ones are answered 413.
+    "MAX_BODY_SIZE": 2 * 1024 * 1024,
 }
 
 

@@ -10,6 +10,7 @@ NOT_FOUND = "NOT_FOUND"
 METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
 NOT_ACCEPTABLE = "NOT_ACCEPTABLE"
 UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
 VALIDATION_ERROR = "VALIDATION_ERROR"
 TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
@@ -57,6 +58,12 @@ class NotFound(APIException):
     status_code = status.HTTP_404_NOT_FOUND
     default_detail = "Not found"
     default_code = NOT_FOUND
+
+
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "Request body too large"
+    default_code = PAYLOAD_TOO_LARGE
 
 
 class ValidationFailed(APIException):

@@ -27,13 +27,17 @@ from memories.serializers import (
 
 
 class MemoryAutoSchema(AutoSchema):
-    """Documents 403 on every operation when scopes are enforced, and only then."""
+    """Documents 403 when scopes are enforced and 429 when throttling is on, only then."""
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses: dict[str, Any] = super()._get_response_bodies(direction)
         if memories_settings.REQUIRE_SCOPES and "403" not in responses:
             responses["403"] = self._get_response_for_code(  # type: ignore[no-untyped-call]
                 FORBIDDEN, "403", direction=direction
+            )
+        if memories_settings.THROTTLE_RATE and "429" not in responses:
+            responses["429"] = self._get_response_for_code(  # type: ignore[no-untyped-call]
+                TOO_MANY_REQUESTS, "429", direction=direction
             )
         return dict(sorted(responses.items()))
 
@@ -90,6 +94,18 @@ FORBIDDEN = _error_response(
     "Forbidden",
     "This token lacks the scope this operation requires",
     errors.FORBIDDEN,
+)
+PAYLOAD_TOO_LARGE = _error_response(
+    "PayloadTooLargeResponse",
+    "Request body too large",
+    "The request body may not exceed 2097152 bytes",
+    errors.PAYLOAD_TOO_LARGE,
+)
+TOO_MANY_REQUESTS = _error_response(
+    "TooManyRequestsResponse",
+    "Too many requests",
+    "Request was throttled. Expected available in 12 seconds.",
+    errors.TOO_MANY_REQUESTS,
 )
 VALIDATION_ERROR = _error_response(
     "ValidationErrorResponse",
@@ -283,6 +299,7 @@ memory_viewset_schema = extend_schema_view(
                 examples=[OpenApiExample("Created", value=MEMORY_EXAMPLE, response_only=True)],
             ),
             **TARGET_ERRORS,
+            413: PAYLOAD_TOO_LARGE,
             500: _internal_error("Failed to create memory"),
         },
     ),
@@ -305,6 +322,7 @@ memory_viewset_schema = extend_schema_view(
             200: OpenApiResponse(MemorySerializer, description="Memory updated successfully"),
             **TARGET_ERRORS,
             404: _not_found("Memory not found"),
+            413: PAYLOAD_TOO_LARGE,
             500: _internal_error("Failed to update memory"),
         },
     ),
@@ -349,6 +367,7 @@ memory_viewset_schema = extend_schema_view(
         responses={
             204: OpenApiResponse(description="Memories deleted successfully"),
             **TARGET_ERRORS,
+            413: PAYLOAD_TOO_LARGE,
             500: _internal_error("Failed to delete memories"),
         },
     ),

@@ -1,5 +1,6 @@
 """Writes: creating, updating and deleting memories, with audit records and signals."""
 
+import json
 import logging
 import time
 import uuid
@@ -81,6 +82,29 @@ def _send_after_commit(
         )
 
 
+def _log_deletion(
+    target: MemoryTarget,
+    memory_ids: Sequence[str],
+    actor: str,
+    channel: Channel,
+    outcome: str,
+) -> None:
+    """One JSON line per deletion or batch: who, what, where, how it ended; never content."""
+    entry = {
+        "event": "memory_deletion",
+        "outcome": outcome,
+        "actor": actor,
+        "channel": str(channel),
+        "db_id": target.db_id,
+        "table": target.table,
+        "count": len(memory_ids) if outcome == "deleted" else 0,
+        "memory_id": memory_ids[0] if len(memory_ids) == 1 else None,
+        "memory_ids": list(memory_ids) if len(memory_ids) > 1 else None,
+    }
+    log = logger.error if outcome == "error" else logger.info
+    log(json.dumps({key: value for key, value in entry.items() if value is not None}))
+
+
 def _delete_batch(
     target: MemoryTarget,
     memory_ids: Sequence[str],
@@ -100,20 +124,12 @@ def _delete_batch(
                 )
                 _send_after_commit(target, deleted, actor, channel, batch)
     except DatabaseError:
+        _log_deletion(target, memory_ids, actor, channel, outcome="error")
         # Tell a table missing from its database (404) from a failing database (500).
         require_table(target)
         raise
-    for memory in deleted:
-        logger.info(
-            "memory deleted",
-            extra={
-                "actor": actor,
-                "memory_id": memory.memory_id,
-                "db_id": target.db_id,
-                "table": target.table,
-                "channel": channel,
-            },
-        )
+    outcome = "deleted" if deleted else "not_found"
+    _log_deletion(target, [m.memory_id for m in deleted] or memory_ids, actor, channel, outcome)
     return deleted
 
 

@@ -11,12 +11,20 @@ from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 from rest_framework.viewsets import ViewSetMixin
 
 from memories.authentication import BearerTokenAuthentication
+from memories.conf import memories_settings
 from memories.exception_handlers import api_exception_handler
-from memories.exceptions import BadRequest, MemoryNotFoundError, NotFound, ValidationFailed
+from memories.exceptions import (
+    BadRequest,
+    MemoryNotFoundError,
+    NotFound,
+    PayloadTooLarge,
+    ValidationFailed,
+)
 from memories.models import Channel
 from memories.permissions import (
     DELETE_SCOPE,
@@ -41,6 +49,7 @@ from memories.serializers import (
 )
 from memories.services import memories_delete, memory_create, memory_delete, memory_update
 from memories.targets import resolve_target
+from memories.throttling import SubjectRateThrottle
 from memories.tokens import TokenPrincipal
 
 if TYPE_CHECKING:
@@ -98,6 +107,7 @@ class MemoryAPIView(APIView):
 
     authentication_classes: Sequence[type[BaseAuthentication]] = [BearerTokenAuthentication]
     permission_classes: Sequence["_PermissionClass"] = [IsTokenAuthenticated, HasRequiredScope]
+    throttle_classes: Sequence[type[BaseThrottle]] = [SubjectRateThrottle]
     renderer_classes: Sequence[type[BaseRenderer]] = [JSONRenderer]
     parser_classes: Sequence[type[BaseParser]] = [JSONParser]
 
@@ -106,6 +116,18 @@ class MemoryAPIView(APIView):
 
     def required_scope(self) -> str | None:
         return self.action_scopes.get(getattr(self, "action", None) or "")
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # Refused before the body is read: the limit protects memory, not just parsing.
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            raise BadRequest("Invalid Content-Length header") from None
+        if length > memories_settings.MAX_BODY_SIZE:
+            raise PayloadTooLarge(
+                f"The request body may not exceed {memories_settings.MAX_BODY_SIZE} bytes"
+            )
 
     def get_exception_handler(self) -> Callable[[Exception, Mapping[str, Any]], Response]:
         # Ours for these views only; the host's EXCEPTION_HANDLER stays theirs.
@@ -270,6 +292,7 @@ class UnknownRouteView(MemoryAPIView):
 
     authentication_classes = []
     permission_classes = []
+    throttle_classes = []
     schema = None
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
