@@ -67,10 +67,13 @@ def memory_tables(name: str) -> dict[str, list[str]]:
 
 
 def secret(name: str, dev_file: os.PathLike[str] | str) -> str | None:
-    """A secret from the environment, else from the development file `make run` created."""
+    """A secret from the environment, else from the development file `make run` created
+    (unless AGENTOS_DEV_SECRETS=off, as a production environment should set)."""
     value = os.environ.get(name)
     if value:
         return value
+    if os.environ.get("AGENTOS_DEV_SECRETS") == "off":
+        return None
     try:
         with open(dev_file) as file:
             return file.read().strip() or None
