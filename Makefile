@@ -5,7 +5,7 @@ PYTHON ?= python3
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test lint typecheck pytest install install-dev system-deps clean
+.PHONY: run test fuzz lint typecheck pytest install install-dev system-deps clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ pytest: $(DEV_STAMP)
 	$(VENV)/bin/pytest
 
 test: lint typecheck pytest
+
+# A long schemathesis run against the served OpenAPI document (make test runs a short one).
+fuzz: $(DEV_STAMP)
+	AGENTOS_FUZZ_EXAMPLES=$${AGENTOS_FUZZ_EXAMPLES:-500} $(VENV)/bin/pytest tests/test_fuzz.py -p no:randomly
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -70,10 +70,22 @@ def _error_response(name: str, status_description: str, detail: str, code: str) 
     return OpenApiResponse(_error_body(name), description=status_description, examples=[example])
 
 
-def _nullable_query(name: str, title: str, description: str) -> OpenApiParameter:
+# What IdentifierField accepts: 1 to 255 characters, no control characters.
+IDENTIFIER = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 255,
+    "pattern": r"^[^\x00-\x1f\x7f]*$",
+}
+
+
+def _nullable_query(
+    name: str, title: str, description: str, max_length: int = 255
+) -> OpenApiParameter:
+    text = {**IDENTIFIER, "maxLength": max_length}
     return OpenApiParameter(
         name,
-        {"anyOf": [{"type": "string"}, {"type": "null"}], "title": title},
+        {"anyOf": [text, {"type": "null"}], "title": title},
         OpenApiParameter.QUERY,
         required=False,
         description=description,
@@ -131,7 +143,7 @@ def _internal_error(description: str) -> Any:
 def _path_memory_id(description: str) -> OpenApiParameter:
     return OpenApiParameter(
         "memory_id",
-        {"type": "string", "title": "Memory Id"},
+        {**IDENTIFIER, "title": "Memory Id"},
         OpenApiParameter.PATH,
         description=description,
     )
@@ -189,7 +201,7 @@ TARGET_ERRORS = {
 
 
 memory_viewset_schema = extend_schema_view(
-    list=extend_schema(
+    list_memories=extend_schema(
         operation_id="get_memories",
         summary="List Memories",
         description=(
@@ -217,6 +229,7 @@ memory_viewset_schema = extend_schema_view(
                 "search_content",
                 "Search Content",
                 "Case-insensitive substring of the memory text",
+                max_length=5000,
             ),
             *_page_parameters("memories"),
             OpenApiParameter(

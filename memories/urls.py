@@ -12,7 +12,7 @@ app_name = "memories"
 ROUTES: dict[str, tuple[str, dict[str, Any]]] = {
     "memories": (
         "memory-list",
-        {"get": "list", "post": "create", "delete": "bulk_destroy"},
+        {"get": "list_memories", "post": "create", "delete": "bulk_destroy"},
     ),
     "memories/<str:memory_id>": (
         "memory-detail",

@@ -140,7 +140,7 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
 
     schema = MemoryAutoSchema()
     action_scopes = {
-        "list": READ_SCOPE,
+        "list_memories": READ_SCOPE,
         "retrieve": READ_SCOPE,
         "topics": READ_SCOPE,
         "stats": READ_SCOPE,
@@ -155,7 +155,9 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
         principal: TokenPrincipal = self.request.user  # type: ignore[assignment]
         return principal
 
-    def list(self, request: Request) -> Response:
+    # Not named `list`: drf-spectacular would document the paginated object as an array.
+    @action(detail=False, methods=["get"])
+    def list_memories(self, request: Request) -> Response:
         params = validated_params(MemoryListQuerySerializer, request)
         target = resolve_target(db_id=params.pop("db_id", None), table=params.pop("table", None))
         try:
