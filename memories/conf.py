@@ -30,6 +30,8 @@ DEFAULTS: dict[str, Any] = {
     "THROTTLE_RATE": None,
     # Largest request body accepted, in bytes; larger ones are answered 413.
     "MAX_BODY_SIZE": 2 * 1024 * 1024,
+    # Longest query string accepted, in bytes; longer ones are answered 422.
+    "MAX_QUERY_LENGTH": 64 * 1024,
 }
 
 

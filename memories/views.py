@@ -124,6 +124,10 @@ class MemoryAPIView(APIView):
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             raise BadRequest("Invalid Content-Length header") from None
+        if len(request.META.get("QUERY_STRING", "")) > memories_settings.MAX_QUERY_LENGTH:
+            raise ValidationFailed(
+                f"The query string may not exceed {memories_settings.MAX_QUERY_LENGTH} bytes"
+            )
         if length > memories_settings.MAX_BODY_SIZE:
             raise PayloadTooLarge(
                 f"The request body may not exceed {memories_settings.MAX_BODY_SIZE} bytes"

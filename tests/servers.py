@@ -68,7 +68,16 @@ def project_server(folder: Path, **variables: str) -> Iterator[Server]:
     log_path = folder / "gunicorn.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [str(GUNICORN), "agentos.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+            [
+                str(GUNICORN),
+                "agentos.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "--limit-request-line",
+                "0",  # as bin/serve: the app bounds the query string itself
+            ],
             cwd=ROOT,
             env=env,
             stdout=log,

@@ -122,3 +122,17 @@ class DeletionLogTests:
         ]
         assert "private" not in caplog.text
         assert token not in caplog.text
+
+
+def test_query_string_over_the_limit_is_422_and_deletes_nothing(as_user):
+    memory_create(memory_id="m1", user_id="alice")
+
+    with override_settings(MEMORIES={**BASE, "MAX_QUERY_LENGTH": 100}):
+        response = as_user("alice").delete(f"/memories/m1?user_id=alice&x={'y' * 100}")
+
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": "The query string may not exceed 100 bytes",
+        "error_code": "VALIDATION_ERROR",
+    }
+    assert memory_ids_in("default") == {"m1"}
