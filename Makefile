@@ -5,7 +5,7 @@ PYTHON ?= python3
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test fuzz lint typecheck pytest install install-dev system-deps clean
+.PHONY: run test fuzz soak lint typecheck pytest install install-dev system-deps clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ pytest: $(DEV_STAMP)
 	$(VENV)/bin/pytest
 
 test: lint typecheck pytest
+
+# A long soak of the real server on PostgreSQL (make test runs a short one).
+soak: $(DEV_STAMP)
+	AGENTOS_SOAK_REQUESTS=$${AGENTOS_SOAK_REQUESTS:-20000} $(VENV)/bin/pytest tests/test_soak.py -p no:randomly
 
 # A long schemathesis run against the served OpenAPI document (make test runs a short one).
 fuzz: $(DEV_STAMP)

@@ -74,7 +74,7 @@ def project_server(folder: Path, **variables: str) -> Iterator[Server]:
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--workers",
-                "2",
+                env.get("WEB_CONCURRENCY", "2"),
                 "--limit-request-line",
                 "0",  # as bin/serve: the app bounds the query string itself
             ],
