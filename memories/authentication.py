@@ -9,6 +9,9 @@ from rest_framework_simplejwt.exceptions import TokenError
 
 from memories.tokens import BearerToken, TokenPrincipal, principal_from
 
+# Far above any real JWT; below the 8 KiB header limit of gunicorn and most proxies.
+MAX_HEADER_LENGTH = 8000
+
 
 class BearerTokenAuthentication(JWTStatelessUserAuthentication):
     """Authenticates `Authorization: Bearer <JWT>` as a TokenPrincipal."""
@@ -31,6 +34,9 @@ class BearerTokenAuthentication(JWTStatelessUserAuthentication):
 
     def get_header(self, request: Request) -> bytes:
         header = request.META.get("HTTP_AUTHORIZATION")
+        if isinstance(header, str) and len(header) > MAX_HEADER_LENGTH:
+            # Bounded before any decoding or signature work.
+            raise AuthenticationFailed("Authorization header too long")
         if isinstance(header, str):
             try:
                 # HTTP header values are ISO-8859-1 (RFC 9110); anything else is no JWT.

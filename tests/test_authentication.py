@@ -243,3 +243,8 @@ class ScopeTests:
             accepted = delete_with(api, mint("root", roles=["memory-admin"]))
             assert accepted.status_code == 204
         assert memory_ids_in("default") == set()
+
+
+def test_oversized_authorization_header_is_refused(api):
+    token = mint("alice", padding="x" * 9000)
+    assert_refused(delete_with(api, token), "Authorization header too long")
