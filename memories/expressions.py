@@ -43,33 +43,8 @@ class MemoryText(Func):
         return sql, list(params) * 7
 
 
-class HasTopic(Func):
-    """True when a JSON list of topics contains `topic` exactly."""
-
-    output_field = BooleanField()
-    conditional = True
-
-    def __init__(self, expression: Expression | str, topic: str) -> None:
-        super().__init__(expression)
-        self.topic = topic
-
-    def as_sql(  # type: ignore[override]
-        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
-    ) -> _SqlParams:
-        column, params = compiler.compile(self.source_expressions[0])
-        if connection.vendor == "postgresql":
-            return f"(({column})::jsonb @> %s::jsonb)", [*params, json.dumps([self.topic])]
-        if connection.vendor == "mysql":
-            return f"JSON_CONTAINS({column}, %s)", [*params, json.dumps(self.topic)]
-        sql = (
-            f"(json_valid({column}) AND json_type({column}) = 'array' AND EXISTS "
-            f"(SELECT 1 FROM json_each({column}) WHERE json_each.value = %s))"
-        )
-        return sql, [*params, *params, *params, self.topic]
-
-
-class Equals(Func):
-    """`column = value`, exactly: case and trailing spaces count on MySQL too."""
+class _ColumnTest(Func):
+    """A condition on one column and one value, written per database vendor."""
 
     output_field = BooleanField()
     conditional = True
@@ -82,7 +57,32 @@ class Equals(Func):
         self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
     ) -> _SqlParams:
         column, params = compiler.compile(self.source_expressions[0])
-        if connection.vendor == "mysql":
+        return self.condition(connection.vendor, column, list(params))
+
+    def condition(self, vendor: str, column: str, params: list[Any]) -> _SqlParams:
+        raise NotImplementedError
+
+
+class HasTopic(_ColumnTest):
+    """True when a JSON list of topics contains the value exactly."""
+
+    def condition(self, vendor: str, column: str, params: list[Any]) -> _SqlParams:
+        if vendor == "postgresql":
+            return f"(({column})::jsonb @> %s::jsonb)", [*params, json.dumps([self.value])]
+        if vendor == "mysql":
+            return f"JSON_CONTAINS({column}, %s)", [*params, json.dumps(self.value)]
+        sql = (
+            f"(json_valid({column}) AND json_type({column}) = 'array' AND EXISTS "
+            f"(SELECT 1 FROM json_each({column}) WHERE json_each.value = %s))"
+        )
+        return sql, [*params, *params, *params, self.value]
+
+
+class Equals(_ColumnTest):
+    """`column = value`, exactly: case and trailing spaces count on MySQL too."""
+
+    def condition(self, vendor: str, column: str, params: list[Any]) -> _SqlParams:
+        if vendor == "mysql":
             # The plain comparison uses the index; the binary one makes it exact.
             sql = f"({column} = %s AND CAST({column} AS BINARY) = CAST(%s AS BINARY))"
             return sql, [*params, self.value, *params, self.value]

@@ -1,12 +1,10 @@
 """Memories round-trip between Agno's own storage classes and this API, both directions."""
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 import requests
 from agno.db.postgres import PostgresDb
@@ -14,9 +12,8 @@ from agno.db.schemas.memory import UserMemory
 from agno.db.sqlite import SqliteDb
 
 from tests.conftest import require_db_id
+from tests.databases import PG_SERVER, scratch_postgres_database
 from tests.servers import project_server
-
-PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 
 
 @dataclass
@@ -39,24 +36,21 @@ def sqlite_storage(tmp_path) -> Iterator[AgnoStorage]:
 @pytest.fixture
 def postgres_storage() -> Iterator[AgnoStorage]:
     require_db_id("pg")
-    name = "agentos_agno_interop" + os.environ.get("AGENTOS_TEST_DB_SUFFIX", "")
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    db = PostgresDb(db_url=f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", db_schema="ai")
-    try:
-        yield AgnoStorage(
-            db=db,
-            variables={
-                "AGENTOS_MEMORY_DATABASES": f"agno={PG_SERVER}/{name}",
-                "AGENTOS_MEMORY_TABLES": "agno=ai.agno_memories",
-            },
-            query="db_id=agno&table=ai.agno_memories",
+    with scratch_postgres_database("agentos_agno_interop") as name:
+        db = PostgresDb(
+            db_url=f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", db_schema="ai"
         )
-    finally:
-        db.db_engine.dispose()
-        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        try:
+            yield AgnoStorage(
+                db=db,
+                variables={
+                    "AGENTOS_MEMORY_DATABASES": f"agno={PG_SERVER}/{name}",
+                    "AGENTOS_MEMORY_TABLES": "agno=ai.agno_memories",
+                },
+                query="db_id=agno&table=ai.agno_memories",
+            )
+        finally:
+            db.db_engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

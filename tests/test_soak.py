@@ -20,24 +20,20 @@ import pytest
 import requests
 
 from tests.conftest import require_db_id
+from tests.databases import PG_SERVER as PG
+from tests.databases import scratch_postgres_database
 from tests.servers import Server, project_server
 
 REQUESTS = int(os.environ.get("AGENTOS_SOAK_REQUESTS", "800"))
 CLIENTS = 64
 USERS = [f"user{n}" for n in range(8)]
-PG = "postgres://postgres@127.0.0.1:5432"
 
 
 @pytest.fixture(scope="module")
 def database() -> Iterator[str]:
     require_db_id("pg")
-    name = "agentos_soak" + os.environ.get("AGENTOS_TEST_DB_SUFFIX", "")
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    yield name
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_postgres_database("agentos_soak") as name:
+        yield name
 
 
 @pytest.fixture(scope="module")
