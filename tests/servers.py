@@ -45,16 +45,35 @@ class Server:
         return {"Authorization": f"Bearer {token}"}
 
 
-@contextmanager
-def project_server(folder: Path, **variables: str) -> Iterator[Server]:
-    """Migrate and serve the `agentos` project configured by environment variables only."""
+def clean_environment() -> dict[str, str]:
+    """This process's environment without any setting of the project's own."""
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("DJANGO_", "AGENTOS_", "DATABASE_URL"))
     }
+    env["DJANGO_SETTINGS_MODULE"] = "agentos.settings"
+    return env
+
+
+def project_command(command: list[str], **variables: str) -> subprocess.CompletedProcess[str]:
+    """Run a command in the repository with the project configured by variables only."""
+    return subprocess.run(
+        command,
+        cwd=ROOT,
+        env={**clean_environment(), **variables},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@contextmanager
+def project_server(folder: Path, **variables: str) -> Iterator[Server]:
+    """Migrate and serve the `agentos` project configured by environment variables only."""
+    env = clean_environment()
     env.update(
-        DJANGO_SETTINGS_MODULE="agentos.settings",
         DATABASE_URL=f"sqlite:///{folder / 'db.sqlite3'}",
         AGENTOS_JWT_SIGNING_KEY=secrets.token_urlsafe(48),
         DJANGO_SECRET_KEY=secrets.token_urlsafe(48),
