@@ -5,7 +5,7 @@ PYTHON ?= python3
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test fuzz soak lint typecheck pytest install install-dev system-deps clean
+.PHONY: run test fuzz soak bench lint typecheck pytest install install-dev system-deps clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -35,12 +35,16 @@ lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(DEV_STAMP)
-	$(VENV)/bin/mypy memories agentos tests
+	$(VENV)/bin/mypy memories agentos tests bench
 
 pytest: $(DEV_STAMP)
 	$(VENV)/bin/pytest
 
 test: lint typecheck pytest
+
+# The delete benchmark (several minutes): writes BENCHMARKS.md.
+bench: $(DEV_STAMP)
+	$(PY) bench/run.py
 
 # A long soak of the real server on PostgreSQL (make test runs a short one).
 soak: $(DEV_STAMP)

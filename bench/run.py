@@ -1,0 +1,434 @@
+"""Delete benchmark: the production server under wrk, against the database's own cost.
+
+Run with `make bench`. For PostgreSQL and SQLite, interleaved, --runs times each:
+- seeds memories directly in the database, serves the project with gunicorn (2 workers, the
+  settings `make run` uses: JWT, ownership and audit on), replays DELETE /memories/{id} with
+  wrk (each id once) at concurrency 16 and 64 with owner tokens, and at 16 with an admin token
+  plus ?user_id=; reports requests/s, latency percentiles, status counts, the server's CPU
+  time per request and its workers' peak memory, then checks exactly the targeted rows are gone;
+- issues the same number of single-row DELETE statements from one process (autocommit);
+- erases one user's memories through the erase command, through bulk DELETE /memories in
+  batches of 1000 ids, and with one raw DELETE ... WHERE user_id.
+Writes the medians (min-max) to BENCHMARKS.md.
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import re
+import secrets
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import jwt
+import psycopg
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+PG = "postgres://postgres@127.0.0.1:5432"
+TICKS = os.sysconf("SC_CLK_TCK")
+SCENARIOS = [("owner", 16), ("owner", 64), ("admin", 16)]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def token(key: str, subject: str, admin: bool = False) -> str:
+    now = int(time.time())
+    claims = {"sub": subject, "iat": now, "exp": now + 7200}
+    if admin:
+        claims["scopes"] = ["agent_os:admin"]
+    return jwt.encode(claims, key, algorithm="HS256")
+
+
+class Database:
+    """A fresh PostgreSQL database or SQLite file, with raw access for seeding and checks."""
+
+    def __init__(self, backend: str, folder: Path) -> None:
+        self.backend = backend
+        if backend == "postgres":
+            self.name = f"agentos_bench_{os.getpid()}"
+            with psycopg.connect(f"{PG}/postgres", autocommit=True) as connection:
+                connection.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+                connection.execute(f'CREATE DATABASE "{self.name}"')
+            self.url = f"{PG}/{self.name}"
+        else:
+            self.path = folder / "bench.sqlite3"
+            self.url = f"sqlite:///{self.path}"
+
+    def connect(self) -> contextlib.AbstractContextManager:  # type: ignore[type-arg]
+        if self.backend == "postgres":
+            return psycopg.connect(self.url, autocommit=True)
+        connection = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        return contextlib.closing(connection)
+
+    def execute_many(self, sql: str, rows: list[tuple]) -> None:  # type: ignore[type-arg]
+        with self.connect() as connection:
+            if self.backend == "postgres":
+                with connection.cursor() as cursor:
+                    cursor.executemany(sql, rows)
+            else:
+                connection.execute("BEGIN")
+                connection.executemany(sql.replace("%s", "?"), rows)
+                connection.execute("COMMIT")
+
+    def seed(self, owners: dict[str, str]) -> None:
+        self.execute_many(
+            "INSERT INTO agno_memories (memory_id, memory, user_id, created_at, updated_at)"
+            " VALUES (%s, '\"benchmark\"', %s, 1, 1)",
+            list(owners.items()),
+        )
+
+    def memory_ids(self) -> set[str]:
+        with self.connect() as connection:
+            return {row[0] for row in connection.execute("SELECT memory_id FROM agno_memories")}
+
+    def clear(self) -> None:
+        with self.connect() as connection:
+            connection.execute("DELETE FROM agno_memories")
+            connection.execute("DELETE FROM memories_memorydeletion")
+
+    def drop(self) -> None:
+        if self.backend == "postgres":
+            with psycopg.connect(f"{PG}/postgres", autocommit=True) as connection:
+                connection.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+def project_env(database: Database, key: str, folder: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "AGENTOS_"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="agentos.settings",
+        DATABASE_URL=database.url,
+        AGENTOS_JWT_SIGNING_KEY=key,
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(48),
+        AGENTOS_DEV_SECRETS="off",
+        DJANGO_STATIC_ROOT=str(folder / "static"),
+    )
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def process_tree(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [pid] + [tree for child in children for tree in process_tree(int(child))]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(FileNotFoundError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICKS
+
+
+def peak_memory_mib(pids: list[int]) -> float:
+    peaks = []
+    for pid in pids[1:]:  # the workers
+        status = Path(f"/proc/{pid}/status").read_text()
+        peaks.append(int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024)  # type: ignore[union-attr]
+    return max(peaks)
+
+
+@contextlib.contextmanager
+def gunicorn(env: dict[str, str]) -> Iterator[tuple[str, int]]:
+    port = free_port()
+    process = subprocess.Popen(
+        [VENV_BIN / "gunicorn", "agentos.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        with contextlib.suppress(requests.RequestException):
+            requests.get(f"{base}/memory_topics", timeout=5)
+            break
+        time.sleep(0.1)
+    try:
+        yield base, process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def run_wrk(base: str, plan: list[str], connections: int, folder: Path) -> dict:  # type: ignore[type-arg]
+    threads = 2
+    for index in range(threads):
+        (folder / f"plan-{index}.txt").write_text("\n".join(plan[index::threads]) + "\n")
+    output = subprocess.run(
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            "-d600s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(ROOT / "bench" / "delete.lua"),
+            base,
+            "--",
+            str(folder / "plan"),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    statuses = {
+        int(k): int(v)
+        for k, v in re.findall(r"(\d+)=(\d+)", output.split("STATUS", 1)[1].split("\n")[0])
+    }
+    latency = dict(re.findall(r"(p\d+)=([\d.]+)", output))
+    duration = float(re.search(r"duration_s=([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    statuses.pop(401, None)  # the cheap requests of connections whose plan was used up
+    done = sum(statuses.values())
+    return {
+        "statuses": statuses,
+        "requests_per_s": done / duration,
+        **{name: float(value) for name, value in latency.items()},
+    }
+
+
+def measure_http(backend: str, args: argparse.Namespace, folder: Path) -> list[dict]:  # type: ignore[type-arg]
+    database = Database(backend, folder)
+    key = secrets.token_urlsafe(48)
+    env = project_env(database, key, folder)
+    try:
+        manage(env, "migrate", "--noinput")
+        users = [f"user{n}" for n in range(args.users)]
+        tokens = {user: token(key, user) for user in users}
+        admin = token(key, "operator", admin=True)
+        results = []
+        for kind, connections in SCENARIOS:
+            database.clear()
+            owners = {f"m{n:07}": users[n % len(users)] for n in range(args.memories)}
+            spared = {f"s{n:07}": users[n % len(users)] for n in range(args.memories // 10)}
+            database.seed({**owners, **spared})
+            plan = [
+                f"DELETE /memories/{memory_id} {tokens[user]}"
+                if kind == "owner"
+                else f"DELETE /memories/{memory_id}?user_id={user} {admin}"
+                for memory_id, user in owners.items()
+            ]
+            with gunicorn(env) as (base, pid):
+                pids = process_tree(pid)
+                before = cpu_seconds(pids)
+                result = run_wrk(base, plan, connections, folder)
+                result["cpu_ms_per_request"] = 1000 * (cpu_seconds(pids) - before) / len(plan)
+                result["peak_worker_mib"] = peak_memory_mib(pids)
+            left = database.memory_ids()
+            result["verified"] = left == set(spared) and result["statuses"] == {204: len(plan)}
+            result.update(backend=backend, scenario=f"{kind} c{connections}")
+            results.append(result)
+        results.append(physical_reference(database, args.memories))
+        results.extend(bulk_erasure(database, env, args, folder))
+        return results
+    finally:
+        database.drop()
+
+
+def physical_reference(database: Database, count: int) -> dict:  # type: ignore[type-arg]
+    database.clear()
+    ids = [f"p{n:07}" for n in range(count)]
+    database.seed(dict.fromkeys(ids, "user0"))
+    sql = "DELETE FROM agno_memories WHERE memory_id = %s"
+    with database.connect() as connection:
+        start = time.perf_counter()
+        for memory_id in ids:
+            if database.backend == "postgres":
+                connection.execute(sql, [memory_id])
+            else:
+                connection.execute(sql.replace("%s", "?"), [memory_id])
+        elapsed = time.perf_counter() - start
+    return {"backend": database.backend, "scenario": "physical", "requests_per_s": count / elapsed}
+
+
+def timed(action: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def bulk_erasure(
+    database: Database, env: dict[str, str], args: argparse.Namespace, folder: Path
+) -> list[dict]:  # type: ignore[type-arg]
+    ids = [f"b{n:07}" for n in range(args.erase)]
+    others = {f"o{n:07}": "someone" for n in range(args.erase // 10)}
+
+    def reseed() -> None:
+        database.clear()
+        database.seed({**dict.fromkeys(ids, "erased"), **others})
+
+    reseed()
+    script = (
+        "import time; from django.core.management import call_command; t = time.perf_counter(); "
+        "call_command('erase_user_memories', 'erased', '--yes', verbosity=0, "
+        "stdout=open('/dev/null', 'w')); "
+        "print(time.perf_counter() - t)"
+    )
+    command_s = float(manage(env, "shell", "-c", script).strip().splitlines()[-1])
+    command_ok = database.memory_ids() == set(others)
+
+    reseed()
+    key = env["AGENTOS_JWT_SIGNING_KEY"]
+    headers = {"Authorization": f"Bearer {token(key, 'erased')}"}
+    with gunicorn(env) as (base, _), requests.Session() as http:
+
+        def bulk_api() -> None:
+            for start in range(0, len(ids), 1000):
+                body = {"memory_ids": ids[start : start + 1000]}
+                response = http.delete(f"{base}/memories", json=body, headers=headers, timeout=60)
+                assert response.status_code == 204, response.text
+
+        api_s = timed(bulk_api)
+    api_ok = database.memory_ids() == set(others)
+
+    reseed()
+    with database.connect() as connection:
+        placeholder = "%s" if database.backend == "postgres" else "?"
+        raw_s = timed(
+            lambda: connection.execute(
+                f"DELETE FROM agno_memories WHERE user_id = {placeholder}", ["erased"]
+            )
+        )
+    return [
+        {"backend": database.backend, "scenario": "erase raw", "seconds": raw_s, "verified": True},
+        {
+            "backend": database.backend,
+            "scenario": "erase command",
+            "seconds": command_s,
+            "verified": command_ok,
+        },
+        {
+            "backend": database.backend,
+            "scenario": "erase bulk API",
+            "seconds": api_s,
+            "verified": api_ok,
+        },
+    ]
+
+
+def summarize(runs: list[dict]) -> dict[tuple[str, str], dict]:  # type: ignore[type-arg]
+    grouped: dict[tuple[str, str], list[dict]] = {}  # type: ignore[type-arg]
+    for result in runs:
+        grouped.setdefault((result["backend"], result["scenario"]), []).append(result)
+    summary = {}
+    for key, results in grouped.items():
+        row: dict = {"verified": all(r.get("verified", True) for r in results)}  # type: ignore[type-arg]
+        for metric in (
+            "requests_per_s",
+            "p50",
+            "p90",
+            "p99",
+            "cpu_ms_per_request",
+            "peak_worker_mib",
+            "seconds",
+        ):
+            values = [r[metric] for r in results if metric in r]
+            if values:
+                row[metric] = (statistics.median(values), min(values), max(values))
+        row["statuses"] = results[-1].get("statuses")
+        summary[key] = row
+    return summary
+
+
+def cell(row: dict, metric: str, digits: int = 1) -> str:  # type: ignore[type-arg]
+    if metric not in row:
+        return ""
+    median, low, high = row[metric]
+    return f"{median:.{digits}f} ({low:.{digits}f}-{high:.{digits}f})"
+
+
+def report(summary: dict, args: argparse.Namespace) -> str:  # type: ignore[type-arg]
+    lines = [
+        "| backend | scenario | req/s | p50 ms | p90 ms | p99 ms | server CPU ms/req"
+        " | peak worker MiB | statuses | rows verified |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (backend, scenario), row in summary.items():
+        if scenario.startswith("erase"):
+            continue
+        lines.append(
+            f"| {backend} | {scenario} | {cell(row, 'requests_per_s', 0)} | {cell(row, 'p50')} | "
+            f"{cell(row, 'p90')} | {cell(row, 'p99')} | {cell(row, 'cpu_ms_per_request', 2)} | "
+            f"{cell(row, 'peak_worker_mib')} | {row['statuses'] or ''} | {row['verified']} |"
+        )
+    lines += [
+        "",
+        "| backend | erasure of one user | seconds | x raw | rows verified |",
+        "|---|---|---|---|---|",
+    ]
+    for (backend, scenario), row in summary.items():
+        if not scenario.startswith("erase"):
+            continue
+        raw = summary[(backend, "erase raw")]["seconds"][0]
+        lines.append(
+            f"| {backend} | {scenario} | {cell(row, 'seconds', 3)} "
+            f"| {row['seconds'][0] / raw:.1f} | {row['verified']} |"
+        )
+    lines.append("")
+    for backend in dict.fromkeys(b for b, _ in summary):
+        physical = summary[(backend, "physical")]["requests_per_s"][0]
+        http = summary[(backend, "owner c16")]["requests_per_s"][0]
+        lines.append(
+            f"- {backend}: HTTP deletes/s over physical single-row deletes/s (owner, c16): "
+            f"{http / physical:.2f}"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--memories", type=int, default=20000, help="Deletes per scenario.")
+    parser.add_argument("--users", type=int, default=50, help="Owners of the memories.")
+    parser.add_argument("--erase", type=int, default=100000, help="Memories of the erased user.")
+    parser.add_argument("--runs", type=int, default=3, help="Runs of each backend, interleaved.")
+    parser.add_argument("--backends", default="postgres,sqlite", help="Comma-separated.")
+    parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
+    args = parser.parse_args()
+    runs: list[dict] = []  # type: ignore[type-arg]
+    for run in range(args.runs):
+        for backend in args.backends.split(","):
+            with tempfile.TemporaryDirectory() as folder:
+                print(f"run {run + 1}/{args.runs}: {backend}", file=sys.stderr)
+                runs.extend(measure_http(backend, args, Path(folder)))
+    table = report(summarize(runs), args)
+    print(table)
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    header = (ROOT / "bench" / "BENCHMARKS.head.md").read_text()
+    args.output.write_text(
+        header.format(
+            machine=machine,
+            date=time.strftime("%Y-%m-%d"),
+            parameters=json.dumps({k: str(v) for k, v in vars(args).items() if k != "output"}),
+            table=table,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
