@@ -38,17 +38,23 @@ def error_response(
 def readable(detail: Any, field: str | None = None) -> str:
     """One sentence per message of a DRF error detail, prefixed by its field."""
     if isinstance(detail, Mapping):
-        return " ".join(readable(value, _field_name(field, key)) for key, value in detail.items())
-    if isinstance(detail, Sequence) and not isinstance(detail, str):
-        return " ".join(readable(item, field) for item in detail)
-    return f"{field}: {detail}" if field else str(detail)
+        parts = [readable(value, _field_name(field, key)) for key, value in detail.items()]
+    elif isinstance(detail, Sequence) and not isinstance(detail, str):
+        # A list serializer's errors hold one entry per item, `{}` for the valid ones.
+        parts = [
+            readable(item, _field_name(field, index) if isinstance(item, Mapping) else field)
+            for index, item in enumerate(detail)
+        ]
+    else:
+        return f"{field}: {detail}" if field else str(detail)
+    return " ".join(part for part in parts if part)
 
 
 def _field_name(parent: str | None, key: Any) -> str | None:
     if key == "non_field_errors":
         return parent
-    if isinstance(key, int):  # an item of a list field
-        return f"{parent}[{key}]"
+    if isinstance(key, int):  # an item of a list
+        return f"{parent or ''}[{key}]"
     return f"{parent}.{key}" if parent else str(key)
 
 

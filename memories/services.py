@@ -13,7 +13,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, transaction
 
 from memories import statements
 from memories.conf import memories_settings
-from memories.exceptions import MemoryNotFoundError
+from memories.exceptions import MemoryNotFoundError, TableNotFoundError
 from memories.expressions import Equals
 from memories.models import AbstractMemory, Channel, MemoryDeletion
 from memories.selectors import memory_get, memory_queryset, user_memory_id_batch
@@ -105,6 +105,13 @@ def _log_deletion(
     log(json.dumps({key: value for key, value in entry.items() if value is not None}))
 
 
+def _table_missing(target: MemoryTarget) -> bool:
+    try:
+        return not table_exists(target)
+    except DatabaseError:
+        return False  # the database itself fails: that is the error to report
+
+
 def _delete_batch(
     target: MemoryTarget,
     memory_ids: Sequence[str],
@@ -124,9 +131,11 @@ def _delete_batch(
                 )
                 _send_after_commit(target, deleted, actor, channel, batch)
     except DatabaseError:
-        _log_deletion(target, memory_ids, actor, channel, outcome="error")
         # Tell a table missing from its database (404) from a failing database (500).
-        require_table(target)
+        missing = _table_missing(target)
+        _log_deletion(target, memory_ids, actor, channel, "not_found" if missing else "error")
+        if missing:
+            raise TableNotFoundError(target.db_id, target.table) from None
         raise
     outcome = "deleted" if deleted else "not_found"
     _log_deletion(target, [m.memory_id for m in deleted] or memory_ids, actor, channel, outcome)

@@ -70,6 +70,8 @@ def validated_params(
     fields = serializer_class().fields
     names: list[str] = list(fields.keys())  # noqa: SIM118
     for name in names:
+        if name in path:
+            continue  # a path value: a query parameter of that name is no parameter of ours
         values = request.query_params.getlist(name)
         if isinstance(fields[name], serializers.ListField):
             items = [item.strip() for value in values for item in value.split(",")]
@@ -78,7 +80,7 @@ def validated_params(
             continue
         if len(values) > 1:
             raise BadRequest(f"The {name} query parameter may be given only once")
-        if values and name not in path:
+        if values:
             data[name] = values[0]
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
@@ -300,6 +302,13 @@ class UnknownRouteView(MemoryAPIView):
     permission_classes = []
     throttle_classes = []
     schema = None
+
+    @property
+    def default_response_headers(self) -> dict[str, str]:
+        # No `Allow`: an unknown path allows no method at all.
+        headers: dict[str, str] = super().default_response_headers
+        headers.pop("Allow", None)
+        return headers
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)

@@ -123,6 +123,15 @@ class DeletionLogTests:
         assert "private" not in caplog.text
         assert token not in caplog.text
 
+    def test_a_configured_but_absent_table_logs_not_found(self, as_user, caplog):
+        with caplog.at_level(logging.INFO, logger="memories.deletions"):
+            response = as_user("alice").delete("/memories/m1?db_id=lite&table=missing_memories")
+
+        assert response.status_code == 404
+        lines = [r.getMessage() for r in caplog.records if r.name == "memories.deletions"]
+        assert [json.loads(line)["outcome"] for line in lines] == ["not_found"]
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
 
 def test_query_string_over_the_limit_is_422_and_deletes_nothing(as_user):
     memory_create(memory_id="m1", user_id="alice")
