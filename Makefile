@@ -44,7 +44,8 @@ test: lint typecheck pytest
 
 # The delete benchmark (several minutes): writes BENCHMARKS.md.
 bench: $(DEV_STAMP)
-	$(PY) bench/run.py
+	bin/system-deps wrk
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 # A long soak of the real server on PostgreSQL (make test runs a short one).
 soak: $(DEV_STAMP)

@@ -1,8 +1,11 @@
 -- Replays a prepared list of requests once each: "METHOD PATH TOKEN" per line, one file per
--- wrk thread. When a thread's list is used up its connections send a cheap, unauthenticated
--- GET (answered 401), which the report subtracts, and the thread stops.
+-- wrk thread. A connection that finds its thread's list used up fetches a small static file
+-- (answered 200, which no DELETE ever is) until wrk ends. A thread that has every answer to
+-- its list leaves a marker file (and one when it has sent it all: a request lost to a socket
+-- error is never answered); once all have, the caller interrupts wrk, whose main thread
+-- would otherwise sleep through the whole -d duration. (Stopping a thread early would leave
+-- its open connections silent, and a sync gunicorn worker waiting on one would time out.)
 local threads = {}
-local counter = 1
 
 function setup(thread)
   thread:set("index", #threads)
@@ -10,29 +13,43 @@ function setup(thread)
 end
 
 function init(args)
-  requests_file = args[1] .. "-" .. index .. ".txt"
+  prefix = args[1]
   plan = {}
-  for line in io.lines(requests_file) do
+  for line in io.lines(prefix .. "-" .. index .. ".txt") do
     local method, path, token = line:match("^(%S+) (%S+) (%S+)$")
     table.insert(plan, wrk.format(method, path, { ["Authorization"] = "Bearer " .. token }))
   end
+  filler = wrk.format("GET", "/static/admin/img/icon-yes.svg")
+  -- wrk calls request() once on the first thread to check the script: give it the filler.
+  checked = index ~= 0
+  sent = 0
+  answered = 0
   counts = {}
-  filler = wrk.format("GET", "/memory_topics")
 end
 
 function request()
-  local next_request = plan[counter]
-  counter = counter + 1
-  if next_request == nil then
+  if not checked then
+    checked = true
     return filler
   end
-  return next_request
+  if sent < #plan then
+    sent = sent + 1
+    if sent == #plan then
+      io.open(prefix .. "-" .. index .. ".sent", "w"):close()
+    end
+    return plan[sent]
+  end
+  return filler
 end
 
 function response(status, headers, body)
-  counts[status] = (counts[status] or 0) + 1
-  if counter > #plan + 1 then
-    wrk.thread:stop()
+  if status ~= 200 then
+    counts[status] = (counts[status] or 0) + 1
+    answered = answered + 1
+  end
+  if answered == #plan and not finished then
+    finished = true
+    io.open(prefix .. "-" .. index .. ".done", "w"):close()
   end
 end
 

@@ -19,6 +19,7 @@ import os
 import platform
 import re
 import secrets
+import signal
 import socket
 import sqlite3
 import statistics
@@ -34,7 +35,6 @@ import psycopg
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = Path(sys.executable).parent
 PG = "postgres://postgres@127.0.0.1:5432"
 TICKS = os.sysconf("SC_CLK_TCK")
 SCENARIOS = [("owner", 16), ("owner", 64), ("admin", 16)]
@@ -145,70 +145,88 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / TICKS
 
 
-def peak_memory_mib(pids: list[int]) -> float:
+def peak_memory_mib(workers: list[int]) -> float:
     peaks = []
-    for pid in pids[1:]:  # the workers
-        status = Path(f"/proc/{pid}/status").read_text()
+    for pid in workers:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except FileNotFoundError:
+            raise RuntimeError(f"gunicorn worker {pid} exited during the run") from None
         peaks.append(int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024)  # type: ignore[union-attr]
     return max(peaks)
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str]) -> Iterator[tuple[str, int]]:
+def served(env: dict[str, str], folder: Path) -> Iterator[tuple[str, list[int]]]:
+    """The project served by `bin/serve` (what `make run` runs): its URL and process tree."""
     port = free_port()
-    process = subprocess.Popen(
-        [VENV_BIN / "gunicorn", "agentos.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    with (folder / "serve.log").open("a") as log:
+        process = subprocess.Popen(
+            [ROOT / "bin" / "serve"],
+            cwd=ROOT,
+            env={**env, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "2"},
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
     base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        with contextlib.suppress(requests.RequestException):
-            requests.get(f"{base}/memory_topics", timeout=5)
-            break
-        time.sleep(0.1)
     try:
-        yield base, process.pid
+        for _ in range(600):
+            with contextlib.suppress(requests.RequestException):
+                requests.get(f"{base}/", timeout=5)
+                if len(process_tree(process.pid)) == 3:  # the arbiter and both workers
+                    break
+            if process.poll() is not None:
+                raise RuntimeError(f"bin/serve exited; see {folder / 'serve.log'}")
+            time.sleep(0.1)
+        else:
+            raise RuntimeError("gunicorn did not start both workers")
+        yield base, process_tree(process.pid)
     finally:
         process.terminate()
         process.wait(timeout=20)
 
 
+def markers(prefix: Path, threads: int, name: str) -> bool:
+    return all(Path(f"{prefix}-{index}.{name}").exists() for index in range(threads))
+
+
 def run_wrk(base: str, plan: list[str], connections: int, folder: Path) -> dict:  # type: ignore[type-arg]
+    """Replay plan once with wrk; ended as soon as every thread has all its answers."""
     threads = 2
+    prefix = folder / "plan"
     for index in range(threads):
-        (folder / f"plan-{index}.txt").write_text("\n".join(plan[index::threads]) + "\n")
-    output = subprocess.run(
-        [
-            "wrk",
-            f"-t{threads}",
-            f"-c{connections}",
-            "-d600s",
-            "--timeout",
-            "10s",
-            "-s",
-            str(ROOT / "bench" / "delete.lua"),
-            base,
-            "--",
-            str(folder / "plan"),
-        ],
-        check=True,
-        capture_output=True,
+        for marker in ("done", "sent"):
+            Path(f"{prefix}-{index}.{marker}").unlink(missing_ok=True)
+        Path(f"{prefix}-{index}.txt").write_text("\n".join(plan[index::threads]) + "\n")
+    script = ROOT / "bench" / "delete.lua"
+    command = ["wrk", f"-t{threads}", f"-c{connections}", "-d600s", "--timeout", "10s"]
+    wrk = subprocess.Popen(
+        [*command, "-s", str(script), base, "--", str(prefix)],
+        stdout=subprocess.PIPE,
         text=True,
-    ).stdout
+    )
+    all_sent_at = None
+    while wrk.poll() is None:
+        if all_sent_at is None and markers(prefix, threads, "sent"):
+            all_sent_at = time.monotonic()
+        lost = all_sent_at is not None and time.monotonic() - all_sent_at > 12  # > --timeout
+        if markers(prefix, threads, "done") or lost:
+            wrk.send_signal(signal.SIGINT)  # wrk then joins its threads and reports
+            break
+        time.sleep(0.02)
+    output = wrk.communicate(timeout=60)[0]
     statuses = {
         int(k): int(v)
         for k, v in re.findall(r"(\d+)=(\d+)", output.split("STATUS", 1)[1].split("\n")[0])
     }
     latency = dict(re.findall(r"(p\d+)=([\d.]+)", output))
     duration = float(re.search(r"duration_s=([\d.]+)", output).group(1))  # type: ignore[union-attr]
-    statuses.pop(401, None)  # the cheap requests of connections whose plan was used up
-    done = sum(statuses.values())
+    errors = re.search(r"Socket errors: (.*)", output)
+    if errors:
+        statuses["socket errors"] = errors.group(1)  # type: ignore[assignment]
     return {
         "statuses": statuses,
-        "requests_per_s": done / duration,
+        "requests_per_s": sum(v for v in statuses.values() if isinstance(v, int)) / duration,
         **{name: float(value) for name, value in latency.items()},
     }
 
@@ -234,12 +252,11 @@ def measure_http(backend: str, args: argparse.Namespace, folder: Path) -> list[d
                 else f"DELETE /memories/{memory_id}?user_id={user} {admin}"
                 for memory_id, user in owners.items()
             ]
-            with gunicorn(env) as (base, pid):
-                pids = process_tree(pid)
+            with served(env, folder) as (base, pids):
                 before = cpu_seconds(pids)
                 result = run_wrk(base, plan, connections, folder)
                 result["cpu_ms_per_request"] = 1000 * (cpu_seconds(pids) - before) / len(plan)
-                result["peak_worker_mib"] = peak_memory_mib(pids)
+                result["peak_worker_mib"] = peak_memory_mib(pids[1:])
             left = database.memory_ids()
             result["verified"] = left == set(spared) and result["statuses"] == {204: len(plan)}
             result.update(backend=backend, scenario=f"{kind} c{connections}")
@@ -296,7 +313,7 @@ def bulk_erasure(
     reseed()
     key = env["AGENTOS_JWT_SIGNING_KEY"]
     headers = {"Authorization": f"Bearer {token(key, 'erased')}"}
-    with gunicorn(env) as (base, _), requests.Session() as http:
+    with served(env, folder) as (base, _), requests.Session() as http:
 
         def bulk_api() -> None:
             for start in range(0, len(ids), 1000):

@@ -1,0 +1,144 @@
+"""Where a DELETE /memories/{memory_id} spends its time, inside one worker process.
+
+Calls the project's WSGI application directly (no server, no network client) with owner
+tokens against a fresh PostgreSQL or SQLite database, and prints:
+- the CPU time per request of this process (the database server's own CPU is not in it);
+- the SQL statements one delete sends;
+- a pyinstrument profile of the deletes, to see auth, routing, DRF, ORM, audit and rendering.
+
+    .venv/bin/python bench/profile.py --backend postgres --requests 5000
+"""
+
+import argparse
+import io
+import os
+import secrets
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jwt
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.run import Database  # noqa: E402
+
+
+def configure(database: Database, key: str, folder: Path) -> None:
+    for name in [name for name in os.environ if name.startswith(("DJANGO_", "AGENTOS_"))]:
+        del os.environ[name]
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="agentos.settings",
+        DATABASE_URL=database.url,
+        AGENTOS_JWT_SIGNING_KEY=key,
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(48),
+        AGENTOS_DEV_SECRETS="off",
+        DJANGO_STATIC_ROOT=str(folder / "static"),
+    )
+
+
+def environ(path: str, token: str) -> dict[str, Any]:
+    return {
+        "REQUEST_METHOD": "DELETE",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "127.0.0.1:8000",
+        "HTTP_AUTHORIZATION": f"Bearer {token}",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=["postgres", "sqlite"], default="postgres")
+    parser.add_argument("--requests", type=int, default=5000)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--all", action="store_true", help="Show library frames too.")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as folder:
+        database = Database(args.backend, Path(folder))
+        key = secrets.token_urlsafe(48)
+        configure(database, key, Path(folder))
+        try:
+            profile(database, key, args)
+        finally:
+            from django.db import connections
+
+            connections.close_all()
+            database.drop()
+
+
+def profile(database: Database, key: str, args: argparse.Namespace) -> None:
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    from django.db import connection
+    from pyinstrument import Profiler
+
+    from agentos.wsgi import application
+
+    users = [f"user{n}" for n in range(args.users)]
+    now = int(time.time())
+    tokens = {
+        user: jwt.encode({"sub": user, "iat": now, "exp": now + 3600}, key, algorithm="HS256")
+        for user in users
+    }
+    owners = {f"m{n:07}": users[n % len(users)] for n in range(args.requests + 1)}
+    database.seed(owners)
+    plan = [environ(f"/memories/{memory_id}", tokens[user]) for memory_id, user in owners.items()]
+
+    def start_response(status: str, headers: list[tuple[str, str]]) -> Callable[..., Any]:
+        if not status.startswith("204"):
+            raise RuntimeError(f"unexpected {status}")
+        return lambda data: None
+
+    def call(request: dict[str, Any]) -> None:
+        response = application(request, start_response)
+        b"".join(response)  # type: ignore[arg-type]
+        response.close()  # type: ignore[attr-defined]
+
+    statements: list[str] = []
+
+    def record(execute: Callable[..., Any], sql: str, *rest: Any) -> Any:
+        statements.append(sql.split()[0] + " " + " ".join(sql.split()[1:4]))
+        return execute(sql, *rest)
+
+    call(plan.pop())  # the first request connects and warms the caches
+    with connection.execute_wrapper(record):
+        call(plan.pop())
+    print("statements of one delete:", *statements, sep="\n  ")
+
+    measured, profiled = plan[: len(plan) // 2], plan[len(plan) // 2 :]
+    cpu, wall = time.process_time(), time.perf_counter()
+    for request in measured:
+        call(request)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    print(
+        f"{len(measured)} deletes: {1000 * cpu / len(measured):.3f} ms CPU and "
+        f"{1000 * wall / len(measured):.3f} ms wall per request (not profiled)"
+    )
+    profiler = Profiler(interval=0.0002)
+    with profiler:
+        for request in profiled:
+            call(request)
+    left = database.memory_ids()
+    assert not left, f"{len(left)} memories were not deleted"
+    print(profiler.output_text(unicode=False, color=False, show_all=args.all))
+
+
+if __name__ == "__main__":
+    main()
