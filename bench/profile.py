@@ -101,15 +101,17 @@ def profile(database: Database, key: str, args: argparse.Namespace) -> None:
     database.seed(owners)
     plan = [environ(f"/memories/{memory_id}", tokens[user]) for memory_id, user in owners.items()]
 
-    def start_response(status: str, headers: list[tuple[str, str]]) -> Callable[..., Any]:
+    def start_response(
+        status: str, headers: list[tuple[str, str]], exc_info: Any = None
+    ) -> Callable[[bytes], object]:
         if not status.startswith("204"):
             raise RuntimeError(f"unexpected {status}")
         return lambda data: None
 
     def call(request: dict[str, Any]) -> None:
         response = application(request, start_response)
-        b"".join(response)  # type: ignore[arg-type]
-        response.close()  # type: ignore[attr-defined]
+        b"".join(response)
+        response.close()
 
     statements: list[str] = []
 

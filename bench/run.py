@@ -215,7 +215,7 @@ def run_wrk(base: str, plan: list[str], connections: int, folder: Path) -> dict:
             break
         time.sleep(0.02)
     output = wrk.communicate(timeout=60)[0]
-    statuses = {
+    statuses: dict[int | str, int | str] = {
         int(k): int(v)
         for k, v in re.findall(r"(\d+)=(\d+)", output.split("STATUS", 1)[1].split("\n")[0])
     }
@@ -223,7 +223,7 @@ def run_wrk(base: str, plan: list[str], connections: int, folder: Path) -> dict:
     duration = float(re.search(r"duration_s=([\d.]+)", output).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Socket errors: (.*)", output)
     if errors:
-        statuses["socket errors"] = errors.group(1)  # type: ignore[assignment]
+        statuses["socket errors"] = errors.group(1)
     return {
         "statuses": statuses,
         "requests_per_s": sum(v for v in statuses.values() if isinstance(v, int)) / duration,
