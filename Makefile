@@ -37,8 +37,14 @@ lint: $(DEV_STAMP)
 typecheck: $(DEV_STAMP)
 	$(VENV)/bin/mypy memories agentos tests bench
 
+# Tests that serve the project themselves choose its databases: the second run skips them.
+SERVING_TESTS := test_http_server test_agno_client test_agno_storage test_admin_browser \
+	test_fuzz test_soak test_packaging test_deployment
+
 pytest: $(DEV_STAMP)
 	$(VENV)/bin/pytest
+	@echo "Again with PostgreSQL as the default database (memories and audit records together):"
+	AGENTOS_TEST_DEFAULT_DB=postgres $(VENV)/bin/pytest -q $(SERVING_TESTS:%=--ignore=tests/%.py)
 
 test: lint typecheck pytest
 

@@ -305,15 +305,17 @@ def bulk_erasure(
         "import time; from django.core.management import call_command; t = time.perf_counter(); "
         "call_command('erase_user_memories', 'erased', '--yes', verbosity=0, "
         "stdout=open('/dev/null', 'w')); "
-        "print(time.perf_counter() - t)"
+        "import resource; "
+        "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     )
-    command_s = float(manage(env, "shell", "-c", script).strip().splitlines()[-1])
+    seconds, peak_kib = manage(env, "shell", "-c", script).strip().splitlines()[-1].split()
+    command_s, command_mib = float(seconds), int(peak_kib) / 1024
     command_ok = database.memory_ids() == set(others)
 
     reseed()
     key = env["AGENTOS_JWT_SIGNING_KEY"]
     headers = {"Authorization": f"Bearer {token(key, 'erased')}"}
-    with served(env, folder) as (base, _), requests.Session() as http:
+    with served(env, folder) as (base, pids), requests.Session() as http:
 
         def bulk_api() -> None:
             for start in range(0, len(ids), 1000):
@@ -322,6 +324,7 @@ def bulk_erasure(
                 assert response.status_code == 204, response.text
 
         api_s = timed(bulk_api)
+        api_mib = peak_memory_mib(pids[1:])
     api_ok = database.memory_ids() == set(others)
 
     reseed()
@@ -338,12 +341,14 @@ def bulk_erasure(
             "backend": database.backend,
             "scenario": "erase command",
             "seconds": command_s,
+            "peak_worker_mib": command_mib,
             "verified": command_ok,
         },
         {
             "backend": database.backend,
             "scenario": "erase bulk API",
             "seconds": api_s,
+            "peak_worker_mib": api_mib,
             "verified": api_ok,
         },
     ]
@@ -396,8 +401,9 @@ def report(summary: dict, args: argparse.Namespace) -> str:  # type: ignore[type
         )
     lines += [
         "",
-        "| backend | erasure of one user | seconds | x raw | rows verified |",
-        "|---|---|---|---|---|",
+        "| backend | erasure of one user | seconds | x raw | peak MiB (process or worker) "
+        "| rows verified |",
+        "|---|---|---|---|---|---|",
     ]
     for (backend, scenario), row in summary.items():
         if not scenario.startswith("erase"):
@@ -405,7 +411,8 @@ def report(summary: dict, args: argparse.Namespace) -> str:  # type: ignore[type
         raw = summary[(backend, "erase raw")]["seconds"][0]
         lines.append(
             f"| {backend} | {scenario} | {cell(row, 'seconds', 3)} "
-            f"| {row['seconds'][0] / raw:.1f} | {row['verified']} |"
+            f"| {row['seconds'][0] / raw:.1f} | {cell(row, 'peak_worker_mib')} "
+            f"| {row['verified']} |"
         )
     lines.append("")
     for backend in dict.fromkeys(b for b, _ in summary):
@@ -415,7 +422,35 @@ def report(summary: dict, args: argparse.Namespace) -> str:  # type: ignore[type
             f"- {backend}: HTTP deletes/s over physical single-row deletes/s (owner, c16): "
             f"{http / physical:.2f}"
         )
+    if ("postgres", "physical") in summary:
+        lines += ["", "Targets (PostgreSQL, medians):", *targets(summary)]
     return "\n".join(lines)
+
+
+def targets(summary: dict) -> list[str]:  # type: ignore[type-arg]
+    def median(scenario: str, metric: str) -> float:
+        return float(summary[("postgres", scenario)][metric][0])
+
+    raw = median("erase raw", "seconds")
+    checks = [
+        (
+            "server CPU per delete (owner, c16) <= 1.0 ms",
+            median("owner c16", "cpu_ms_per_request"),
+            1.0,
+        ),
+        (
+            "HTTP / physical deletes/s (owner, c16) >= 0.35",
+            -median("owner c16", "requests_per_s") / median("physical", "requests_per_s"),
+            -0.35,
+        ),
+        ("p99 latency (owner, c64) < 150 ms", median("owner c64", "p99"), 150),
+        ("erase command <= 2 x raw", median("erase command", "seconds") / raw, 2),
+        ("bulk API erase <= 10 x raw", median("erase bulk API", "seconds") / raw, 10),
+    ]
+    return [
+        f"- {name}: {abs(value):.2f} -> {'met' if value <= limit else 'NOT met'}"
+        for name, value, limit in checks
+    ]
 
 
 def main() -> None:
@@ -435,6 +470,14 @@ def main() -> None:
                 runs.extend(measure_http(backend, args, Path(folder)))
     table = report(summarize(runs), args)
     print(table)
+    print("profiling one worker in-process", file=sys.stderr)
+    profile = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "profile.py"), "--requests", "4000"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     header = (ROOT / "bench" / "BENCHMARKS.head.md").read_text()
     args.output.write_text(
@@ -443,6 +486,7 @@ def main() -> None:
             date=time.strftime("%Y-%m-%d"),
             parameters=json.dumps({k: str(v) for k, v in vars(args).items() if k != "output"}),
             table=table,
+            profile=profile.strip(),
         )
     )
 

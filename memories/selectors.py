@@ -126,9 +126,3 @@ def user_memory_counts(*, targets: list[MemoryTarget], user_id: str) -> list[Tar
             )
         )
     return counts
-
-
-def user_memory_id_batch(*, target: MemoryTarget, user_id: str, size: int) -> list[str]:
-    """Up to `size` ids of user_id's memories in target, in a stable order."""
-    memories = memory_queryset(target=target, user_id=user_id).order_by("memory_id")
-    return list(memories.values_list("memory_id", flat=True)[:size])

@@ -5,26 +5,29 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, transaction
+from django.utils import timezone
 
 from memories import statements
 from memories.conf import memories_settings
 from memories.exceptions import MemoryNotFoundError, TableNotFoundError
 from memories.expressions import Equals
 from memories.models import AbstractMemory, Channel, MemoryDeletion
-from memories.selectors import memory_get, memory_queryset, user_memory_id_batch
+from memories.selectors import memory_get, memory_queryset
 from memories.signals import memories_deleted, memory_deleted
 from memories.targets import MemoryTarget, require_table, table_exists
 
 logger = logging.getLogger("memories.deletions")
 
 
-@dataclass(frozen=True)
-class DeletedMemory:
+class DeletedMemory(NamedTuple):
+    """One deleted memory: a plain tuple, as an erasure returns them by the thousand."""
+
     memory_id: str
     user_id: str | None
 
@@ -63,14 +66,18 @@ def _send_after_commit(
         "actor": actor,
         "channel": channel,
     }
-    for memory in deleted:
-        transaction.on_commit(
-            partial(
-                memory_deleted.send, memory_id=memory.memory_id, user_id=memory.user_id, **context
-            ),
-            using=target.alias,
-        )
-    if batch:
+    if memory_deleted.has_listeners(target.model):
+        for memory in deleted:
+            transaction.on_commit(
+                partial(
+                    memory_deleted.send,
+                    memory_id=memory.memory_id,
+                    user_id=memory.user_id,
+                    **context,
+                ),
+                using=target.alias,
+            )
+    if batch and memories_deleted.has_listeners(target.model):
         transaction.on_commit(
             partial(
                 memories_deleted.send,
@@ -112,33 +119,58 @@ def _table_missing(target: MemoryTarget) -> bool:
         return False  # the database itself fails: that is the error to report
 
 
+def _savepoint_if_in_transaction(alias: str) -> AbstractContextManager[object]:
+    # In a caller's transaction a failing statement must not abort the caller's work.
+    in_transaction = transaction.get_connection(alias).in_atomic_block
+    return transaction.atomic(using=alias) if in_transaction else nullcontext()
+
+
 def _delete_batch(
     target: MemoryTarget,
-    memory_ids: Sequence[str],
-    user_id: str | None,
+    selection: statements.Selection,
     actor: str,
     channel: Channel,
     batch: bool,
 ) -> list[DeletedMemory]:
-    """Delete what exists of memory_ids in one transaction, with one audit record."""
+    """Delete the selected memories in one transaction, with one audit record."""
     try:
-        with transaction.atomic(using=target.alias):
-            rows = statements.delete_rows(target, memory_ids=memory_ids, user_id=user_id)
-            deleted = [DeletedMemory(*row) for row in rows]
+        if statements.records_in_statement(target):
+            # One statement deletes and records: atomic without a transaction around it.
+            entry = statements.AuditEntry(
+                deleted_at=timezone.now(),
+                actor=actor,
+                channel=channel,
+                db_id=target.db_id,
+                table=target.table,
+            )
+            with _savepoint_if_in_transaction(target.alias):
+                rows = statements.delete_rows(target, selection, record=entry)
+            deleted = list(map(DeletedMemory._make, rows))
             if deleted:
-                deletion_record_create(
-                    target=target, deleted=deleted, actor=actor, channel=channel
-                )
                 _send_after_commit(target, deleted, actor, channel, batch)
+        else:
+            with transaction.atomic(using=target.alias):
+                rows = statements.delete_rows(target, selection)
+                deleted = list(map(DeletedMemory._make, rows))
+                if deleted:
+                    deletion_record_create(
+                        target=target, deleted=deleted, actor=actor, channel=channel
+                    )
+                    _send_after_commit(target, deleted, actor, channel, batch)
     except DatabaseError:
         # Tell a table missing from its database (404) from a failing database (500).
         missing = _table_missing(target)
-        _log_deletion(target, memory_ids, actor, channel, "not_found" if missing else "error")
+        attempted = list(selection.memory_ids)
+        _log_deletion(target, attempted, actor, channel, "not_found" if missing else "error")
         if missing:
             raise TableNotFoundError(target.db_id, target.table) from None
         raise
+    if not deleted and selection.limit is not None:
+        return deleted  # the end of an erasure: nothing was asked for by id
     outcome = "deleted" if deleted else "not_found"
-    _log_deletion(target, [m.memory_id for m in deleted] or memory_ids, actor, channel, outcome)
+    _log_deletion(
+        target, [m.memory_id for m in deleted] or selection.memory_ids, actor, channel, outcome
+    )
     return deleted
 
 
@@ -151,7 +183,8 @@ def memory_delete(
     memory succeed exactly once. The audit record is written before the deletion commits:
     a failed audit write rolls the deletion back.
     """
-    deleted = _delete_batch(target, [memory_id], user_id, actor, channel, batch=False)
+    selection = statements.Selection(user_id=user_id, memory_ids=[memory_id])
+    deleted = _delete_batch(target, selection, actor, channel, batch=False)
     if not deleted:
         raise MemoryNotFoundError()
     return deleted[0]
@@ -166,8 +199,8 @@ def memories_delete(
     channel: Channel,
 ) -> list[DeletedMemory]:
     """Permanently delete those of memory_ids that exist (and user_id owns), all or none."""
-    unique_ids = list(dict.fromkeys(memory_ids))
-    return _delete_batch(target, unique_ids, user_id, actor, channel, batch=True)
+    selection = statements.Selection(user_id=user_id, memory_ids=list(dict.fromkeys(memory_ids)))
+    return _delete_batch(target, selection, actor, channel, batch=True)
 
 
 def _now() -> int:
@@ -236,7 +269,7 @@ def user_memories_erase(
     targets: Sequence[MemoryTarget],
     actor: str,
     channel: Channel,
-    batch_size: int = 1000,
+    batch_size: int = 5000,
     on_batch: Callable[[ErasedBatch], None] | None = None,
 ) -> dict[MemoryTarget, int]:
     """Delete every memory of user_id in targets, batch by batch; the count per target.
@@ -251,8 +284,9 @@ def user_memories_erase(
         if not table_exists(target):
             continue  # a configured table that was never created holds nobody's memories
         totals[target] = 0
-        while ids := user_memory_id_batch(target=target, user_id=user_id, size=batch_size):
-            deleted = _delete_batch(target, ids, user_id, actor, channel, batch=True)
+        # Each statement takes the next batch itself: no ids travel to Python and back.
+        selection = statements.Selection(user_id=user_id, limit=batch_size)
+        while deleted := _delete_batch(target, selection, actor, channel, batch=True):
             totals[target] += len(deleted)
             if on_batch is not None:
                 on_batch(ErasedBatch(target=target, deleted=len(deleted)))

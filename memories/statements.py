@@ -1,13 +1,53 @@
 """The DELETE statements behind every deletion: one statement decides what is gone."""
 
+import datetime
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 
+from memories.conf import memories_settings
+from memories.models import MemoryDeletion
 from memories.targets import MemoryTarget
 
 # (memory_id, owner user_id) of one deleted row.
 DeletedRow = tuple[str, str | None]
+# A query parameter: a value, or a list of ids bound as one array.
+Param = str | int | datetime.datetime | list[str]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The rows one statement deletes: these ids, or else the next `limit` memories of
+    user_id; in both cases only rows that user_id owns, when it is given."""
+
+    user_id: str | None
+    memory_ids: Sequence[str] = ()
+    limit: int | None = None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """The audit record of a deletion, apart from the deleted rows themselves."""
+
+    deleted_at: datetime.datetime
+    actor: str
+    channel: str
+    db_id: str
+    table: str
+
+
+def records_in_statement(target: MemoryTarget) -> bool:
+    """Whether the deleting statement can write its audit record itself.
+
+    PostgreSQL runs an INSERT fed by a DELETE's RETURNING in one statement, atomic on its
+    own: one round trip, no transaction to open and commit around it.
+    """
+    return (
+        bool(memories_settings.AUDIT)
+        and target.alias == DEFAULT_DB_ALIAS
+        and connections[target.alias].vendor == "postgresql"
+    )
 
 
 def _supports_delete_returning(alias: str) -> bool:
@@ -33,27 +73,100 @@ def _matching(alias: str, column: str, values: Sequence[str]) -> tuple[str, list
     return clause, params
 
 
-def delete_rows(
-    target: MemoryTarget, *, memory_ids: Sequence[str], user_id: str | None
-) -> list[DeletedRow]:
-    """Delete the rows with these ids (owned by user_id, if given); return what was deleted.
+def _where(target: MemoryTarget, selection: Selection) -> tuple[str, list[Param]]:
+    """The WHERE clause (with a trailing LIMIT on MySQL) of the selection, and its params."""
+    owner = _matching(target.alias, "user_id", [selection.user_id]) if selection.user_id else None
+    vendor = connections[target.alias].vendor
+    if selection.limit is None:
+        params: list[Param]
+        if vendor == "postgresql" and len(selection.memory_ids) > 1:
+            # A semi-join: a long IN list could end up as a filter that compares every row
+            # of a large owner with every id.
+            where, params = (
+                "memory_id IN (SELECT unnest(%s::text[]))",
+                [list(selection.memory_ids)],
+            )
+        else:
+            where, ids = _matching(target.alias, "memory_id", selection.memory_ids)
+            params = list(ids)
+        if owner:
+            where, params = f"{where} AND {owner[0]}", [*params, *owner[1]]
+        return where, params
+    if owner is None:
+        raise ValueError("A limited selection needs the user_id whose memories it takes")
+    if vendor == "mysql":
+        # MySQL refuses LIMIT in an IN subquery, and deletes with a LIMIT of its own.
+        return f"{owner[0]} LIMIT %s", [*owner[1], selection.limit]
+    # Any `limit` rows of the owner: no ORDER BY, so no sort of all its rows per batch.
+    table = target.quoted_table
+    if vendor == "postgresql":
+        # The rows' physical addresses, read once, then a TID scan whatever the statistics
+        # say (an owner test beside it could draw the planner to the owner's index and a
+        # comparison of each of its rows with each address). A row updated meanwhile has a
+        # new address and is left alone: the owner test stays exact.
+        where = f"ctid = ANY(ARRAY(SELECT ctid FROM {table} WHERE {owner[0]} LIMIT %s))"
+        return where, [*owner[1], selection.limit]
+    rows = f"memory_id IN (SELECT memory_id FROM {table} WHERE {owner[0]} LIMIT %s)"
+    return f"{rows} AND {owner[0]}", [*owner[1], selection.limit, *owner[1]]
 
-    Run it inside a transaction on target.alias: where the database cannot return the
-    deleted rows (MySQL), they are locked and read first.
+
+def _with_record(
+    delete_sql: str, params: Sequence[Param], entry: AuditEntry
+) -> tuple[str, list[Param]]:
+    """Wrap a DELETE ... RETURNING so that the same statement inserts its audit record."""
+    meta = MemoryDeletion._meta
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    fields = ("deleted_at", "actor", "channel", "db_id", "table_name", "memory_ids", "user_ids")
+    names = (*fields, "count")
+    columns = ", ".join(quote(meta.get_field(name).column) for name in names)  # type: ignore[union-attr, arg-type]
+    owners = (
+        "SELECT COALESCE(jsonb_agg(owner ORDER BY owner COLLATE \"C\"), '[]'::jsonb)"
+        " FROM (SELECT DISTINCT user_id AS owner FROM gone WHERE user_id IS NOT NULL) owners"
+    )
+    sql = (
+        f"WITH gone AS ({delete_sql}), recorded AS ("
+        f"INSERT INTO {quote(meta.db_table)} ({columns})"
+        f" SELECT %s, %s, %s, %s, %s, jsonb_agg(memory_id), ({owners}), count(*)"
+        " FROM gone HAVING count(*) > 0)"
+        " SELECT memory_id, user_id FROM gone"
+    )
+    values: list[Param] = [
+        entry.deleted_at,
+        entry.actor,
+        entry.channel,
+        entry.db_id,
+        entry.table,
+    ]
+    return sql, [*params, *values]
+
+
+def delete_rows(
+    target: MemoryTarget, selection: Selection, *, record: AuditEntry | None = None
+) -> list[DeletedRow]:
+    """Delete the selected rows; return what was deleted.
+
+    With `record` (only where records_in_statement holds) the statement also writes the
+    audit record. Otherwise run it inside a transaction on target.alias: where the database
+    cannot return the deleted rows (MySQL), they are locked and read first.
     """
-    where, params = _matching(target.alias, "memory_id", memory_ids)
-    if user_id is not None:
-        owner_clause, owner_params = _matching(target.alias, "user_id", [user_id])
-        where, params = f"{where} AND {owner_clause}", params + owner_params
+    where, params = _where(target, selection)
     table = target.quoted_table
     with connections[target.alias].cursor() as cursor:
         if _supports_delete_returning(target.alias):
-            cursor.execute(
-                f"DELETE FROM {table} WHERE {where} RETURNING memory_id, user_id", params
-            )
-            return [(row[0], row[1]) for row in cursor.fetchall()]
+            sql = f"DELETE FROM {table} WHERE {where} RETURNING memory_id, user_id"
+            if record is not None:
+                recording_sql, recording_params = _with_record(sql, params, record)
+                cursor.execute(recording_sql, recording_params)
+            else:
+                cursor.execute(sql, params)
+            rows: list[DeletedRow] = cursor.fetchall()
+            return rows
+        if record is not None:
+            raise ValueError("This database cannot write the audit record in the statement")
         cursor.execute(f"SELECT memory_id, user_id FROM {table} WHERE {where} FOR UPDATE", params)
         rows = [(row[0], row[1]) for row in cursor.fetchall()]
         if rows:
-            cursor.execute(f"DELETE FROM {table} WHERE {where}", params)
+            # Delete exactly what was locked and read, whatever a LIMIT would pick now.
+            ids = _matching(target.alias, "memory_id", [row[0] for row in rows])
+            cursor.execute(f"DELETE FROM {table} WHERE {ids[0]}", ids[1])
         return rows

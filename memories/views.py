@@ -1,5 +1,6 @@
 """The thin API edge: parse the request, call one service, render the result."""
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +57,13 @@ if TYPE_CHECKING:
     from rest_framework.permissions import _PermissionClass
 
 
+@functools.cache
+def _query_fields(serializer_class: type[serializers.Serializer[Any]]) -> list[tuple[str, bool]]:
+    """Each field of a query serializer, and whether it takes a list: read once per class."""
+    fields = serializer_class().fields
+    return [(name, isinstance(field, serializers.ListField)) for name, field in fields.items()]
+
+
 def validated_params(
     serializer_class: type[serializers.Serializer[Any]],
     request: Request,
@@ -67,13 +75,11 @@ def validated_params(
     parameter given twice is contradictory.
     """
     data: dict[str, Any] = dict(path)
-    fields = serializer_class().fields
-    names: list[str] = list(fields.keys())  # noqa: SIM118
-    for name in names:
+    for name, is_list in _query_fields(serializer_class):
         if name in path:
             continue  # a path value: a query parameter of that name is no parameter of ours
         values = request.query_params.getlist(name)
-        if isinstance(fields[name], serializers.ListField):
+        if is_list:
             items = [item.strip() for value in values for item in value.split(",")]
             if values:
                 data[name] = [item for item in items if item]

@@ -81,6 +81,11 @@ DATABASES: dict[str, dict[str, Any]] = {
 if _reachable(PG_URL):
     DATABASES["pg"] = dict(dj_database_url.parse(PG_URL, conn_health_checks=True))
     DATABASES["pg"]["TEST"] = {"NAME": TEST_DB_NAME}
+    # `make test` runs the suite again with PostgreSQL as default: memories and audit
+    # records in one database, where one statement deletes and writes the record.
+    if os.environ.get("AGENTOS_TEST_DEFAULT_DB") == "postgres":
+        DATABASES["default"] = dict(dj_database_url.parse(PG_URL, conn_health_checks=True))
+        DATABASES["default"]["TEST"] = {"NAME": TEST_DB_NAME + "_default"}
 if _reachable(MARIADB_URL):
     DATABASES["maria"] = dict(dj_database_url.parse(MARIADB_URL))
     # MariaDB's usual collation ignores case, as in many Agno deployments: the tests

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from memories.exceptions import MemoryNotFoundError
 from memories.models import Channel, MemoryDeletion
-from memories.services import DeletedMemory, memory_delete
+from memories.services import DeletedMemory, memories_delete, memory_delete
 from memories.signals import memory_deleted
 from tests.conftest import require_db_id
 from tests.factories import memory_create, memory_ids_in, target
@@ -102,6 +102,13 @@ class MemoryDeleteTests:
         assert response.status_code == 204
         memory_sql = statements(on_memory_db)
         audit_sql = [sql for sql in statements(on_default) if "memorydeletion" in sql]
+        if db_id == "default" and memory_connection.vendor == "postgresql":
+            # One statement deletes and records: `WITH gone AS (DELETE ...) INSERT ...`.
+            (sql,) = memory_sql
+            assert re.match(r"WITH gone AS \(DELETE FROM .* RETURNING", sql)
+            assert 'INSERT INTO "memories_memorydeletion"' in sql
+            assert "SELECT memory_id" not in sql.split("RETURNING")[0]
+            return
         if db_id == "default":
             # One connection: its capture holds both statements.
             assert len(memory_sql) == 2
@@ -112,6 +119,48 @@ class MemoryDeleteTests:
         assert memory_sql[0].startswith("DELETE FROM")
         assert "SELECT" not in memory_sql[0].upper()
         assert len(audit_sql) == 1 and audit_sql[0].startswith("INSERT INTO")
+
+
+class BatchRecordTests:
+    def test_one_record_per_batch_with_its_ids_and_owners_in_code_point_order(self, db_id):
+        for memory_id, owner in [("m1", "alice"), ("m2", "Bob"), ("m3", "alice"), ("m4", None)]:
+            memory_create(db_id, memory_id=memory_id, user_id=owner)
+        memory_create(db_id, memory_id="kept", user_id="alice")
+
+        deleted = memories_delete(
+            target=target(db_id),
+            memory_ids=["m1", "m2", "m3", "m4", "m1", "absent"],
+            user_id=None,
+            actor="root",
+            channel=Channel.API,
+        )
+
+        assert sorted(deleted, key=lambda memory: memory.memory_id) == [
+            DeletedMemory("m1", "alice"),
+            DeletedMemory("m2", "Bob"),
+            DeletedMemory("m3", "alice"),
+            DeletedMemory("m4", None),
+        ]
+        assert memory_ids_in(db_id) == {"kept"}
+        record = MemoryDeletion.objects.get()
+        assert sorted(record.memory_ids) == ["m1", "m2", "m3", "m4"]
+        assert (record.user_ids, record.count) == (["Bob", "alice"], 4)
+        assert (record.actor, record.db_id, record.table_name) == ("root", db_id, "agno_memories")
+
+    def test_nothing_deleted_writes_no_record(self, db_id):
+        memory_create(db_id, memory_id="m1", user_id="alice")
+
+        deleted = memories_delete(
+            target=target(db_id),
+            memory_ids=["m1", "m2"],
+            user_id="bob",
+            actor="bob",
+            channel=Channel.API,
+        )
+
+        assert deleted == []
+        assert memory_ids_in(db_id) == {"m1"}
+        assert not MemoryDeletion.objects.exists()
 
 
 class SignalTests:

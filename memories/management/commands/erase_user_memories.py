@@ -41,9 +41,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch-size",
             type=int,
-            default=1000,
+            default=5000,
             metavar="N",
-            help="Memories deleted per transaction (default 1000).",
+            help="Memories deleted per transaction (default 5000).",
         )
         parser.add_argument("--yes", action="store_true", help="Do not ask for confirmation.")
 
