@@ -20,25 +20,26 @@ from memories.expressions import Equals
 from memories.models import AbstractMemory, Channel, MemoryDeletion
 from memories.selectors import memory_get, memory_queryset
 from memories.signals import memories_deleted, memory_deleted
+from memories.statements import DeletedRow
 from memories.targets import MemoryTarget, require_table, table_exists
 
 logger = logging.getLogger("memories.deletions")
 
 
 class DeletedMemory(NamedTuple):
-    """One deleted memory: a plain tuple, as an erasure returns them by the thousand."""
+    """One deleted memory."""
 
     memory_id: str
     user_id: str | None
 
 
 def deletion_record_create(
-    *, target: MemoryTarget, deleted: Sequence[DeletedMemory], actor: str, channel: Channel
+    *, target: MemoryTarget, deleted: Sequence[DeletedRow], actor: str, channel: Channel
 ) -> None:
     """Write the audit record of one deletion or one batch; never the content."""
     if not memories_settings.AUDIT:
         return
-    owners = sorted({memory.user_id for memory in deleted if memory.user_id is not None})
+    owners = sorted({owner for _, owner in deleted if owner is not None})
     # No savepoint: when audit and memories share a database this is one transaction.
     with transaction.atomic(using=DEFAULT_DB_ALIAS, savepoint=False):
         MemoryDeletion.objects.using(DEFAULT_DB_ALIAS).create(
@@ -46,7 +47,7 @@ def deletion_record_create(
             channel=channel,
             db_id=target.db_id,
             table_name=target.table,
-            memory_ids=[memory.memory_id for memory in deleted],
+            memory_ids=[memory_id for memory_id, _ in deleted],
             user_ids=owners,
             count=len(deleted),
         )
@@ -54,7 +55,7 @@ def deletion_record_create(
 
 def _send_after_commit(
     target: MemoryTarget,
-    deleted: Sequence[DeletedMemory],
+    deleted: Sequence[DeletedRow],
     actor: str,
     channel: Channel,
     batch: bool,
@@ -67,12 +68,12 @@ def _send_after_commit(
         "channel": channel,
     }
     if memory_deleted.has_listeners(target.model):
-        for memory in deleted:
+        for memory_id, owner in deleted:
             transaction.on_commit(
                 partial(
                     memory_deleted.send,
-                    memory_id=memory.memory_id,
-                    user_id=memory.user_id,
+                    memory_id=memory_id,
+                    user_id=owner,
                     **context,
                 ),
                 using=target.alias,
@@ -81,8 +82,8 @@ def _send_after_commit(
         transaction.on_commit(
             partial(
                 memories_deleted.send,
-                memory_ids=[memory.memory_id for memory in deleted],
-                user_ids=sorted({m.user_id for m in deleted if m.user_id is not None}),
+                memory_ids=[memory_id for memory_id, _ in deleted],
+                user_ids=sorted({owner for _, owner in deleted if owner is not None}),
                 **context,
             ),
             using=target.alias,
@@ -131,8 +132,11 @@ def _delete_batch(
     actor: str,
     channel: Channel,
     batch: bool,
-) -> list[DeletedMemory]:
-    """Delete the selected memories in one transaction, with one audit record."""
+) -> list[DeletedRow]:
+    """Delete the selected memories in one transaction, with one audit record.
+
+    The rows come back as plain tuples: an erasure handles them by the hundred thousand.
+    """
     try:
         if statements.records_in_statement(target):
             # One statement deletes and records: atomic without a transaction around it.
@@ -145,13 +149,13 @@ def _delete_batch(
             )
             with _savepoint_if_in_transaction(target.alias):
                 rows = statements.delete_rows(target, selection, record=entry)
-            deleted = list(map(DeletedMemory._make, rows))
+            deleted = rows
             if deleted:
                 _send_after_commit(target, deleted, actor, channel, batch)
         else:
             with transaction.atomic(using=target.alias):
                 rows = statements.delete_rows(target, selection)
-                deleted = list(map(DeletedMemory._make, rows))
+                deleted = rows
                 if deleted:
                     deletion_record_create(
                         target=target, deleted=deleted, actor=actor, channel=channel
@@ -169,7 +173,11 @@ def _delete_batch(
         return deleted  # the end of an erasure: nothing was asked for by id
     outcome = "deleted" if deleted else "not_found"
     _log_deletion(
-        target, [m.memory_id for m in deleted] or selection.memory_ids, actor, channel, outcome
+        target,
+        [memory_id for memory_id, _ in deleted] or selection.memory_ids,
+        actor,
+        channel,
+        outcome,
     )
     return deleted
 
@@ -187,7 +195,7 @@ def memory_delete(
     deleted = _delete_batch(target, selection, actor, channel, batch=False)
     if not deleted:
         raise MemoryNotFoundError()
-    return deleted[0]
+    return DeletedMemory._make(deleted[0])
 
 
 def memories_delete(
@@ -200,7 +208,9 @@ def memories_delete(
 ) -> list[DeletedMemory]:
     """Permanently delete those of memory_ids that exist (and user_id owns), all or none."""
     selection = statements.Selection(user_id=user_id, memory_ids=list(dict.fromkeys(memory_ids)))
-    return _delete_batch(target, selection, actor, channel, batch=True)
+    return list(
+        map(DeletedMemory._make, _delete_batch(target, selection, actor, channel, batch=True))
+    )
 
 
 def _now() -> int:

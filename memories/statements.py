@@ -73,41 +73,49 @@ def _matching(alias: str, column: str, values: Sequence[str]) -> tuple[str, list
     return clause, params
 
 
+def _owner_check(alias: str, user_id: str) -> tuple[str, list[Param]]:
+    """The owner test of a DELETE whose rows are found by id or address.
+
+    On PostgreSQL it is written so that no index can serve it: otherwise the planner may
+    walk all of a large owner's rows through its index and compare each with every id.
+    """
+    if connections[alias].vendor == "postgresql":
+        return "(user_id = %s) IS TRUE", [user_id]
+    clause, params = _matching(alias, "user_id", [user_id])
+    return clause, list(params)
+
+
 def _where(target: MemoryTarget, selection: Selection) -> tuple[str, list[Param]]:
     """The WHERE clause (with a trailing LIMIT on MySQL) of the selection, and its params."""
-    owner = _matching(target.alias, "user_id", [selection.user_id]) if selection.user_id else None
-    vendor = connections[target.alias].vendor
+    alias, user_id = target.alias, selection.user_id
+    vendor = connections[alias].vendor
+    params: list[Param]
     if selection.limit is None:
-        params: list[Param]
-        if vendor == "postgresql" and len(selection.memory_ids) > 1:
-            # A semi-join: a long IN list could end up as a filter that compares every row
-            # of a large owner with every id.
-            where, params = (
-                "memory_id IN (SELECT unnest(%s::text[]))",
-                [list(selection.memory_ids)],
-            )
+        if vendor == "postgresql":
+            where, params = "memory_id = ANY(%s::text[])", [list(selection.memory_ids)]
         else:
-            where, ids = _matching(target.alias, "memory_id", selection.memory_ids)
+            where, ids = _matching(alias, "memory_id", selection.memory_ids)
             params = list(ids)
-        if owner:
-            where, params = f"{where} AND {owner[0]}", [*params, *owner[1]]
-        return where, params
-    if owner is None:
+        if user_id is None:
+            return where, params
+        owner, owner_params = _owner_check(alias, user_id)
+        return f"{where} AND {owner}", [*params, *owner_params]
+    if user_id is None:
         raise ValueError("A limited selection needs the user_id whose memories it takes")
+    # Any `limit` rows of the owner: no ORDER BY, so no sort of all its rows per batch.
+    mine, mine_params = _matching(alias, "user_id", [user_id])
     if vendor == "mysql":
         # MySQL refuses LIMIT in an IN subquery, and deletes with a LIMIT of its own.
-        return f"{owner[0]} LIMIT %s", [*owner[1], selection.limit]
-    # Any `limit` rows of the owner: no ORDER BY, so no sort of all its rows per batch.
+        return f"{mine} LIMIT %s", [*mine_params, selection.limit]
     table = target.quoted_table
     if vendor == "postgresql":
-        # The rows' physical addresses, read once, then a TID scan whatever the statistics
-        # say (an owner test beside it could draw the planner to the owner's index and a
-        # comparison of each of its rows with each address). A row updated meanwhile has a
-        # new address and is left alone: the owner test stays exact.
-        where = f"ctid = ANY(ARRAY(SELECT ctid FROM {table} WHERE {owner[0]} LIMIT %s))"
-        return where, [*owner[1], selection.limit]
-    rows = f"memory_id IN (SELECT memory_id FROM {table} WHERE {owner[0]} LIMIT %s)"
-    return f"{rows} AND {owner[0]}", [*owner[1], selection.limit, *owner[1]]
+        # The rows' physical addresses, read once: then a TID scan. A row updated meanwhile
+        # has a new address and is left alone.
+        rows = f"ctid = ANY(ARRAY(SELECT ctid FROM {table} WHERE {mine} LIMIT %s))"
+    else:
+        rows = f"memory_id IN (SELECT memory_id FROM {table} WHERE {mine} LIMIT %s)"
+    owner, owner_params = _owner_check(alias, user_id)
+    return f"{rows} AND {owner}", [*mine_params, selection.limit, *owner_params]
 
 
 def _with_record(
