@@ -470,14 +470,17 @@ def main() -> None:
                 runs.extend(measure_http(backend, args, Path(folder)))
     table = report(summarize(runs), args)
     print(table)
-    print("profiling one worker in-process", file=sys.stderr)
-    profile = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "profile.py"), "--requests", "4000"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    print("profiling one worker in-process, then sampling a served one", file=sys.stderr)
+    profile, samples = (
+        subprocess.run(
+            [sys.executable, str(ROOT / "bench" / script), *options],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for script, options in [("profile.py", ["--requests", "4000"]), ("sample.py", [])]
+    )
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     header = (ROOT / "bench" / "BENCHMARKS.head.md").read_text()
     args.output.write_text(
@@ -487,6 +490,7 @@ def main() -> None:
             parameters=json.dumps({k: str(v) for k, v in vars(args).items() if k != "output"}),
             table=table,
             profile=profile.strip(),
+            samples=samples.strip(),
         )
     )
 
