@@ -24,20 +24,13 @@ import jwt
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.run import Database  # noqa: E402
+from bench.run import Database, project_env  # noqa: E402
 
 
 def configure(database: Database, key: str, folder: Path) -> None:
-    for name in [name for name in os.environ if name.startswith(("DJANGO_", "AGENTOS_"))]:
-        del os.environ[name]
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="agentos.settings",
-        DATABASE_URL=database.url,
-        AGENTOS_JWT_SIGNING_KEY=key,
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(48),
-        AGENTOS_DEV_SECRETS="off",
-        DJANGO_STATIC_ROOT=str(folder / "static"),
-    )
+    """This process configured as bench/run.py serves the project."""
+    os.environ.clear()
+    os.environ.update(project_env(database, key, folder))
 
 
 def environ(path: str, token: str) -> dict[str, Any]:
