@@ -6,14 +6,15 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.core.management.base import OutputWrapper
 from django.db import DatabaseError, connections
+from django.test.utils import CaptureQueriesContext
 
 from memories import statements
 from memories.management.commands.erase_user_memories import Progress
-from memories.models import MemoryDeletion
-from memories.services import ErasedBatch
+from memories.models import Channel, MemoryDeletion
+from memories.services import ErasedBatch, user_memories_erase
 from memories.signals import memories_deleted, memory_deleted
 from memories.targets import resolve_target
-from tests.conftest import ALL_DB_IDS
+from tests.conftest import ALL_DB_IDS, require_db_id
 from tests.factories import memory_create, memory_ids_in
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -172,3 +173,42 @@ def test_progress_bar_on_a_terminal():
     progress.finish()
 
     assert raw.getvalue() == (f"\r[{'#' * 15}{'-' * 15}] 2/4\r[{'#' * 30}] 4/4\n")
+
+
+@pytest.mark.parametrize("db_id", ALL_DB_IDS)
+def test_each_batch_is_one_delete_that_picks_its_rows_itself(db_id):
+    require_db_id(db_id)
+    for number in range(7):
+        memory_create(db_id, memory_id=f"a{number}", user_id="alice")
+    memory_create(db_id, memory_id="b0", user_id="Alice")  # another owner, however collated
+    target = resolve_target(db_id=db_id)
+    connection = connections[target.alias]
+
+    with CaptureQueriesContext(connection) as captured:
+        totals = user_memories_erase(
+            user_id="alice", targets=[target], actor="root", channel=Channel.COMMAND, batch_size=3
+        )
+
+    assert totals == {target: 7}
+    assert memory_ids_in(db_id) == {"b0"}
+    deletes = [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].lstrip().upper().startswith(("DELETE", "WITH GONE AS (DELETE"))
+    ]
+    # Batches of 3, 3 and 1, then one that finds nothing.
+    assert len(deletes) == 4
+    if connection.vendor != "mysql":
+        # No ids are read into Python first: only the deletes and the table lookup ran.
+        reads = [
+            q["sql"]
+            for q in captured.captured_queries
+            if q["sql"].lstrip().upper().startswith("SELECT") and target.table in q["sql"]
+        ]
+        assert reads == []
+    records = MemoryDeletion.objects.filter(db_id=db_id).order_by("id")
+    assert [record.count for record in records] == [3, 3, 1]
+    assert sorted(i for record in records for i in record.memory_ids) == [
+        f"a{number}" for number in range(7)
+    ]
+    assert all(record.user_ids == ["alice"] for record in records)
