@@ -91,7 +91,8 @@ def _where(target: MemoryTarget, selection: Selection) -> tuple[str, list[Param]
     vendor = connections[alias].vendor
     params: list[Param]
     if selection.limit is None:
-        if vendor == "postgresql":
+        if vendor == "postgresql" and len(selection.memory_ids) > 1:
+            # One array parameter, however many ids: one plan, one index scan.
             where, params = "memory_id = ANY(%s::text[])", [list(selection.memory_ids)]
         else:
             where, ids = _matching(alias, "memory_id", selection.memory_ids)
