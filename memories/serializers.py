@@ -57,11 +57,13 @@ class IdentifierListField(serializers.ListField):
     one pass; only an invalid one goes item by item, to name each bad item."""
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("child", IdentifierField())
+        child = kwargs.setdefault("child", IdentifierField())
+        self.longest_item: int = child.max_length
         super().__init__(**kwargs)
 
     def run_child_validation(self, data: list[Any]) -> list[Any]:
-        plain = all(isinstance(item, str) and 0 < len(item) <= 255 for item in data)
+        longest = self.longest_item
+        plain = all(isinstance(item, str) and 0 < len(item) <= longest for item in data)
         if plain and not _CONTROL_CHARACTERS.search("".join(data)):
             return list(data)
         return list(super().run_child_validation(data))
