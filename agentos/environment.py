@@ -24,7 +24,10 @@ def database(url: str) -> dict[str, Any]:
         dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True)
     )
     engine = config["ENGINE"]
-    if engine.endswith("sqlite3"):
+    if engine == "django.db.backends.postgresql":
+        # Django's engine with a health check that adds no round trip to each request.
+        config["ENGINE"] = "memories.db.postgresql"
+    elif engine.endswith("sqlite3"):
         # Many gunicorn workers write one file: WAL, a busy timeout, writes that take the
         # lock when they begin instead of failing midway with "database is locked".
         config["OPTIONS"] = {

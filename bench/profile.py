@@ -5,12 +5,15 @@ tokens against a fresh PostgreSQL or SQLite database, and prints:
 - the CPU time per request of this process (the database server's own CPU is not in it);
 - the SQL statements one delete sends;
 - a pyinstrument profile of the deletes, to see auth, routing, DRF, ORM, audit and rendering.
+With --bulk each request is a bulk DELETE /memories of 1000 ids.
 
     .venv/bin/python bench/profile.py --backend postgres --requests 5000
+    .venv/bin/python bench/profile.py --bulk --requests 100
 """
 
 import argparse
 import io
+import json
 import os
 import secrets
 import sys
@@ -33,8 +36,10 @@ def configure(database: Database, key: str, folder: Path) -> None:
     os.environ.update(project_env(database, key, folder))
 
 
-def environ(path: str, token: str) -> dict[str, Any]:
+def environ(path: str, token: str, body: bytes = b"") -> dict[str, Any]:
+    content = {"CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body))}
     return {
+        **(content if body else {}),
         "REQUEST_METHOD": "DELETE",
         "PATH_INFO": path,
         "QUERY_STRING": "",
@@ -43,7 +48,7 @@ def environ(path: str, token: str) -> dict[str, Any]:
         "SERVER_PROTOCOL": "HTTP/1.1",
         "HTTP_HOST": "127.0.0.1:8000",
         "HTTP_AUTHORIZATION": f"Bearer {token}",
-        "wsgi.input": io.BytesIO(b""),
+        "wsgi.input": io.BytesIO(body),
         "wsgi.url_scheme": "http",
         "wsgi.errors": sys.stderr,
         "wsgi.multithread": False,
@@ -58,6 +63,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--all", action="store_true", help="Show library frames too.")
+    parser.add_argument(
+        "--bulk", action="store_true", help="Bulk DELETE /memories of 1000 ids per request."
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder:
@@ -90,9 +98,17 @@ def profile(database: Database, key: str, args: argparse.Namespace) -> None:
         user: jwt.encode({"sub": user, "iat": now, "exp": now + 3600}, key, algorithm="HS256")
         for user in users
     }
-    owners = {f"m{n:07}": users[n % len(users)] for n in range(args.requests + 1)}
+    if args.bulk:
+        ids = [f"m{n:07}" for n in range(1000 * (args.requests + 1))]
+        owners = dict.fromkeys(ids, users[0])
+        plan = [
+            environ("/memories", tokens[users[0]], json.dumps({"memory_ids": batch}).encode())
+            for batch in (ids[start : start + 1000] for start in range(0, len(ids), 1000))
+        ]
+    else:
+        owners = {f"m{n:07}": users[n % len(users)] for n in range(args.requests + 1)}
+        plan = [environ(f"/memories/{memory_id}", tokens[u]) for memory_id, u in owners.items()]
     database.seed(owners)
-    plan = [environ(f"/memories/{memory_id}", tokens[user]) for memory_id, user in owners.items()]
 
     def start_response(
         status: str, headers: list[tuple[str, str]], exc_info: Any = None
@@ -115,7 +131,7 @@ def profile(database: Database, key: str, args: argparse.Namespace) -> None:
     call(plan.pop())  # the first request connects and warms the caches
     with connection.execute_wrapper(record):
         call(plan.pop())
-    print("statements of one delete:", *statements, sep="\n  ")
+    print("statements of one request:", *statements, sep="\n  ")
 
     measured, profiled = plan[: len(plan) // 2], plan[len(plan) // 2 :]
     cpu, wall = time.process_time(), time.perf_counter()
@@ -123,7 +139,7 @@ def profile(database: Database, key: str, args: argparse.Namespace) -> None:
         call(request)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     print(
-        f"{len(measured)} deletes: {1000 * cpu / len(measured):.3f} ms CPU and "
+        f"{len(measured)} requests: {1000 * cpu / len(measured):.3f} ms CPU and "
         f"{1000 * wall / len(measured):.3f} ms wall per request (not profiled)"
     )
     profiler = Profiler(interval=0.0002)

@@ -58,6 +58,8 @@ PG_URL = os.environ.get(
 MARIADB_URL = os.environ.get(
     "AGENTOS_TEST_MARIADB_URL", "mysql://root@127.0.0.1:3306/agentos_memories"
 )
+# The app's PostgreSQL engine: Django's, with a health check that costs no round trip.
+PG_ENGINE = "memories.db.postgresql"
 REQUIRE_SERVERS = os.environ.get("AGENTOS_TEST_REQUIRE_SERVERS") == "1"
 # Lets concurrent test runs on one machine use test databases of their own.
 TEST_DB_NAME = "test_agentos_memories" + os.environ.get("AGENTOS_TEST_DB_SUFFIX", "")
@@ -79,12 +81,16 @@ DATABASES: dict[str, dict[str, Any]] = {
     "lite": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
 }
 if _reachable(PG_URL):
-    DATABASES["pg"] = dict(dj_database_url.parse(PG_URL, conn_health_checks=True))
+    DATABASES["pg"] = dict(
+        dj_database_url.parse(PG_URL, engine=PG_ENGINE, conn_health_checks=True)
+    )
     DATABASES["pg"]["TEST"] = {"NAME": TEST_DB_NAME}
     # `make test` runs the suite again with PostgreSQL as default: memories and audit
     # records in one database, where one statement deletes and writes the record.
     if os.environ.get("AGENTOS_TEST_DEFAULT_DB") == "postgres":
-        DATABASES["default"] = dict(dj_database_url.parse(PG_URL, conn_health_checks=True))
+        DATABASES["default"] = dict(
+            dj_database_url.parse(PG_URL, engine=PG_ENGINE, conn_health_checks=True)
+        )
         DATABASES["default"]["TEST"] = {"NAME": TEST_DB_NAME + "_default"}
 if _reachable(MARIADB_URL):
     DATABASES["maria"] = dict(dj_database_url.parse(MARIADB_URL))

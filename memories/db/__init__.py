@@ -1,0 +1,1 @@
+"""Database engines tuned for the delete path; set one as a DATABASES ENGINE."""
