@@ -92,8 +92,12 @@ def _where(target: MemoryTarget, selection: Selection) -> tuple[str, list[Param]
     params: list[Param]
     if selection.limit is None:
         if vendor == "postgresql" and len(selection.memory_ids) > 1:
-            # One array parameter, however many ids: one plan, one index scan.
-            where, params = "memory_id = ANY(%s::text[])", [list(selection.memory_ids)]
+            # One array parameter, however many ids. Read through a subquery, its length is
+            # unknown when planning: the index is probed per id, a cost bounded by the ids.
+            # Seen as a constant, 1000 ids can make a table of 100k rows look cheaper to
+            # scan whole, at several times the cost, growing with the table.
+            where = "memory_id = ANY(ARRAY(SELECT unnest(%s::text[])))"
+            params = [list(selection.memory_ids)]
         else:
             where, ids = _matching(alias, "memory_id", selection.memory_ids)
             params = list(ids)

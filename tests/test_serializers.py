@@ -1,6 +1,9 @@
 """Validation of query parameters and bodies, and the shape memories are rendered in."""
 
+import copy
+
 import pytest
+from rest_framework.exceptions import ValidationError
 
 from memories.models import Memory
 from memories.serializers import (
@@ -176,6 +179,32 @@ class MemoriesDeleteTests:
                 2: ["Must not contain control characters."],
             }
         }
+
+
+class FieldCopyTests:
+    """Each serializer instance gets its own fields, bound to it, however they are copied."""
+
+    def test_instances_get_their_own_bound_fields(self):
+        first = MemoryIdQuerySerializer(data={"memory_id": "m1"})
+        second = MemoryIdQuerySerializer(data={"memory_id": "m\n2"})
+
+        assert first.fields["memory_id"] is not second.fields["memory_id"]
+        assert first.fields["memory_id"].parent is first
+        assert second.fields["memory_id"].parent is second
+        assert first.is_valid() and not second.is_valid()
+        assert first.validated_data == {"memory_id": "m1"}
+
+    def test_a_copied_field_validates_as_the_declared_one(self):
+        declared = MemoryIdQuerySerializer._declared_fields["memory_id"]
+        copied = copy.deepcopy(MemoryIdQuerySerializer().fields["memory_id"])
+
+        assert (copied.parent, copied.field_name, copied.source) == (None, None, None)
+        assert (copied.max_length, copied.trim_whitespace) == (declared.max_length, False)
+        assert copied.run_validation(" m1 ") == " m1 "
+        with pytest.raises(ValidationError):
+            copied.run_validation("m\x00")
+        with pytest.raises(ValidationError):
+            copied.run_validation("m" * 256)
 
 
 class RenderingTests:
