@@ -234,7 +234,7 @@ class BulkPlanTests:
         list makes the planner scan the whole table; the statement must not let it."""
         require_db_id("pg")
         model = model_of("pg")
-        model.objects.using("pg").bulk_create(
+        model._default_manager.using("pg").bulk_create(
             model(memory_id=f"m{n:05}", memory="x", user_id="alice", created_at=1)
             for n in range(20000)
         )

@@ -1,6 +1,7 @@
 """Validation of query parameters and bodies, and the shape memories are rendered in."""
 
 import copy
+from typing import Any
 
 import pytest
 from rest_framework.exceptions import ValidationError
@@ -195,11 +196,11 @@ class FieldCopyTests:
         assert first.validated_data == {"memory_id": "m1"}
 
     def test_a_copied_field_validates_as_the_declared_one(self):
-        declared = MemoryIdQuerySerializer._declared_fields["memory_id"]
-        copied = copy.deepcopy(MemoryIdQuerySerializer().fields["memory_id"])
+        declared: Any = MemoryIdQuerySerializer._declared_fields["memory_id"]
+        copied: Any = copy.deepcopy(MemoryIdQuerySerializer().fields["memory_id"])
 
-        assert (copied.parent, copied.field_name, copied.source) == (None, None, None)
-        assert (copied.max_length, copied.trim_whitespace) == (declared.max_length, False)
+        assert [copied.parent, copied.field_name, copied.source] == [None, None, None]
+        assert [copied.max_length, copied.trim_whitespace] == [declared.max_length, False]
         assert copied.run_validation(" m1 ") == " m1 "
         with pytest.raises(ValidationError):
             copied.run_validation("m\x00")
