@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import jwt
@@ -290,6 +291,18 @@ def timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
+def warm_up(base: str, headers: dict[str, str]) -> None:
+    """Concurrent reads, so that every worker has connected and loaded its views, as in a
+    server that has been up for a while (the raw reference's connection is open too)."""
+
+    def read(_: int) -> None:
+        response = requests.get(f"{base}/memories?limit=1", headers=headers, timeout=60)
+        assert response.status_code == 200, response.text
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(read, range(32)))
+
+
 def bulk_erasure(
     database: Database, env: dict[str, str], args: argparse.Namespace, folder: Path
 ) -> list[dict]:  # type: ignore[type-arg]
@@ -323,6 +336,7 @@ def bulk_erasure(
                 response = http.delete(f"{base}/memories", json=body, headers=headers, timeout=60)
                 assert response.status_code == 204, response.text
 
+        warm_up(base, headers)
         api_s = timed(bulk_api)
         api_mib = peak_memory_mib(pids[1:])
     api_ok = database.memory_ids() == set(others)
