@@ -148,14 +148,12 @@ def _delete_batch(
                 table=target.table,
             )
             with _savepoint_if_in_transaction(target.alias):
-                rows = statements.delete_rows(target, selection, record=entry)
-            deleted = rows
+                deleted = statements.delete_rows(target, selection, record=entry)
             if deleted:
                 _send_after_commit(target, deleted, actor, channel, batch)
         else:
             with transaction.atomic(using=target.alias):
-                rows = statements.delete_rows(target, selection)
-                deleted = rows
+                deleted = statements.delete_rows(target, selection)
                 if deleted:
                     deletion_record_create(
                         target=target, deleted=deleted, actor=actor, channel=channel
