@@ -27,6 +27,7 @@ from memories.exceptions import (
     ValidationFailed,
 )
 from memories.models import Channel
+from memories.negotiation import AnyMediaTypeNegotiation
 from memories.permissions import (
     DELETE_SCOPE,
     READ_SCOPE,
@@ -58,10 +59,19 @@ if TYPE_CHECKING:
 
 
 @functools.cache
-def _query_fields(serializer_class: type[serializers.Serializer[Any]]) -> list[tuple[str, bool]]:
-    """Each field of a query serializer, and whether it takes a list: read once per class."""
-    fields = serializer_class().fields
-    return [(name, isinstance(field, serializers.ListField)) for name, field in fields.items()]
+def _query_serializer(
+    serializer_class: type[serializers.Serializer[Any]],
+) -> tuple[serializers.Serializer[Any], list[tuple[str, bool]]]:
+    """One instance of a query serializer, and each of its fields with whether it takes a
+    list. Query serializers keep no state between validations (no context, no instance,
+    no `validate` hooks), so one instance per class serves every request: building one and
+    copying its fields cost more than validating a delete's parameters."""
+    serializer = serializer_class()
+    fields = [
+        (name, isinstance(field, serializers.ListField))
+        for name, field in serializer.fields.items()
+    ]
+    return serializer, fields
 
 
 def validated_params(
@@ -74,8 +84,9 @@ def validated_params(
     A list parameter may repeat or be comma-separated (`topics=a,b&topics=c`); any other
     parameter given twice is contradictory.
     """
+    serializer, fields = _query_serializer(serializer_class)
     data: dict[str, Any] = dict(path)
-    for name, is_list in _query_fields(serializer_class):
+    for name, is_list in fields:
         if name in path:
             continue  # a path value: a query parameter of that name is no parameter of ours
         values = request.query_params.getlist(name)
@@ -88,9 +99,8 @@ def validated_params(
             raise BadRequest(f"The {name} query parameter may be given only once")
         if values:
             data[name] = values[0]
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
+    # What is_valid(raise_exception=True) raises, without storing results on the instance.
+    return dict(serializer.run_validation(data))
 
 
 def validated_body(serializer_class: type[serializers.Serializer[Any]], request: Request) -> Any:
@@ -118,6 +128,7 @@ class MemoryAPIView(APIView):
     throttle_classes: Sequence[type[BaseThrottle]] = [SubjectRateThrottle]
     renderer_classes: Sequence[type[BaseRenderer]] = [JSONRenderer]
     parser_classes: Sequence[type[BaseParser]] = [JSONParser]
+    content_negotiation_class = AnyMediaTypeNegotiation
 
     # Scopes each action needs when MEMORIES["REQUIRE_SCOPES"] is on.
     action_scopes: dict[str, str] = {}

@@ -518,3 +518,34 @@ class ProtocolTests:
         assert_error(response, 404, "Not found", "NOT_FOUND")
         assert "Allow" not in response.headers  # no method is allowed where nothing is
         assert rows() == untouched()
+
+    @pytest.mark.parametrize(
+        "accept", [None, "*/*", "application/json", "application/*", "text/html, */*;q=0.1"]
+    )
+    def test_any_accept_header_json_satisfies_deletes(self, as_user, db_id, accept):
+        headers = {} if accept is None else {"HTTP_ACCEPT": accept}
+        response = as_user("alice").delete(f"/memories/m1?db_id={db_id}", **headers)
+
+        assert response.status_code == 204
+        assert rows() == deleted_from(db_id, "m1")
+
+    @pytest.mark.parametrize("accept", ["text/html", "application/xml"])
+    def test_accept_header_json_cannot_satisfy_is_406_and_deletes_nothing(self, as_user, accept):
+        response = as_user("alice").delete("/memories/m1", HTTP_ACCEPT=accept)
+
+        assert_error(
+            response, 406, "Could not satisfy the request Accept header.", "NOT_ACCEPTABLE"
+        )
+        assert rows() == untouched()
+
+    def test_format_json_deletes(self, as_user):
+        response = as_user("alice").delete("/memories/m1?format=json")
+
+        assert response.status_code == 204
+        assert rows() == deleted_from("default", "m1")
+
+    def test_format_the_api_cannot_render_is_404_and_deletes_nothing(self, as_user):
+        response = as_user("alice").delete("/memories/m1?format=xml")
+
+        assert_error(response, 404, "Not found", "NOT_FOUND")
+        assert rows() == untouched()

@@ -1,0 +1,60 @@
+"""validated_params: one query serializer per class serves every request, sharing nothing."""
+
+import threading
+
+import pytest
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.test import APIRequestFactory
+
+from memories.serializers import MemoryIdQuerySerializer, MemoryListQuerySerializer
+from memories.views import validated_params
+
+
+def request(query: str) -> Request:
+    return Request(APIRequestFactory().get(f"/memories{query}"))
+
+
+def fresh_errors(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    assert not serializer.is_valid()
+    return dict(serializer.errors)
+
+
+def test_errors_are_those_of_a_fresh_serializer():
+    data = {"memory_id": "m1", "user_id": "x" * 256, "table": "t\x00"}
+    query = "?user_id=" + "x" * 256 + "&table=t%00"
+
+    with pytest.raises(ValidationError) as raised:
+        validated_params(MemoryIdQuerySerializer, request(query), memory_id="m1")
+
+    assert raised.value.detail == fresh_errors(MemoryIdQuerySerializer, data)
+
+
+def test_a_refused_request_leaves_nothing_for_the_next():
+    with pytest.raises(ValidationError):
+        validated_params(MemoryListQuerySerializer, request("?limit=0&user_id=alice"))
+
+    params = validated_params(MemoryListQuerySerializer, request("?page=2"))
+
+    assert params == {"limit": 20, "page": 2, "sort_by": "updated_at", "sort_order": "desc"}
+
+
+def test_concurrent_requests_each_get_their_own_values():
+    failures: list[str] = []
+
+    def validate(n: int) -> None:
+        for _ in range(200):
+            params = validated_params(
+                MemoryIdQuerySerializer, request(f"?user_id=u{n}&db_id=d{n}"), memory_id=f"m{n}"
+            )
+            if params != {"memory_id": f"m{n}", "user_id": f"u{n}", "db_id": f"d{n}"}:
+                failures.append(f"{n}: {params}")
+
+    threads = [threading.Thread(target=validate, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
