@@ -8,7 +8,8 @@ Run with `make bench`. For PostgreSQL and SQLite, interleaved, --runs times each
   time per request and its workers' peak memory, then checks exactly the targeted rows are gone;
 - issues the same number of single-row DELETE statements from one process (autocommit);
 - erases one user's memories through the erase command, through bulk DELETE /memories in
-  batches of 1000 ids, and with one raw DELETE ... WHERE user_id.
+  batches of 1000 ids (from one client, then from two at once), and with one raw
+  DELETE ... WHERE user_id.
 Writes the medians (min-max) to BENCHMARKS.md.
 """
 
@@ -341,6 +342,25 @@ def bulk_erasure(
         api_mib = peak_memory_mib(pids[1:])
     api_ok = database.memory_ids() == set(others)
 
+    # The same requests from two clients at once, one per worker: the wait of one request
+    # on the database overlaps the other's Python work.
+    reseed()
+    batches = [ids[start : start + 1000] for start in range(0, len(ids), 1000)]
+    with served(env, folder) as (base, pids):
+
+        def client(share: list[list[str]]) -> None:
+            with requests.Session() as http:
+                for batch in share:
+                    response = http.delete(
+                        f"{base}/memories", json={"memory_ids": batch}, headers=headers, timeout=60
+                    )
+                    assert response.status_code == 204, response.text
+
+        warm_up(base, headers)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            parallel_s = timed(lambda: list(pool.map(client, [batches[0::2], batches[1::2]])))
+    parallel_ok = database.memory_ids() == set(others)
+
     reseed()
     with database.connect() as connection:
         placeholder = "%s" if database.backend == "postgres" else "?"
@@ -364,6 +384,12 @@ def bulk_erasure(
             "seconds": api_s,
             "peak_worker_mib": api_mib,
             "verified": api_ok,
+        },
+        {
+            "backend": database.backend,
+            "scenario": "erase bulk API, 2 clients",
+            "seconds": parallel_s,
+            "verified": parallel_ok,
         },
     ]
 
@@ -461,9 +487,13 @@ def targets(summary: dict) -> list[str]:  # type: ignore[type-arg]
         ("erase command <= 2 x raw", median("erase command", "seconds") / raw, 2),
         ("bulk API erase <= 10 x raw", median("erase bulk API", "seconds") / raw, 10),
     ]
+    parallel = median("erase bulk API, 2 clients", "seconds") / raw
     return [
-        f"- {name}: {abs(value):.2f} -> {'met' if value <= limit else 'NOT met'}"
-        for name, value, limit in checks
+        *(
+            f"- {name}: {abs(value):.2f} -> {'met' if value <= limit else 'NOT met'}"
+            for name, value, limit in checks
+        ),
+        f"- (for comparison) bulk API erase from 2 clients at once: {parallel:.2f} x raw",
     ]
 
 

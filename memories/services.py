@@ -25,6 +25,9 @@ from memories.targets import MemoryTarget, require_table, table_exists
 
 logger = logging.getLogger("memories.deletions")
 
+# Memories per erasure batch: each batch is one statement, one transaction, one audit record.
+ERASE_BATCH_SIZE = 5000
+
 
 class DeletedMemory(NamedTuple):
     """One deleted memory."""
@@ -96,8 +99,18 @@ def _log_deletion(
     actor: str,
     channel: Channel,
     outcome: str,
+    *,
+    count: int | None = None,
+    ids_json: str | None = None,
 ) -> None:
-    """One JSON line per deletion or batch: who, what, where, how it ended; never content."""
+    """One JSON line per deletion or batch: who, what, where, how it ended; never content.
+
+    A batch whose ids arrive as JSON text (`ids_json`, with `count`) logs that text as is.
+    """
+    if ids_json is not None and count == 1:
+        memory_ids, ids_json = json.loads(ids_json), None  # one id is logged as memory_id
+    if count is None:
+        count = len(memory_ids) if outcome == "deleted" else 0
     entry = {
         "event": "memory_deletion",
         "outcome": outcome,
@@ -105,12 +118,15 @@ def _log_deletion(
         "channel": str(channel),
         "db_id": target.db_id,
         "table": target.table,
-        "count": len(memory_ids) if outcome == "deleted" else 0,
+        "count": count,
         "memory_id": memory_ids[0] if len(memory_ids) == 1 else None,
         "memory_ids": list(memory_ids) if len(memory_ids) > 1 else None,
     }
+    line = json.dumps({key: value for key, value in entry.items() if value is not None})
+    if ids_json is not None:
+        line = f'{line[:-1]}, "memory_ids": {ids_json}}}'
     log = logger.error if outcome == "error" else logger.info
-    log(json.dumps({key: value for key, value in entry.items() if value is not None}))
+    log(line)
 
 
 def _table_missing(target: MemoryTarget) -> bool:
@@ -124,6 +140,28 @@ def _savepoint_if_in_transaction(alias: str) -> AbstractContextManager[object]:
     # In a caller's transaction a failing statement must not abort the caller's work.
     in_transaction = transaction.get_connection(alias).in_atomic_block
     return transaction.atomic(using=alias) if in_transaction else nullcontext()
+
+
+def _audit_entry(target: MemoryTarget, actor: str, channel: Channel) -> statements.AuditEntry:
+    return statements.AuditEntry(
+        deleted_at=timezone.now(),
+        actor=actor,
+        channel=channel,
+        db_id=target.db_id,
+        table=target.table,
+    )
+
+
+def _report_failure(
+    target: MemoryTarget, selection: statements.Selection, actor: str, channel: Channel
+) -> None:
+    """Log a failed deletion; a table missing from its database raises TableNotFoundError
+    (404), anything else is left to the caller to re-raise (500)."""
+    missing = _table_missing(target)
+    attempted = list(selection.memory_ids)
+    _log_deletion(target, attempted, actor, channel, "not_found" if missing else "error")
+    if missing:
+        raise TableNotFoundError(target.db_id, target.table) from None
 
 
 def _delete_batch(
@@ -140,13 +178,7 @@ def _delete_batch(
     try:
         if statements.records_in_statement(target):
             # One statement deletes and records: atomic without a transaction around it.
-            entry = statements.AuditEntry(
-                deleted_at=timezone.now(),
-                actor=actor,
-                channel=channel,
-                db_id=target.db_id,
-                table=target.table,
-            )
+            entry = _audit_entry(target, actor, channel)
             with _savepoint_if_in_transaction(target.alias):
                 deleted = statements.delete_rows(target, selection, record=entry)
             if deleted:
@@ -160,12 +192,7 @@ def _delete_batch(
                     )
                     _send_after_commit(target, deleted, actor, channel, batch)
     except DatabaseError:
-        # Tell a table missing from its database (404) from a failing database (500).
-        missing = _table_missing(target)
-        attempted = list(selection.memory_ids)
-        _log_deletion(target, attempted, actor, channel, "not_found" if missing else "error")
-        if missing:
-            raise TableNotFoundError(target.db_id, target.table) from None
+        _report_failure(target, selection, actor, channel)
         raise
     if not deleted and selection.limit is not None:
         return deleted  # the end of an erasure: nothing was asked for by id
@@ -178,6 +205,34 @@ def _delete_batch(
         outcome,
     )
     return deleted
+
+
+def _delete_batch_counted(
+    target: MemoryTarget, selection: statements.Selection, actor: str, channel: Channel
+) -> int:
+    """_delete_batch for a caller that needs only how many memories were deleted.
+
+    Where the statement records the batch itself and no receiver waits for the deleted
+    rows, none of them travel to Python: the statement answers with the count and the ids
+    as JSON text, for the log line.
+    """
+    listened = memory_deleted.has_listeners(target.model) or memories_deleted.has_listeners(
+        target.model
+    )
+    if listened or not statements.records_in_statement(target):
+        return len(_delete_batch(target, selection, actor, channel, batch=True))
+    entry = _audit_entry(target, actor, channel)
+    try:
+        with _savepoint_if_in_transaction(target.alias):
+            count, ids_json = statements.delete_counted(target, selection, record=entry)
+    except DatabaseError:
+        _report_failure(target, selection, actor, channel)
+        raise
+    if count:
+        _log_deletion(target, [], actor, channel, "deleted", count=count, ids_json=ids_json)
+    elif selection.limit is None:
+        _log_deletion(target, selection.memory_ids, actor, channel, "not_found")
+    return count
 
 
 def memory_delete(
@@ -209,6 +264,20 @@ def memories_delete(
     return list(
         map(DeletedMemory._make, _delete_batch(target, selection, actor, channel, batch=True))
     )
+
+
+def memories_delete_count(
+    *,
+    target: MemoryTarget,
+    memory_ids: Sequence[str],
+    user_id: str | None,
+    actor: str,
+    channel: Channel,
+) -> int:
+    """memories_delete, answering only how many memories were deleted: cheaper for a
+    caller that needs no more, as the deleted rows need not leave the database."""
+    selection = statements.Selection(user_id=user_id, memory_ids=list(dict.fromkeys(memory_ids)))
+    return _delete_batch_counted(target, selection, actor, channel)
 
 
 def _now() -> int:
@@ -277,7 +346,7 @@ def user_memories_erase(
     targets: Sequence[MemoryTarget],
     actor: str,
     channel: Channel,
-    batch_size: int = 5000,
+    batch_size: int = ERASE_BATCH_SIZE,
     on_batch: Callable[[ErasedBatch], None] | None = None,
 ) -> dict[MemoryTarget, int]:
     """Delete every memory of user_id in targets, batch by batch; the count per target.
@@ -294,8 +363,8 @@ def user_memories_erase(
         totals[target] = 0
         # Each statement takes the next batch itself: no ids travel to Python and back.
         selection = statements.Selection(user_id=user_id, limit=batch_size)
-        while deleted := _delete_batch(target, selection, actor, channel, batch=True):
-            totals[target] += len(deleted)
+        while deleted := _delete_batch_counted(target, selection, actor, channel):
+            totals[target] += deleted
             if on_batch is not None:
-                on_batch(ErasedBatch(target=target, deleted=len(deleted)))
+                on_batch(ErasedBatch(target=target, deleted=deleted))
     return totals

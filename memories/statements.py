@@ -126,24 +126,31 @@ def _where(target: MemoryTarget, selection: Selection) -> tuple[str, list[Param]
 
 
 def _with_record(
-    delete_sql: str, params: Sequence[Param], entry: AuditEntry
+    delete_sql: str, params: Sequence[Param], entry: AuditEntry, *, counted: bool = False
 ) -> tuple[str, list[Param]]:
-    """Wrap a DELETE ... RETURNING so that the same statement inserts its audit record."""
+    """Wrap a DELETE ... RETURNING so that the same statement inserts its audit record.
+
+    The statement answers with the deleted rows, or when `counted` with one row holding the
+    record's count and its ids as JSON text: what a log line needs, without one row per id.
+    """
     meta = MemoryDeletion._meta
     quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
     fields = ("deleted_at", "actor", "channel", "db_id", "table_name", "memory_ids", "user_ids")
-    names = (*fields, "count")
-    columns = ", ".join(quote(meta.get_field(name).column) for name in names)  # type: ignore[union-attr, arg-type]
+    column = {name: quote(meta.get_field(name).column) for name in (*fields, "count")}  # type: ignore[union-attr, arg-type]
     owners = (
         "SELECT COALESCE(jsonb_agg(owner ORDER BY owner COLLATE \"C\"), '[]'::jsonb)"
         " FROM (SELECT DISTINCT user_id AS owner FROM gone WHERE user_id IS NOT NULL) owners"
     )
+    if counted:
+        count, ids = column["count"], column["memory_ids"]
+        answer = f" RETURNING {count}, {ids}) SELECT {count}, {ids}::text FROM recorded"
+    else:
+        answer = ") SELECT memory_id, user_id FROM gone"
     sql = (
         f"WITH gone AS ({delete_sql}), recorded AS ("
-        f"INSERT INTO {quote(meta.db_table)} ({columns})"
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(column.values())})"
         f" SELECT %s, %s, %s, %s, %s, jsonb_agg(memory_id), ({owners}), count(*)"
-        " FROM gone HAVING count(*) > 0)"
-        " SELECT memory_id, user_id FROM gone"
+        f" FROM gone HAVING count(*) > 0{answer}"
     )
     values: list[Param] = [
         entry.deleted_at,
@@ -153,6 +160,23 @@ def _with_record(
         entry.table,
     ]
     return sql, [*params, *values]
+
+
+def delete_counted(
+    target: MemoryTarget, selection: Selection, *, record: AuditEntry
+) -> tuple[int, str]:
+    """Delete the selected rows and write their audit record, in one statement (only where
+    records_in_statement holds); return how many were deleted and their ids as JSON text.
+
+    An erasure's batches need no more: its thousands of rows stay in the database.
+    """
+    where, params = _where(target, selection)
+    delete_sql = f"DELETE FROM {target.quoted_table} WHERE {where} RETURNING memory_id, user_id"
+    sql, statement_params = _with_record(delete_sql, params, record, counted=True)
+    with connections[target.alias].cursor() as cursor:
+        cursor.execute(sql, statement_params)
+        row = cursor.fetchone()
+    return (row[0], row[1]) if row else (0, "[]")
 
 
 def delete_rows(

@@ -49,7 +49,7 @@ from memories.serializers import (
     TargetQuerySerializer,
     UserMemoryStatsSerializer,
 )
-from memories.services import memories_delete, memory_create, memory_delete, memory_update
+from memories.services import memories_delete_count, memory_create, memory_delete, memory_update
 from memories.targets import resolve_target
 from memories.throttling import SubjectRateThrottle
 from memories.tokens import TokenPrincipal
@@ -263,7 +263,7 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
             owner = owner_filter(self.principal, merged_user_id(params, body))
         except MemoryNotFoundError:
             return Response(status=204)  # nothing of someone else's is ever deleted
-        memories_delete(
+        memories_delete_count(
             target=target,
             memory_ids=body["memory_ids"],
             user_id=owner,

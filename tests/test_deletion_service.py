@@ -1,6 +1,9 @@
 """The deletion service: one statement, the audit record, the signal after commit."""
 
+import json
+import logging
 import re
+from typing import Any
 
 import pytest
 from django.db import connections, transaction
@@ -9,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from memories.exceptions import MemoryNotFoundError
 from memories.models import Channel, MemoryDeletion
-from memories.services import DeletedMemory, memories_delete, memory_delete
+from memories.services import DeletedMemory, memories_delete, memories_delete_count, memory_delete
 from memories.signals import memory_deleted
 from tests.conftest import require_db_id
 from tests.factories import memory_create, memory_ids_in, model_of, target
@@ -161,6 +164,55 @@ class BatchRecordTests:
         assert deleted == []
         assert memory_ids_in(db_id) == {"m1"}
         assert not MemoryDeletion.objects.exists()
+
+
+class CountedBatchTests:
+    """memories_delete_count deletes, records and logs exactly as memories_delete does."""
+
+    def test_deletes_records_and_logs_what_memories_delete_would(self, db_id, caplog):
+        for memory_id, owner in [("m1", "alice"), ("m2", "Bob"), ("m3", "alice")]:
+            memory_create(db_id, memory_id=memory_id, user_id=owner)
+        for memory_id, owner in [("n1", "alice"), ("n2", "Bob"), ("n3", "alice")]:
+            memory_create(db_id, memory_id=memory_id, user_id=owner)
+        common: dict[str, Any] = {
+            "target": target(db_id),
+            "user_id": None,
+            "actor": "root",
+            "channel": Channel.API,
+        }
+
+        with caplog.at_level(logging.INFO, logger="memories.deletions"):
+            count = memories_delete_count(memory_ids=["m1", "m2", "m3", "m1", "absent"], **common)
+            listed = memories_delete(memory_ids=["n1", "n2", "n3"], **common)
+
+        assert (count, len(listed)) == (3, 3)
+        assert memory_ids_in(db_id) == set()
+        counted_record, listed_record = MemoryDeletion.objects.order_by("id")
+        assert sorted(counted_record.memory_ids) == ["m1", "m2", "m3"]
+        assert (counted_record.user_ids, counted_record.count) == (["Bob", "alice"], 3)
+        counted_line, listed_line = (
+            json.loads(r.getMessage()) for r in caplog.records if r.name == "memories.deletions"
+        )
+        assert counted_line["memory_ids"] == counted_record.memory_ids
+        assert listed_line["memory_ids"] == listed_record.memory_ids
+        assert {**counted_line, "memory_ids": None} == {**listed_line, "memory_ids": None}
+
+    def test_only_what_the_owner_owns_and_nothing_logs_not_found(self, db_id, caplog):
+        memory_create(db_id, memory_id="m1", user_id="alice")
+
+        with caplog.at_level(logging.INFO, logger="memories.deletions"):
+            owner: dict[str, Any] = {"user_id": "bob", "actor": "bob", "channel": Channel.API}
+            count = memories_delete_count(target=target(db_id), memory_ids=["m1", "m2"], **owner)
+
+        assert count == 0
+        assert memory_ids_in(db_id) == {"m1"}
+        assert not MemoryDeletion.objects.exists()
+        (line,) = (json.loads(r.getMessage()) for r in caplog.records)
+        assert (line["outcome"], line["count"], line["memory_ids"]) == (
+            "not_found",
+            0,
+            ["m1", "m2"],
+        )
 
 
 class SignalTests:

@@ -24,7 +24,12 @@ from memories.expressions import Equals, MemoryText
 from memories.models import AbstractMemory, Channel, Memory, MemoryDeletion
 from memories.selectors import user_memory_counts
 from memories.serializers import memory_text
-from memories.services import memories_delete, memory_delete, memory_update, user_memories_erase
+from memories.services import (
+    memories_delete_count,
+    memory_delete,
+    memory_update,
+    user_memories_erase,
+)
 from memories.targets import MemoryTarget, all_targets
 
 CONFIRMATION_TEMPLATE = "memories/admin/confirm_deletion.html"
@@ -168,14 +173,14 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 memories=memories,
                 hidden=self._action_fields("delete_selected_memories", memories),
             )
-        deleted = memories_delete(
+        deleted = memories_delete_count(
             target=target,
             memory_ids=[memory.memory_id for memory in memories],
             user_id=None,
             actor=actor_of(request),
             channel=Channel.ADMIN,
         )
-        self.message_user(request, f"Deleted {len(deleted)} memories from {target.db_id}.")
+        self.message_user(request, f"Deleted {deleted} memories from {target.db_id}.")
         return None
 
     @admin.action(

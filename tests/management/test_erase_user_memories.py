@@ -1,5 +1,7 @@
 """erase_user_memories: counts first, batches in transactions, exact totals, safe to re-run."""
 
+import json
+import logging
 from io import StringIO
 
 import pytest
@@ -106,17 +108,22 @@ def test_nothing_to_delete(spread):
 
 
 def test_a_batch_failing_midway_keeps_earlier_batches_and_a_rerun_finishes(spread, monkeypatch):
-    real_delete_rows = statements.delete_rows
+    # A fault we cannot cause on demand mid-command: the second batch's statement fails,
+    # whichever statement function deletes the batches on this database.
+    real = {name: getattr(statements, name) for name in ("delete_rows", "delete_counted")}
     calls = {"count": 0}
 
-    def fail_on_second_batch(target, selection, **kwargs):
-        # A fault we cannot cause on demand mid-command: the second batch's statement fails.
-        calls["count"] += 1
-        if calls["count"] == 2:
-            raise DatabaseError("connection lost")
-        return real_delete_rows(target, selection, **kwargs)
+    def failing_on_second_batch(name):
+        def delete(target, selection, **kwargs):
+            calls["count"] += 1
+            if calls["count"] == 2:
+                raise DatabaseError("connection lost")
+            return real[name](target, selection, **kwargs)
 
-    monkeypatch.setattr(statements, "delete_rows", fail_on_second_batch)
+        return delete
+
+    for name in real:
+        monkeypatch.setattr(statements, name, failing_on_second_batch(name))
     with pytest.raises(DatabaseError):
         erase("alice", "--yes", "--db-id", "default", "--batch-size", "1")
 
@@ -126,7 +133,8 @@ def test_a_batch_failing_midway_keeps_earlier_batches_and_a_rerun_finishes(sprea
     (gone,) = {"a0", "a1", "a2"} - left
     assert MemoryDeletion.objects.get().memory_ids == [gone]
 
-    monkeypatch.setattr(statements, "delete_rows", real_delete_rows)
+    for name, function in real.items():
+        monkeypatch.setattr(statements, name, function)
     output = erase("alice", "--yes", "--db-id", "default", "--batch-size", "1")
 
     assert "Deleted 2 memories of 'alice'." in output
@@ -212,3 +220,80 @@ def test_each_batch_is_one_delete_that_picks_its_rows_itself(db_id):
         f"a{number}" for number in range(7)
     ]
     assert all(record.user_ids == ["alice"] for record in records)
+
+
+def erase_logged(caplog, batch_size: int) -> list[dict]:
+    """Erase alice's memories on default in batches; the deletion log lines, parsed."""
+    with caplog.at_level(logging.INFO, logger="memories.deletions"):
+        erase("alice", "--yes", "--db-id", "default", "--batch-size", str(batch_size))
+    return [json.loads(r.getMessage()) for r in caplog.records if r.name == "memories.deletions"]
+
+
+def test_each_batch_logs_the_ids_its_audit_record_holds(caplog):
+    for number in range(5):
+        memory_create(memory_id=f"a{number}", user_id="alice")
+    memory_create(memory_id="b0", user_id="bob")
+
+    lines = erase_logged(caplog, batch_size=2)
+
+    records = MemoryDeletion.objects.order_by("id")
+    assert [record.count for record in records] == [2, 2, 1]
+    common = {
+        "event": "memory_deletion",
+        "outcome": "deleted",
+        "actor": "command:root",
+        "channel": "command",
+        "db_id": "default",
+        "table": "agno_memories",
+    }
+    assert lines == [
+        {**common, "count": 2, "memory_ids": records[0].memory_ids},
+        {**common, "count": 2, "memory_ids": records[1].memory_ids},
+        {**common, "count": 1, "memory_id": records[2].memory_ids[0]},
+    ]
+    assert sorted(i for record in records for i in record.memory_ids) == [
+        f"a{number}" for number in range(5)
+    ]
+    assert memory_ids_in("default") == {"b0"}
+
+
+def test_batches_send_their_rows_to_python_only_for_receivers(
+    caplog, django_capture_on_commit_callbacks
+):
+    if connections["default"].vendor != "postgresql":
+        pytest.skip("the statement records the batch itself only on PostgreSQL")
+    for number in range(6):
+        memory_create(memory_id=f"a{number}", user_id="alice")
+    answers: list[int] = []
+
+    def count_answer_rows(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if sql.startswith("WITH gone AS"):
+            answers.append(context["cursor"].cursor.pgresult.ntuples)
+        return result
+
+    with connections["default"].execute_wrapper(count_answer_rows):
+        erase_logged(caplog, batch_size=3)
+    received: list[str] = []
+
+    def on_memory(sender, **kwargs):
+        received.append(kwargs["memory_id"])
+
+    memory_deleted.connect(on_memory)
+    try:
+        for number in range(6, 9):
+            memory_create(memory_id=f"a{number}", user_id="alice")
+        with (
+            connections["default"].execute_wrapper(count_answer_rows),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            erase_logged(caplog, batch_size=3)
+    finally:
+        memory_deleted.disconnect(on_memory)
+
+    # One row per batch (its count and ids), and none once nothing is left; with a receiver,
+    # every deleted row, which the receiver then gets.
+    assert answers == [1, 1, 0, 3, 0]
+    assert sorted(received) == ["a6", "a7", "a8"]
+    assert memory_ids_in("default") == set()
+    assert MemoryDeletion.objects.count() == 3

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from memories.models import Channel
 from memories.selectors import user_memory_counts
-from memories.services import ErasedBatch, user_memories_erase
+from memories.services import ERASE_BATCH_SIZE, ErasedBatch, user_memories_erase
 from memories.targets import MemoryTarget, all_targets, configured_db_ids
 
 
@@ -41,9 +41,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch-size",
             type=int,
-            default=5000,
+            default=ERASE_BATCH_SIZE,
             metavar="N",
-            help="Memories deleted per transaction (default 5000).",
+            help=f"Memories deleted per transaction (default {ERASE_BATCH_SIZE}).",
         )
         parser.add_argument("--yes", action="store_true", help="Do not ask for confirmation.")
 
