@@ -149,7 +149,8 @@ def _with_record(
     sql = (
         f"WITH gone AS ({delete_sql}), recorded AS ("
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(column.values())})"
-        f" SELECT %s, %s, %s, %s, %s, jsonb_agg(memory_id), ({owners}), count(*)"
+        # to_jsonb(array_agg()) builds the same array as jsonb_agg() in a fraction of the time.
+        f" SELECT %s, %s, %s, %s, %s, to_jsonb(array_agg(memory_id)), ({owners}), count(*)"
         f" FROM gone HAVING count(*) > 0{answer}"
     )
     values: list[Param] = [
