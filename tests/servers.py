@@ -11,7 +11,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import jwt
 import requests
+
+from tests.databases import PG_SERVER, scratch_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -120,3 +123,33 @@ def _wait_until_serving(base: str, log_path: Path) -> None:
         except requests.RequestException:
             time.sleep(0.1)
     raise RuntimeError(f"gunicorn did not start: {log_path.read_text()}")
+
+
+@dataclass(frozen=True)
+class PostgresDeployment:
+    """The project served on a scratch PostgreSQL database, and the key its tokens need."""
+
+    server: Server
+    database: str
+    signing_key: str
+
+    def token(self, subject: str, *, ttl: int = 3600) -> str:
+        now = int(time.time())
+        claims = {"sub": subject, "iat": now, "exp": now + ttl}
+        return jwt.encode(claims, self.signing_key, algorithm="HS256")
+
+
+@contextmanager
+def served_on_postgres(folder: Path, prefix: str, *, workers: int) -> Iterator[PostgresDeployment]:
+    """gunicorn with `workers` workers on a new database named after prefix."""
+    signing_key = secrets.token_urlsafe(48)
+    with (
+        scratch_postgres_database(prefix) as database,
+        project_server(
+            folder,
+            DATABASE_URL=f"{PG_SERVER}/{database}",
+            AGENTOS_JWT_SIGNING_KEY=signing_key,
+            WEB_CONCURRENCY=str(workers),
+        ) as server,
+    ):
+        yield PostgresDeployment(server=server, database=database, signing_key=signing_key)

@@ -1,42 +1,23 @@
 """Served on PostgreSQL, each worker keeps one connection: no connection setup per request."""
 
-import secrets
-import time
 from collections.abc import Iterator
 
-import jwt
 import psycopg
 import pytest
 import requests
 
 from tests.conftest import require_db_id
 from tests.databases import PG_SERVER as PG
-from tests.databases import scratch_postgres_database
-from tests.servers import Server, project_server
+from tests.servers import PostgresDeployment, served_on_postgres
 
 WORKERS = 2
 
 
 @pytest.fixture(scope="module")
-def database() -> Iterator[str]:
+def deployment(tmp_path_factory) -> Iterator[PostgresDeployment]:
     require_db_id("pg")
-    with scratch_postgres_database("agentos_connections") as name:
-        yield name
-
-
-@pytest.fixture(scope="module")
-def signing_key() -> str:
-    return secrets.token_urlsafe(48)
-
-
-@pytest.fixture(scope="module")
-def server(database, signing_key, tmp_path_factory) -> Iterator[Server]:
-    with project_server(
-        tmp_path_factory.mktemp("connections"),
-        DATABASE_URL=f"{PG}/{database}",
-        AGENTOS_JWT_SIGNING_KEY=signing_key,
-        WEB_CONCURRENCY=str(WORKERS),
-    ) as running:
+    folder = tmp_path_factory.mktemp("connections")
+    with served_on_postgres(folder, "agentos_connections", workers=WORKERS) as running:
         yield running
 
 
@@ -49,7 +30,8 @@ def connections_to(database: str) -> set[tuple[int, object]]:
     return {(row[0], row[1]) for row in rows}
 
 
-def test_workers_keep_their_connections_across_deletes(server, database, signing_key):
+def test_workers_keep_their_connections_across_deletes(deployment):
+    database = deployment.database
     ids = [f"c{n:03}" for n in range(60)]
     with (
         psycopg.connect(f"{PG}/{database}", autocommit=True) as connection,
@@ -60,14 +42,12 @@ def test_workers_keep_their_connections_across_deletes(server, database, signing
             " VALUES (%s, '\"kept\"', 'alice', 1)",
             [(memory_id,) for memory_id in [*ids, "spared"]],
         )
-    now = int(time.time())
-    token = jwt.encode({"sub": "alice", "iat": now, "exp": now + 600}, signing_key, "HS256")
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = {"Authorization": f"Bearer {deployment.token('alice')}"}
 
     def delete_all(memory_ids: list[str]) -> None:
         for memory_id in memory_ids:
             response = requests.delete(
-                f"{server.base}/memories/{memory_id}", headers=headers, timeout=30
+                f"{deployment.server.base}/memories/{memory_id}", headers=headers, timeout=30
             )
             assert response.status_code == 204, response.text
 

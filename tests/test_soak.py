@@ -7,22 +7,18 @@ every memory is deleted exactly once, nothing untargeted is lost, and the audit 
 
 import os
 import random
-import secrets
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-import jwt
 import psycopg
 import pytest
 import requests
 
 from tests.conftest import require_db_id
 from tests.databases import PG_SERVER as PG
-from tests.databases import scratch_postgres_database
-from tests.servers import Server, project_server
+from tests.servers import PostgresDeployment, served_on_postgres
 
 REQUESTS = int(os.environ.get("AGENTOS_SOAK_REQUESTS", "800"))
 CLIENTS = 64
@@ -30,34 +26,14 @@ USERS = [f"user{n}" for n in range(8)]
 
 
 @pytest.fixture(scope="module")
-def database() -> Iterator[str]:
+def deployment(tmp_path_factory) -> Iterator[PostgresDeployment]:
     require_db_id("pg")
-    with scratch_postgres_database("agentos_soak") as name:
-        yield name
-
-
-@pytest.fixture(scope="module")
-def signing_key() -> str:
-    return secrets.token_urlsafe(48)
-
-
-@pytest.fixture(scope="module")
-def server(database, signing_key, tmp_path_factory) -> Iterator[Server]:
-    with project_server(
-        tmp_path_factory.mktemp("soak"),
-        DATABASE_URL=f"{PG}/{database}",
-        AGENTOS_JWT_SIGNING_KEY=signing_key,
-        WEB_CONCURRENCY="4",
-    ) as running:
+    with served_on_postgres(tmp_path_factory.mktemp("soak"), "agentos_soak", workers=4) as running:
         yield running
 
 
-def token(key: str, subject: str) -> str:
-    now = int(time.time())
-    return jwt.encode({"sub": subject, "iat": now, "exp": now + 3600}, key, algorithm="HS256")
-
-
-def test_soak(server, database, signing_key):
+def test_soak(deployment):
+    server, database = deployment.server, deployment.database
     deletes = REQUESTS // 2
     racing = REQUESTS // 40  # memories deleted by 4 clients at once
     reads = creates = REQUESTS // 8
@@ -76,7 +52,7 @@ def test_soak(server, database, signing_key):
             list(owner.items()),
         )
 
-    tokens = {user: token(signing_key, user) for user in USERS}
+    tokens = {user: deployment.token(user) for user in USERS}
     plan: list[tuple[str, str | None, str]] = [
         ("delete", memory_id, owner[memory_id]) for memory_id in targeted
     ]
