@@ -163,6 +163,11 @@ def _with_record(
     return sql, [*params, *values]
 
 
+def _returning(target: MemoryTarget, where: str) -> str:
+    """The DELETE of the rows matching where, answering with what it deleted."""
+    return f"DELETE FROM {target.quoted_table} WHERE {where} RETURNING memory_id, user_id"
+
+
 def delete_counted(
     target: MemoryTarget, selection: Selection, *, record: AuditEntry
 ) -> tuple[int, str]:
@@ -172,8 +177,7 @@ def delete_counted(
     An erasure's batches need no more: its thousands of rows stay in the database.
     """
     where, params = _where(target, selection)
-    delete_sql = f"DELETE FROM {target.quoted_table} WHERE {where} RETURNING memory_id, user_id"
-    sql, statement_params = _with_record(delete_sql, params, record, counted=True)
+    sql, statement_params = _with_record(_returning(target, where), params, record, counted=True)
     with connections[target.alias].cursor() as cursor:
         cursor.execute(sql, statement_params)
         row = cursor.fetchone()
@@ -193,7 +197,7 @@ def delete_rows(
     table = target.quoted_table
     with connections[target.alias].cursor() as cursor:
         if _supports_delete_returning(target.alias):
-            sql = f"DELETE FROM {table} WHERE {where} RETURNING memory_id, user_id"
+            sql = _returning(target, where)
             if record is not None:
                 recording_sql, recording_params = _with_record(sql, params, record)
                 cursor.execute(recording_sql, recording_params)
