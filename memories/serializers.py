@@ -50,16 +50,6 @@ class IdentifierField(StrictCharField):
             for validator in self.validators
             if not isinstance(validator, ProhibitNullCharactersValidator)
         ] + [no_control_characters]
-        self._unbound_state = dict(self.__dict__)
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> "IdentifierField":
-        # Every serializer instance copies its declared fields; DRF's copy runs __init__
-        # again, a measurable share of a one-statement delete. The state before binding
-        # holds nothing that differs between copies, so the copy starts from it.
-        clone = object.__new__(type(self))
-        clone.__dict__.update(self._unbound_state)
-        clone._unbound_state = self._unbound_state
-        return clone
 
 
 class IdentifierListField(serializers.ListField):
