@@ -126,10 +126,17 @@ def _where(target: MemoryTarget, selection: Selection) -> tuple[str, list[Param]
 
 
 def _with_record(
-    delete_sql: str, params: Sequence[Param], entry: AuditEntry, *, counted: bool = False
+    delete_sql: str,
+    params: Sequence[Param],
+    entry: AuditEntry,
+    *,
+    owner: str | None,
+    counted: bool = False,
 ) -> tuple[str, list[Param]]:
     """Wrap a DELETE ... RETURNING so that the same statement inserts its audit record.
 
+    `owner` is the selection's user_id: every row the statement deletes is that user's, so
+    the record names it without collecting the owners of thousands of rows.
     The statement answers with the deleted rows, or when `counted` with one row holding the
     record's count and its ids as JSON text: what a log line needs, without one row per id.
     """
@@ -137,10 +144,14 @@ def _with_record(
     quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
     fields = ("deleted_at", "actor", "channel", "db_id", "table_name", "memory_ids", "user_ids")
     column = {name: quote(meta.get_field(name).column) for name in (*fields, "count")}  # type: ignore[union-attr, arg-type]
-    owners = (
-        "SELECT COALESCE(jsonb_agg(owner ORDER BY owner COLLATE \"C\"), '[]'::jsonb)"
-        " FROM (SELECT DISTINCT user_id AS owner FROM gone WHERE user_id IS NOT NULL) owners"
-    )
+    if owner is None:
+        owners = (
+            "(SELECT COALESCE(jsonb_agg(owner ORDER BY owner COLLATE \"C\"), '[]'::jsonb)"
+            " FROM (SELECT DISTINCT user_id AS owner FROM gone WHERE user_id IS NOT NULL) owners)"
+        )
+        owner_params: list[Param] = []
+    else:
+        owners, owner_params = "jsonb_build_array(%s::text)", [owner]
     if counted:
         count, ids = column["count"], column["memory_ids"]
         answer = f" RETURNING {count}, {ids}) SELECT {count}, {ids}::text FROM recorded"
@@ -150,7 +161,7 @@ def _with_record(
         f"WITH gone AS ({delete_sql}), recorded AS ("
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(column.values())})"
         # to_jsonb(array_agg()) builds the same array as jsonb_agg() in a fraction of the time.
-        f" SELECT %s, %s, %s, %s, %s, to_jsonb(array_agg(memory_id)), ({owners}), count(*)"
+        f" SELECT %s, %s, %s, %s, %s, to_jsonb(array_agg(memory_id)), {owners}, count(*)"
         f" FROM gone HAVING count(*) > 0{answer}"
     )
     values: list[Param] = [
@@ -160,7 +171,7 @@ def _with_record(
         entry.db_id,
         entry.table,
     ]
-    return sql, [*params, *values]
+    return sql, [*params, *values, *owner_params]
 
 
 def _returning(target: MemoryTarget, where: str) -> str:
@@ -177,7 +188,9 @@ def delete_counted(
     An erasure's batches need no more: its thousands of rows stay in the database.
     """
     where, params = _where(target, selection)
-    sql, statement_params = _with_record(_returning(target, where), params, record, counted=True)
+    sql, statement_params = _with_record(
+        _returning(target, where), params, record, owner=selection.user_id, counted=True
+    )
     with connections[target.alias].cursor() as cursor:
         cursor.execute(sql, statement_params)
         row = cursor.fetchone()
@@ -199,7 +212,9 @@ def delete_rows(
         if _supports_delete_returning(target.alias):
             sql = _returning(target, where)
             if record is not None:
-                recording_sql, recording_params = _with_record(sql, params, record)
+                recording_sql, recording_params = _with_record(
+                    sql, params, record, owner=selection.user_id
+                )
                 cursor.execute(recording_sql, recording_params)
             else:
                 cursor.execute(sql, params)

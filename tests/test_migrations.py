@@ -9,7 +9,10 @@ import pytest
 from agno.db.schemas.memory import UserMemory
 from agno.db.sqlite import SqliteDb
 from django.core.management import call_command
+from django.db import DatabaseError, connections, transaction
+from django.db.migrations.executor import MigrationExecutor
 
+from memories.models import MemoryDeletion
 from tests.servers import project_command
 
 
@@ -41,5 +44,53 @@ def test_fake_initial_adopts_an_agno_table_on_the_default_database(tmp_path):
         ).fetchall()
         audit = connection.execute("SELECT count(*) FROM memories_memorydeletion").fetchone()
     assert memories == [("agno-1", "alice")]
-    assert applied == [("0001_initial",), ("0002_memorydeletion",)]
+    assert applied == [("0001_initial",), ("0002_memorydeletion",), ("0003_memory_ids_lz4",)]
     assert audit == (0,)
+
+
+@pytest.mark.django_db(databases=["default"], transaction=True)
+def test_audit_id_lists_are_compressed_with_lz4_on_postgresql():
+    connection = connections["default"]
+    if connection.vendor != "postgresql":
+        pytest.skip("column compression is PostgreSQL's")
+
+    def column_compression() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT attcompression FROM pg_attribute WHERE attname = 'memory_ids'"
+                " AND attrelid = 'memories_memorydeletion'::regclass"
+            )
+            return str(cursor.fetchone()[0])
+
+    def migrate_to(name: str) -> None:
+        MigrationExecutor(connection).migrate([("memories", name)])
+
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL default_toast_compression = lz4")
+        lz4 = True
+    except DatabaseError:
+        lz4 = False  # a server built without lz4 keeps pglz
+    ids = [f"memory-{number:07}" for number in range(5000)]
+    record = MemoryDeletion.objects.create(
+        actor="root",
+        channel="command",
+        db_id="default",
+        table_name="t",
+        count=5000,
+        memory_ids=ids,
+        user_ids=["alice"],
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_column_compression(memory_ids) FROM memories_memorydeletion WHERE id = %s",
+            [record.pk],
+        )
+        stored = cursor.fetchone()[0]
+
+    assert (column_compression(), stored) == (("l", "lz4") if lz4 else ("", "pglz"))
+    assert MemoryDeletion.objects.get(pk=record.pk).memory_ids == ids
+    migrate_to("0002_memorydeletion")
+    assert column_compression() == ""  # the server's default again
+    migrate_to("0003_memory_ids_lz4")
+    assert column_compression() == ("l" if lz4 else "")
