@@ -536,6 +536,22 @@ def targets(summary: dict) -> list[str]:  # type: ignore[type-arg]
     ]
 
 
+def diagnosis(script: str, *options: str) -> str:
+    """What a profiling script printed; its error if it failed, which then costs the report
+    that section only, not the table measured before it."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / script), *options],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode == 0:
+        return result.stdout.strip()
+    print(result.stderr, file=sys.stderr)
+    error = "\n".join(result.stderr.strip().splitlines()[-5:])
+    return f"{script} failed (exit status {result.returncode}):\n{error}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--memories", type=int, default=20000, help="Deletes per scenario.")
@@ -554,16 +570,8 @@ def main() -> None:
     table = report(summarize(runs), args)
     print(table)
     print("profiling one worker in-process, then sampling a served one", file=sys.stderr)
-    profile, samples = (
-        subprocess.run(
-            [sys.executable, str(ROOT / "bench" / script), *options],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        for script, options in [("profile.py", ["--requests", "4000"]), ("sample.py", [])]
-    )
+    profile = diagnosis("profile.py", "--requests", "4000")
+    samples = diagnosis("sample.py")
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     header = (ROOT / "bench" / "BENCHMARKS.head.md").read_text()
     args.output.write_text(
