@@ -8,8 +8,8 @@ Run with `make bench`. For PostgreSQL and SQLite, interleaved, --runs times each
   time per request and its workers' peak memory, then checks exactly the targeted rows are gone;
 - issues the same number of single-row DELETE statements from one process (autocommit);
 - erases one user's memories through the erase command, through bulk DELETE /memories in
-  batches of 1000 ids (from one client, then from two at once), and with one raw
-  DELETE ... WHERE user_id.
+  batches of 1000 ids (from one client, then from two at once), with one raw
+  DELETE ... WHERE user_id, and with plain DELETEs of the same batches of 1000 ids.
 Writes the medians (min-max) to BENCHMARKS.md.
 """
 
@@ -537,8 +537,8 @@ def targets(summary: dict) -> list[str]:  # type: ignore[type-arg]
 
 
 def diagnosis(script: str, *options: str) -> str:
-    """What a profiling script printed; its error if it failed, which then costs the report
-    that section only, not the table measured before it."""
+    """What a profiling script printed, or how it failed: a failure costs the report that
+    one section, not the table measured before it."""
     result = subprocess.run(
         [sys.executable, str(ROOT / "bench" / script), *options],
         cwd=ROOT,
