@@ -251,6 +251,11 @@ def memory_delete(
     return DeletedMemory._make(deleted[0])
 
 
+def _ids_selection(memory_ids: Sequence[str], user_id: str | None) -> statements.Selection:
+    """The selection of a bulk delete: each id once, in the order given."""
+    return statements.Selection(user_id=user_id, memory_ids=list(dict.fromkeys(memory_ids)))
+
+
 def memories_delete(
     *,
     target: MemoryTarget,
@@ -260,7 +265,7 @@ def memories_delete(
     channel: Channel,
 ) -> list[DeletedMemory]:
     """Permanently delete those of memory_ids that exist (and user_id owns), all or none."""
-    selection = statements.Selection(user_id=user_id, memory_ids=list(dict.fromkeys(memory_ids)))
+    selection = _ids_selection(memory_ids, user_id)
     return list(
         map(DeletedMemory._make, _delete_batch(target, selection, actor, channel, batch=True))
     )
@@ -276,7 +281,7 @@ def memories_delete_count(
 ) -> int:
     """memories_delete, answering only how many memories were deleted: cheaper for a
     caller that needs no more, as the deleted rows need not leave the database."""
-    selection = statements.Selection(user_id=user_id, memory_ids=list(dict.fromkeys(memory_ids)))
+    selection = _ids_selection(memory_ids, user_id)
     return _delete_batch_counted(target, selection, actor, channel)
 
 
