@@ -45,6 +45,27 @@ class TableWithoutDatabaseError(MemoriesError):
         return "The db_id query parameter is required when passing a table"
 
 
+class ErasureIncompleteError(MemoriesError):
+    """An erasure or filtered deletion ended with matching memories left.
+
+    `deleted` counts what was deleted (and audited) per (db_id, table); `remaining` what the
+    final count found left, or None for a table that could not be reached.
+    """
+
+    def __init__(
+        self,
+        *,
+        deleted: dict[tuple[str, str], int],
+        remaining: dict[tuple[str, str], int | None],
+    ) -> None:
+        self.deleted, self.remaining = deleted, remaining
+        left = "; ".join(
+            f"{db_id}/{table}: " + ("unreachable" if count is None else f"{count} left")
+            for (db_id, table), count in remaining.items()
+        )
+        super().__init__(f"Unfinished after deleting {sum(deleted.values())} memories ({left})")
+
+
 # API errors: what the edge raises; exception_handlers.py renders them.
 
 
