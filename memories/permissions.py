@@ -1,4 +1,4 @@
-"""Who may call the API, and whose memories a caller may act on."""
+"""Who may call the API: a verified token, with the scope an action needs."""
 
 from typing import Any
 
@@ -6,7 +6,6 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from memories.conf import memories_settings
-from memories.exceptions import MemoryNotFoundError
 from memories.tokens import TokenPrincipal
 
 
@@ -39,16 +38,3 @@ class HasRequiredScope(BasePermission):
         if not isinstance(principal, TokenPrincipal) or scope is None:
             return False
         return principal.is_admin or scope in principal.scopes
-
-
-def owner_filter(principal: TokenPrincipal, user_id: str | None) -> str | None:
-    """The owner a memory must have for this caller: None means any owner.
-
-    A regular token owns its subject's memories only; asking for another user's finds
-    nothing, exactly as if they did not exist. An admin may narrow by user_id.
-    """
-    if principal.is_admin:
-        return user_id
-    if user_id is not None and user_id != principal.subject:
-        raise MemoryNotFoundError()
-    return principal.subject

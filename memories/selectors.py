@@ -4,11 +4,12 @@ import math
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from memories.exceptions import MemoryNotFoundError
-from memories.expressions import Equals, HasTopic, MemoryText
+from memories.expressions import Equals, ExactText, HasTopic, MemoryText
 from memories.models import AbstractMemory
+from memories.owners import NOBODY, Owner
 from memories.targets import MemoryTarget, table_exists
 
 T = TypeVar("T")
@@ -29,15 +30,63 @@ class Page(Generic[T]):
         return math.ceil(self.total_count / self.limit)
 
 
-def memory_queryset(*, target: MemoryTarget, user_id: str | None) -> QuerySet[AbstractMemory]:
-    """The target's memories owned by user_id (every owner when None)."""
+def memory_queryset(*, target: MemoryTarget, user_id: Owner) -> QuerySet[AbstractMemory]:
+    """The target's memories owned by user_id (every owner when None, none for NOBODY)."""
     memories = target.model._default_manager.using(target.alias).all()
+    if user_id is NOBODY:
+        return memories.none()
     if user_id is not None:
         memories = memories.filter(Equals("user_id", user_id))
     return memories
 
 
-def memory_get(*, target: MemoryTarget, memory_id: str, user_id: str | None) -> AbstractMemory:
+def memory_filter(
+    memories: QuerySet[AbstractMemory],
+    *,
+    agent_id: str | None = None,
+    team_id: str | None = None,
+    topics: list[str] | None = None,
+    search_content: str | None = None,
+) -> QuerySet[AbstractMemory]:
+    """The memories matching every given filter: exact ids, all the topics, the text."""
+    if agent_id is not None:
+        memories = memories.filter(Equals("agent_id", agent_id))
+    if team_id is not None:
+        memories = memories.filter(Equals("team_id", team_id))
+    for topic in topics or []:
+        memories = memories.filter(HasTopic("topics", topic))
+    if search_content:
+        memories = memories.alias(text=MemoryText("memory")).filter(text__icontains=search_content)
+    return memories
+
+
+def memory_search(memories: QuerySet[AbstractMemory], term: str) -> QuerySet[AbstractMemory]:
+    """The memories whose text, user_id or memory_id contains term, ignoring case."""
+    if not term:
+        return memories
+    return memories.alias(text=MemoryText("memory")).filter(
+        Q(text__icontains=term) | Q(user_id__icontains=term) | Q(memory_id__icontains=term)
+    )
+
+
+def memory_column_values(*, target: MemoryTarget, column: str, limit: int = 100) -> list[str]:
+    """The first distinct values of one column (agent_id, team_id), in order."""
+    values = (
+        memory_queryset(target=target, user_id=None)
+        .exclude(**{column: None})
+        .order_by(column)
+        .values_list(column, flat=True)
+        .distinct()[:limit]
+    )
+    return list(values)
+
+
+def memory_count(*, target: MemoryTarget, user_id: Owner) -> int:
+    """How many memories of user_id the target holds."""
+    return memory_queryset(target=target, user_id=user_id).count()
+
+
+def memory_get(*, target: MemoryTarget, memory_id: str, user_id: Owner) -> AbstractMemory:
     try:
         return memory_queryset(target=target, user_id=user_id).get(Equals("memory_id", memory_id))
     except target.model.DoesNotExist as error:
@@ -47,7 +96,7 @@ def memory_get(*, target: MemoryTarget, memory_id: str, user_id: str | None) -> 
 def memory_list(
     *,
     target: MemoryTarget,
-    user_id: str | None,
+    user_id: Owner,
     agent_id: str | None = None,
     team_id: str | None = None,
     topics: list[str] | None = None,
@@ -58,15 +107,13 @@ def memory_list(
     limit: int = 20,
 ) -> Page[AbstractMemory]:
     """One page of the memories matching every given filter, in a stable order."""
-    memories = memory_queryset(target=target, user_id=user_id)
-    if agent_id is not None:
-        memories = memories.filter(Equals("agent_id", agent_id))
-    if team_id is not None:
-        memories = memories.filter(Equals("team_id", team_id))
-    for topic in topics or []:
-        memories = memories.filter(HasTopic("topics", topic))
-    if search_content:
-        memories = memories.alias(text=MemoryText("memory")).filter(text__icontains=search_content)
+    memories = memory_filter(
+        memory_queryset(target=target, user_id=user_id),
+        agent_id=agent_id,
+        team_id=team_id,
+        topics=topics,
+        search_content=search_content,
+    )
     sign = "-" if sort_order == "desc" else ""
     # memory_id breaks ties, so no row appears on two pages or on none.
     ordering = [f"{sign}{sort_by}"] + ([] if sort_by == "memory_id" else [f"{sign}memory_id"])
@@ -78,7 +125,7 @@ def memory_list(
     return Page(items=items, page=page, limit=limit, total_count=total_count)
 
 
-def memory_topics(*, target: MemoryTarget, user_id: str | None) -> list[str]:
+def memory_topics(*, target: MemoryTarget, user_id: Owner) -> list[str]:
     """The distinct topics of the visible memories, sorted."""
     memories = memory_queryset(target=target, user_id=user_id).exclude(topics=None)
     topics: set[str] = set()
@@ -89,40 +136,47 @@ def memory_topics(*, target: MemoryTarget, user_id: str | None) -> list[str]:
 
 
 def user_memory_stats(
-    *, target: MemoryTarget, user_id: str | None, page: int = 1, limit: int = 20
+    *, target: MemoryTarget, user_id: Owner, page: int = 1, limit: int = 20
 ) -> Page[dict[str, Any]]:
-    """Memory counts per user, most recently updated first."""
+    """Memory counts per user, most recently updated first; users are told apart as exactly
+    as ownership tells them apart ('x', 'X' and 'x ' are three users on every engine)."""
     users = (
         memory_queryset(target=target, user_id=user_id)
         .exclude(user_id=None)
-        .values("user_id")
+        .values("user_id", exact_user_id=ExactText("user_id"))
         .annotate(total_memories=Count("memory_id"), last_memory_updated_at=Max("updated_at"))
-        .order_by("-last_memory_updated_at", "user_id")
+        .order_by("-last_memory_updated_at", "user_id", "exact_user_id")
     )
     total_count = users.count()
     offset = (page - 1) * limit
-    items = [dict(row) for row in users[offset : offset + limit]] if offset < total_count else []
+    rows = users[offset : offset + limit] if offset < total_count else []
+    items: list[dict[str, Any]] = [
+        {
+            "user_id": row["user_id"],
+            "total_memories": row["total_memories"],
+            "last_memory_updated_at": row["last_memory_updated_at"],
+        }
+        for row in rows
+    ]
     return Page(items=items, page=page, limit=limit, total_count=total_count)
 
 
 @dataclass(frozen=True)
-class TargetCount:
-    """How many memories of a user one table holds; None when the table is absent."""
+class PlannedErasure:
+    """How many memories of the users an erasure would delete from one table; None when
+    the table is absent."""
 
     target: MemoryTarget
     count: int | None
 
 
-def user_memory_counts(*, targets: list[MemoryTarget], user_id: str) -> list[TargetCount]:
-    """The memories of user_id in each target: what an erasure would delete."""
-    counts = []
+def erase_plan(*, targets: list[MemoryTarget], user_ids: list[str]) -> list[PlannedErasure]:
+    """Per target, the memories of these users an erasure deletes: what it shows first."""
+    plan = []
     for target in targets:
         if not table_exists(target):
-            counts.append(TargetCount(target=target, count=None))
+            plan.append(PlannedErasure(target=target, count=None))
             continue
-        counts.append(
-            TargetCount(
-                target=target, count=memory_queryset(target=target, user_id=user_id).count()
-            )
-        )
-    return counts
+        count = sum(memory_count(target=target, user_id=user_id) for user_id in user_ids)
+        plan.append(PlannedErasure(target=target, count=count))
+    return plan

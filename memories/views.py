@@ -19,22 +19,16 @@ from rest_framework.viewsets import ViewSetMixin
 from memories.authentication import BearerTokenAuthentication
 from memories.conf import memories_settings
 from memories.exception_handlers import api_exception_handler
-from memories.exceptions import (
-    BadRequest,
-    MemoryNotFoundError,
-    NotFound,
-    PayloadTooLarge,
-    ValidationFailed,
-)
+from memories.exceptions import BadRequest, NotFound, PayloadTooLarge, ValidationFailed
 from memories.models import Channel
 from memories.negotiation import AnyMediaTypeNegotiation
+from memories.owners import NOBODY, Owner
 from memories.permissions import (
     DELETE_SCOPE,
     READ_SCOPE,
     WRITE_SCOPE,
     HasRequiredScope,
     IsTokenAuthenticated,
-    owner_filter,
 )
 from memories.schema import MemoryAutoSchema, memory_viewset_schema
 from memories.selectors import memory_get, memory_list, memory_topics, user_memory_stats
@@ -49,7 +43,7 @@ from memories.serializers import (
     TargetQuerySerializer,
     UserMemoryStatsSerializer,
 )
-from memories.services import memories_delete_count, memory_create, memory_delete, memory_update
+from memories.services import memories_delete, memory_create, memory_delete, memory_update
 from memories.targets import resolve_target
 from memories.throttling import SubjectRateThrottle
 from memories.tokens import TokenPrincipal
@@ -178,15 +172,25 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
         principal: TokenPrincipal = self.request.user  # type: ignore[assignment]
         return principal
 
+    def get_owner(self, user_id: str | None) -> Owner:
+        """Whose memories this request reaches, given the user_id it asks for.
+
+        A regular token reaches its subject's memories only: asking for another user's
+        reaches nobody's, so it finds nothing, exactly as if they did not exist. An admin
+        reaches anyone's (None), or narrows to user_id.
+        """
+        if self.principal.is_admin:
+            return user_id
+        if user_id is not None and user_id != self.principal.subject:
+            return NOBODY
+        return self.principal.subject
+
     # Not named `list`: drf-spectacular would document the paginated object as an array.
     @action(detail=False, methods=["get"])
     def list_memories(self, request: Request) -> Response:
         params = validated_params(MemoryListQuerySerializer, request)
         target = resolve_target(db_id=params.pop("db_id", None), table=params.pop("table", None))
-        try:
-            owner = owner_filter(self.principal, params.pop("user_id", None))
-        except MemoryNotFoundError:
-            return paginated([], page=params["page"], limit=params["limit"], total_count=0)
+        owner = self.get_owner(params.pop("user_id", None))
         page = memory_list(target=target, user_id=owner, **params)
         return paginated(
             [MemorySerializer(memory).data for memory in page.items],
@@ -201,7 +205,7 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
         memory = memory_get(
             target=target,
             memory_id=params["memory_id"],
-            user_id=owner_filter(self.principal, params.get("user_id")),
+            user_id=self.get_owner(params.get("user_id")),
         )
         return Response(MemorySerializer(memory).data)
 
@@ -237,7 +241,7 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
         memory = memory_update(
             target=target,
             memory_id=params["memory_id"],
-            user_id=owner_filter(self.principal, merged_user_id(params, changes)),
+            user_id=self.get_owner(merged_user_id(params, changes)),
             changes=changes,
         )
         return Response(MemorySerializer(memory).data)
@@ -248,7 +252,7 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
         memory_delete(
             target=target,
             memory_id=params["memory_id"],
-            user_id=owner_filter(self.principal, params.get("user_id")),
+            user_id=self.get_owner(params.get("user_id")),
             actor=self.principal.subject,
             channel=Channel.API,
         )
@@ -259,14 +263,10 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
         params = validated_params(OwnerQuerySerializer, request)
         body = validated_body(MemoriesDeleteSerializer, request)
         target = resolve_target(db_id=params.get("db_id"), table=params.get("table"))
-        try:
-            owner = owner_filter(self.principal, merged_user_id(params, body))
-        except MemoryNotFoundError:
-            return Response(status=204)  # nothing of someone else's is ever deleted
-        memories_delete_count(
+        memories_delete(
             target=target,
             memory_ids=body["memory_ids"],
-            user_id=owner,
+            user_id=self.get_owner(merged_user_id(params, body)),
             actor=self.principal.subject,
             channel=Channel.API,
         )
@@ -276,20 +276,14 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
     def topics(self, request: Request) -> Response:
         params = validated_params(OwnerQuerySerializer, request)
         target = resolve_target(db_id=params.get("db_id"), table=params.get("table"))
-        try:
-            owner = owner_filter(self.principal, params.get("user_id"))
-        except MemoryNotFoundError:
-            return Response([])
+        owner = self.get_owner(params.get("user_id"))
         return Response(memory_topics(target=target, user_id=owner))
 
     @action(detail=False, methods=["get"])
     def stats(self, request: Request) -> Response:
         params = validated_params(PageQuerySerializer, request)
         target = resolve_target(db_id=params.get("db_id"), table=params.get("table"))
-        try:
-            owner = owner_filter(self.principal, params.get("user_id"))
-        except MemoryNotFoundError:
-            return paginated([], page=params["page"], limit=params["limit"], total_count=0)
+        owner = self.get_owner(params.get("user_id"))
         page = user_memory_stats(
             target=target, user_id=owner, page=params["page"], limit=params["limit"]
         )

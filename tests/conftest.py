@@ -85,3 +85,12 @@ def as_user(api: APIClient) -> Callable[..., APIClient]:
         return api
 
     return authenticate
+
+
+def deletion_log(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
+    """The structured fields of each deletion log line captured."""
+    return [
+        record.memory_deletion
+        for record in caplog.records
+        if record.name == "memories.deletions" and hasattr(record, "memory_deletion")
+    ]

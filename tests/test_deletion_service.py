@@ -1,6 +1,5 @@
 """The deletion service: one statement, the audit record, the signal after commit."""
 
-import json
 import logging
 import re
 from typing import Any
@@ -12,9 +11,10 @@ from django.test.utils import CaptureQueriesContext
 
 from memories.exceptions import MemoryNotFoundError
 from memories.models import Channel, MemoryDeletion
-from memories.services import DeletedMemory, memories_delete, memories_delete_count, memory_delete
+from memories.services import memories_delete, memory_delete
 from memories.signals import memory_deleted
-from tests.conftest import require_db_id
+from memories.statements import DeletedMemory
+from tests.conftest import deletion_log, require_db_id
 from tests.factories import memory_create, memory_ids_in, model_of, target
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -40,15 +40,14 @@ def received():
 
 
 class MemoryDeleteTests:
-    def test_returns_the_owner_and_writes_one_audit_record(self, db_id):
+    def test_writes_one_audit_record_naming_the_owner(self, db_id):
         memory_create(db_id, memory_id="m1", user_id="bob", memory="Bob's secret diary")
         memory_create(db_id, memory_id="m2", user_id="bob")
 
-        deleted = memory_delete(
+        memory_delete(
             target=target(db_id), memory_id="m1", user_id=None, actor="root", channel=Channel.API
         )
 
-        assert deleted == DeletedMemory(memory_id="m1", user_id="bob")
         assert memory_ids_in(db_id) == {"m2"}
         record = MemoryDeletion.objects.get()
         assert record.actor == "root"
@@ -130,15 +129,17 @@ class BatchRecordTests:
             memory_create(db_id, memory_id=memory_id, user_id=owner)
         memory_create(db_id, memory_id="kept", user_id="alice")
 
-        deleted = memories_delete(
+        deletion = memories_delete(
             target=target(db_id),
             memory_ids=["m1", "m2", "m3", "m4", "m1", "absent"],
             user_id=None,
             actor="root",
             channel=Channel.API,
+            with_rows=True,
         )
 
-        assert sorted(deleted, key=lambda memory: memory.memory_id) == [
+        assert deletion.count == 4
+        assert sorted(deletion.rows, key=lambda memory: memory.memory_id) == [
             DeletedMemory("m1", "alice"),
             DeletedMemory("m2", "Bob"),
             DeletedMemory("m3", "alice"),
@@ -149,27 +150,30 @@ class BatchRecordTests:
         assert sorted(record.memory_ids) == ["m1", "m2", "m3", "m4"]
         assert (record.user_ids, record.count) == (["Bob", "alice"], 4)
         assert (record.actor, record.db_id, record.table_name) == ("root", db_id, "agno_memories")
+        assert deletion.record_id == record.pk
 
     def test_nothing_deleted_writes_no_record(self, db_id):
         memory_create(db_id, memory_id="m1", user_id="alice")
 
-        deleted = memories_delete(
+        deletion = memories_delete(
             target=target(db_id),
             memory_ids=["m1", "m2"],
             user_id="bob",
             actor="bob",
             channel=Channel.API,
+            with_rows=True,
         )
 
-        assert deleted == []
+        assert (deletion.count, deletion.rows, deletion.record_id) == (0, (), None)
         assert memory_ids_in(db_id) == {"m1"}
         assert not MemoryDeletion.objects.exists()
 
 
-class CountedBatchTests:
-    """memories_delete_count deletes, records and logs exactly as memories_delete does."""
+class RowsOnRequestTests:
+    """Whether or not the caller asks for the deleted rows, the deletion, its record and its
+    log line are the same."""
 
-    def test_deletes_records_and_logs_what_memories_delete_would(self, db_id, caplog):
+    def test_deletes_records_and_logs_alike_with_and_without_rows(self, db_id, caplog):
         for memory_id, owner in [("m1", "alice"), ("m2", "Bob"), ("m3", "alice")]:
             memory_create(db_id, memory_id=memory_id, user_id=owner)
         for memory_id, owner in [("n1", "alice"), ("n2", "Bob"), ("n3", "alice")]:
@@ -182,37 +186,33 @@ class CountedBatchTests:
         }
 
         with caplog.at_level(logging.INFO, logger="memories.deletions"):
-            count = memories_delete_count(memory_ids=["m1", "m2", "m3", "m1", "absent"], **common)
-            listed = memories_delete(memory_ids=["n1", "n2", "n3"], **common)
+            counted = memories_delete(memory_ids=["m1", "m2", "m3", "m1", "absent"], **common)
+            listed = memories_delete(memory_ids=["n1", "n2", "n3"], with_rows=True, **common)
 
-        assert (count, len(listed)) == (3, 3)
+        assert (counted.count, counted.rows, listed.count, len(listed.rows)) == (3, (), 3, 3)
         assert memory_ids_in(db_id) == set()
         counted_record, listed_record = MemoryDeletion.objects.order_by("id")
         assert sorted(counted_record.memory_ids) == ["m1", "m2", "m3"]
+        assert sorted(listed_record.memory_ids) == ["n1", "n2", "n3"]
         assert (counted_record.user_ids, counted_record.count) == (["Bob", "alice"], 3)
-        counted_line, listed_line = (
-            json.loads(r.getMessage()) for r in caplog.records if r.name == "memories.deletions"
-        )
-        assert counted_line["memory_ids"] == counted_record.memory_ids
-        assert listed_line["memory_ids"] == listed_record.memory_ids
-        assert {**counted_line, "memory_ids": None} == {**listed_line, "memory_ids": None}
+        assert (listed_record.user_ids, listed_record.count) == (["Bob", "alice"], 3)
+        counted_line, listed_line = deletion_log(caplog)
+        assert counted_line["audit_record"] == counted.record_id == counted_record.pk
+        assert listed_line["audit_record"] == listed.record_id == listed_record.pk
+        assert {**counted_line, "audit_record": None} == {**listed_line, "audit_record": None}
 
     def test_only_what_the_owner_owns_and_nothing_logs_not_found(self, db_id, caplog):
         memory_create(db_id, memory_id="m1", user_id="alice")
 
         with caplog.at_level(logging.INFO, logger="memories.deletions"):
             owner: dict[str, Any] = {"user_id": "bob", "actor": "bob", "channel": Channel.API}
-            count = memories_delete_count(target=target(db_id), memory_ids=["m1", "m2"], **owner)
+            deletion = memories_delete(target=target(db_id), memory_ids=["m1", "m2"], **owner)
 
-        assert count == 0
+        assert deletion.count == 0
         assert memory_ids_in(db_id) == {"m1"}
         assert not MemoryDeletion.objects.exists()
-        (line,) = (json.loads(r.getMessage()) for r in caplog.records)
-        assert (line["outcome"], line["count"], line["memory_ids"]) == (
-            "not_found",
-            0,
-            ["m1", "m2"],
-        )
+        (line,) = deletion_log(caplog)
+        assert (line["outcome"], line["count"], line["audit_record"]) == ("not_found", 0, None)
 
 
 class SignalTests:
@@ -303,7 +303,7 @@ class BulkPlanTests:
 
         ids = [f"m{n:05}" for n in range(0, 20000, 20)]
         with connections["pg"].execute_wrapper(explain_first):
-            deleted = memories_delete(
+            deletion = memories_delete(
                 target=target("pg"),
                 memory_ids=ids,
                 user_id="alice",
@@ -311,7 +311,7 @@ class BulkPlanTests:
                 channel=Channel.API,
             )
 
-        assert len(deleted) == 1000
+        assert deletion.count == 1000
         assert len(plans) == 1 and "Seq Scan on agno_memories" not in plans[0], plans
         assert "Index Scan" in plans[0], plans
         assert len(memory_ids_in("pg")) == 19000

@@ -1,6 +1,5 @@
 """Bounded bodies, optional throttling per subject, and the deletion log line."""
 
-import json
 import logging
 
 import pytest
@@ -9,7 +8,8 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.test import override_settings
 
-from tests.conftest import mint
+from memories.models import MemoryDeletion
+from tests.conftest import deletion_log, mint
 from tests.factories import memory_create, memory_ids_in
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -89,7 +89,7 @@ class ThrottlingTests:
 
 
 class DeletionLogTests:
-    def test_one_json_line_per_deletion_without_content_or_token(self, api, caplog):
+    def test_one_small_line_per_deletion_without_content_or_token(self, api, caplog):
         memory_create(memory_id="m1", user_id="alice", memory="a very private thought")
         token = mint("alice")
 
@@ -97,29 +97,29 @@ class DeletionLogTests:
             api.delete("/memories/m1", HTTP_AUTHORIZATION=f"Bearer {token}")
             api.delete("/memories/m1", HTTP_AUTHORIZATION=f"Bearer {token}")
 
-        lines = [r.getMessage() for r in caplog.records if r.name == "memories.deletions"]
-        assert [json.loads(line) for line in lines] == [
+        record = MemoryDeletion.objects.get()
+        common = {"actor": "alice", "channel": "api", "db_id": "default", "table": "agno_memories"}
+        assert deletion_log(caplog) == [
             {
-                "event": "memory_deletion",
+                **common,
                 "outcome": "deleted",
-                "actor": "alice",
-                "channel": "api",
-                "db_id": "default",
-                "table": "agno_memories",
                 "count": 1,
                 "memory_id": "m1",
+                "audit_record": record.pk,
             },
             {
-                "event": "memory_deletion",
+                **common,
                 "outcome": "not_found",
-                "actor": "alice",
-                "channel": "api",
-                "db_id": "default",
-                "table": "agno_memories",
                 "count": 0,
                 "memory_id": "m1",
+                "audit_record": None,
             },
         ]
+        first = next(r for r in caplog.records if r.name == "memories.deletions")
+        assert first.getMessage() == (
+            "memory deletion deleted: 1 from default/agno_memories by alice "
+            f"(api, audit record {record.pk})"
+        )
         assert "private" not in caplog.text
         assert token not in caplog.text
 
@@ -128,8 +128,7 @@ class DeletionLogTests:
             response = as_user("alice").delete("/memories/m1?db_id=lite&table=missing_memories")
 
         assert response.status_code == 404
-        lines = [r.getMessage() for r in caplog.records if r.name == "memories.deletions"]
-        assert [json.loads(line)["outcome"] for line in lines] == ["not_found"]
+        assert [line["outcome"] for line in deletion_log(caplog)] == ["not_found"]
         assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 

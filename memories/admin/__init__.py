@@ -20,32 +20,15 @@ from django.utils.text import Truncator
 from memories.admin.filters import AgentFilter, TargetFilter, TeamFilter, TopicFilter
 from memories.admin.forms import MemoryForm
 from memories.admin.targets import actor_of, changelist_url, target_from_request
-from memories.expressions import Equals, MemoryText
+from memories.exceptions import ErasureIncompleteError
+from memories.expressions import Equals
 from memories.models import AbstractMemory, Channel, Memory, MemoryDeletion
-from memories.selectors import user_memory_counts
+from memories.selectors import erase_plan, memory_queryset, memory_search
 from memories.serializers import memory_text
-from memories.services import (
-    memories_delete_count,
-    memory_delete,
-    memory_update,
-    user_memories_erase,
-)
+from memories.services import memories_delete, memory_delete, memory_update, user_memories_erase
 from memories.targets import MemoryTarget, all_targets
 
 CONFIRMATION_TEMPLATE = "memories/admin/confirm_deletion.html"
-
-
-def erase_plan(targets: list[MemoryTarget], user_ids: list[str]) -> list[dict[str, Any]]:
-    """Per target, how many memories of these users an erasure deletes (None: no table)."""
-    totals: dict[MemoryTarget, int | None] = dict.fromkeys(targets)
-    for user_id in user_ids:
-        for item in user_memory_counts(targets=targets, user_id=user_id):
-            if item.count is not None:
-                totals[item.target] = (totals[item.target] or 0) + item.count
-    return [
-        {"db_id": target.db_id, "table": target.table, "count": count}
-        for target, count in totals.items()
-    ]
 
 
 def _epoch(value: int | None) -> datetime.datetime | None:
@@ -93,8 +76,7 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return _epoch(obj.created_at)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        target = target_from_request(request)
-        return target.model._default_manager.using(target.alias).all()
+        return memory_queryset(target=target_from_request(request), user_id=None)
 
     def get_object(
         self, request: HttpRequest, object_id: str, from_field: str | None = None
@@ -107,15 +89,7 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
     ) -> tuple[QuerySet[Any], bool]:
-        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        if search_term:
-            by_text = (
-                self.get_queryset(request)
-                .alias(text=MemoryText("memory"))
-                .filter(text__icontains=search_term)
-            )
-            queryset = queryset | by_text
-        return queryset, may_have_duplicates
+        return memory_search(queryset, search_term.strip()), False
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         context = {"memory_target": target_from_request(request), **(extra_context or {})}
@@ -173,14 +147,14 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 memories=memories,
                 hidden=self._action_fields("delete_selected_memories", memories),
             )
-        deleted = memories_delete_count(
+        deletion = memories_delete(
             target=target,
             memory_ids=[memory.memory_id for memory in memories],
             user_id=None,
             actor=actor_of(request),
             channel=Channel.ADMIN,
         )
-        self.message_user(request, f"Deleted {deleted} memories from {target.db_id}.")
+        self.message_user(request, f"Deleted {deletion.count} memories from {target.db_id}.")
         return None
 
     @admin.action(
@@ -192,25 +166,30 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         user_ids = sorted({m.user_id for m in queryset if m.user_id is not None})
         targets = all_targets()
         if request.POST.get("confirmed") != "yes":
-            counts = erase_plan(targets, user_ids)
+            plan = erase_plan(targets=targets, user_ids=user_ids)
             return self._confirm(
                 request,
                 target_from_request(request),
                 title="Erase users' memories",
-                counts=counts,
+                counts=plan,
                 user_ids=user_ids,
-                total=sum(row["count"] or 0 for row in counts),
+                total=sum(item.count or 0 for item in plan),
                 hidden=self._action_fields("erase_selected_users", list(queryset)),
             )
-        erased = 0
         for user_id in user_ids:
-            totals = user_memories_erase(
-                user_id=user_id, targets=targets, actor=actor_of(request), channel=Channel.ADMIN
-            )
-            erased += sum(totals.values())
-        self.message_user(
-            request, f"Erased {erased} memories of {', '.join(user_ids)}.", messages.SUCCESS
-        )
+            try:
+                totals = user_memories_erase(
+                    user_id=user_id,
+                    targets=targets,
+                    actor=actor_of(request),
+                    channel=Channel.ADMIN,
+                )
+            except ErasureIncompleteError as error:
+                message = f"The erasure of {user_id} did not finish: {error}. Run it again."
+                self.message_user(request, message, messages.ERROR)
+                continue
+            message = f"Erased {sum(totals.values())} memories of {user_id}."
+            self.message_user(request, message, messages.SUCCESS)
         return None
 
     def _action_fields(self, action: str, memories: list[Any]) -> list[tuple[str, str]]:

@@ -7,8 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from memories.admin.targets import TARGET_PARAM, target_from_request, target_key
-from memories.expressions import Equals, HasTopic
-from memories.selectors import memory_topics
+from memories.selectors import memory_column_values, memory_filter, memory_topics
 from memories.targets import all_targets, resolve_target
 
 
@@ -40,18 +39,16 @@ class ColumnFilter(admin.SimpleListFilter):
     column = ""
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        values = (
-            model_admin.get_queryset(request)
-            .exclude(**{self.column: None})
-            .order_by(self.column)
-            .values_list(self.column, flat=True)
-            .distinct()[:100]
-        )
+        target = target_from_request(request)
+        values = memory_column_values(target=target, column=self.column)
         return [(value, value) for value in values]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
-        return queryset.filter(Equals(self.column, value)) if value else queryset
+        if not value:
+            return queryset
+        column_filter: dict[str, Any] = {self.column: value}
+        return memory_filter(queryset, **column_filter)
 
 
 class AgentFilter(ColumnFilter):
@@ -72,4 +69,4 @@ class TopicFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
-        return queryset.filter(HasTopic("topics", value)) if value else queryset
+        return memory_filter(queryset, topics=[value]) if value else queryset

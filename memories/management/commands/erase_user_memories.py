@@ -5,8 +5,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from memories.exceptions import ErasureIncompleteError
 from memories.models import Channel
-from memories.selectors import user_memory_counts
+from memories.selectors import erase_plan
 from memories.services import ERASE_BATCH_SIZE, ErasedBatch, user_memories_erase
 from memories.targets import MemoryTarget, all_targets, configured_db_ids
 
@@ -25,6 +26,7 @@ class Command(BaseCommand):
     CANCELLED = "Cancelled: nothing was deleted."
     DRY_RUN = "Dry run: nothing was deleted."
     DONE = "Deleted {total} memories of {user_id!r}."
+    UNFINISHED = "Deleted {total} memories of {user_id!r}, but the erasure did not finish: {error}"
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("user_id", help="The owner whose memories are erased.")
@@ -52,7 +54,7 @@ class Command(BaseCommand):
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1.")
         targets = self._targets(options["db_ids"])
-        plan = user_memory_counts(targets=targets, user_id=user_id)
+        plan = erase_plan(targets=targets, user_ids=[user_id])
         total = sum(item.count or 0 for item in plan)
 
         self.stdout.write(self.PLAN_HEADER.format(user_id=user_id))
@@ -73,18 +75,28 @@ class Command(BaseCommand):
             return
 
         progress = Progress(self.stdout, total, interactive=self.stdout.isatty())
-        totals = user_memories_erase(
-            user_id=user_id,
-            targets=[item.target for item in plan if item.count],
-            actor=f"command:{getpass.getuser()}",
-            channel=Channel.COMMAND,
-            batch_size=options["batch_size"],
-            on_batch=progress.advance,
-        )
+        try:
+            totals = user_memories_erase(
+                user_id=user_id,
+                # Every table that exists: memories written since the count are erased too.
+                targets=[item.target for item in plan if item.count is not None],
+                actor=f"command:{getpass.getuser()}",
+                channel=Channel.COMMAND,
+                batch_size=options["batch_size"],
+                on_batch=progress.advance,
+            )
+        except ErasureIncompleteError as error:
+            progress.finish()
+            for (db_id, table), deleted in error.deleted.items():
+                self.stdout.write(self.PLAN_LINE.format(db_id=db_id, table=table, count=deleted))
+            total_deleted = sum(error.deleted.values())
+            raise CommandError(
+                self.UNFINISHED.format(total=total_deleted, user_id=user_id, error=error)
+            ) from error
         progress.finish()
         for target, deleted in totals.items():
             line = self.PLAN_LINE.format(db_id=target.db_id, table=target.table, count=deleted)
-            self.stdout.write(line, ending="\n")
+            self.stdout.write(line)
         self.stdout.write(
             self.style.SUCCESS(self.DONE.format(total=sum(totals.values()), user_id=user_id))
         )
@@ -110,7 +122,7 @@ class Progress:
     def advance(self, batch: ErasedBatch) -> None:
         self.done += batch.deleted
         if self.interactive:
-            filled = self.WIDTH * self.done // max(self.total, 1)
+            filled = min(self.WIDTH, self.WIDTH * self.done // max(self.total, 1))
             bar = "#" * filled + "-" * (self.WIDTH - filled)
             self.out.write(f"\r[{bar}] {self.done}/{self.total}", ending="")
             self.out.flush()

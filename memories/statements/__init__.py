@@ -1,0 +1,44 @@
+"""The DELETE statements behind every deletion, one module per database engine.
+
+A selection says which rows one statement deletes: `IdSelection` (these ids) or
+`UserBatch` (the next rows of one user, for erasures). `statements_for(alias)` gives the
+engine's statements; nothing else in the app writes engine-specific DELETEs.
+"""
+
+from django.db import connections
+
+from memories.statements.base import (
+    Clause,
+    DeletedMemory,
+    Deletion,
+    IdSelection,
+    Selection,
+    Statements,
+    UserBatch,
+)
+from memories.statements.mysql import MySQLStatements
+from memories.statements.postgresql import PostgreSQLStatements
+from memories.statements.sqlite import SQLiteStatements
+
+__all__ = [
+    "Clause",
+    "DeletedMemory",
+    "Deletion",
+    "IdSelection",
+    "Selection",
+    "Statements",
+    "UserBatch",
+    "statements_for",
+]
+
+_BY_VENDOR: dict[str, type[Statements]] = {
+    "postgresql": PostgreSQLStatements,
+    "mysql": MySQLStatements,
+    "sqlite": SQLiteStatements,
+}
+
+
+def statements_for(alias: str) -> Statements:
+    """The DELETE statements of the engine behind a database alias."""
+    connection = connections[alias]
+    return _BY_VENDOR[connection.vendor](connection)

@@ -1,0 +1,143 @@
+"""What every engine's DELETE statements share: selections, the deleted rows, the SQL shape."""
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from memories.audit import AuditEntry
+from memories.targets import MemoryTarget
+
+# A query parameter.
+Param = str | int | datetime.datetime
+
+
+class Clause(NamedTuple):
+    """A fragment of SQL and its parameters."""
+
+    sql: str
+    params: list[Param]
+
+
+class DeletedMemory(NamedTuple):
+    """One deleted memory: its id and its owner."""
+
+    memory_id: str
+    user_id: str | None
+
+
+@dataclass(frozen=True)
+class IdSelection:
+    """These memories, each id once; only those user_id owns when it is given."""
+
+    memory_ids: tuple[str, ...]
+    user_id: str | None
+
+
+@dataclass(frozen=True)
+class UserBatch:
+    """Up to `size` memories of user_id, whichever the database finds first."""
+
+    user_id: str
+    size: int
+
+
+Selection = IdSelection | UserBatch
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """What one deletion did: how many rows it deleted, the rows themselves when they were
+    asked for, and the id of its audit record when one was written."""
+
+    count: int
+    rows: tuple[DeletedMemory, ...] = ()
+    record_id: int | None = None
+
+
+class Statements:
+    """The DELETE statements of one engine; subclasses write what differs."""
+
+    # Whether `DELETE ... RETURNING` answers with the deleted rows.
+    can_return_rows = True
+    # Whether one statement can delete and insert the audit record (delete_and_record).
+    can_record_in_statement = False
+
+    def __init__(self, connection: BaseDatabaseWrapper) -> None:
+        self.connection = connection
+
+    def quote(self, name: str) -> str:
+        return str(self.connection.ops.quote_name(name))
+
+    def exact_match(self, column: str, values: Sequence[str]) -> Clause:
+        """`column` equal to one of `values`, exactly as Python compares strings."""
+        placeholders = ", ".join(["%s"] * len(values))
+        return Clause(f"{self.quote(column)} IN ({placeholders})", list(values))
+
+    def owner_check(self, user_id: str) -> Clause:
+        """The owner test of a DELETE whose rows are found by id."""
+        return self.exact_match("user_id", [user_id])
+
+    def ids_clause(self, memory_ids: Sequence[str]) -> Clause:
+        return self.exact_match("memory_id", memory_ids)
+
+    def batch_clause(self, target: MemoryTarget, batch: UserBatch) -> Clause:
+        """The WHERE clause of a user's next batch: the rows are chosen by id (never by
+        physical address, which a concurrent update changes), and the owner is checked
+        again on the row being deleted."""
+        mine = self.exact_match("user_id", [batch.user_id])
+        # Any `size` rows of the owner: no ORDER BY, so no sort of all its rows per batch.
+        chosen = f"SELECT memory_id FROM {target.quoted_table} WHERE {mine.sql} LIMIT %s"
+        owner = self.owner_check(batch.user_id)
+        return Clause(
+            f"memory_id IN ({chosen}) AND {owner.sql}",
+            [*mine.params, batch.size, *owner.params],
+        )
+
+    def where(self, target: MemoryTarget, selection: Selection) -> Clause:
+        """The WHERE clause (and whatever must follow it) of a selection."""
+        if isinstance(selection, UserBatch):
+            return self.batch_clause(target, selection)
+        ids = self.ids_clause(selection.memory_ids)
+        if selection.user_id is None:
+            return ids
+        owner = self.owner_check(selection.user_id)
+        return Clause(f"{ids.sql} AND {owner.sql}", [*ids.params, *owner.params])
+
+    def returning_delete(self, target: MemoryTarget, selection: Selection) -> Clause:
+        """The DELETE of a selection, answering with what it deleted."""
+        where = self.where(target, selection)
+        return Clause(
+            f"DELETE FROM {target.quoted_table} WHERE {where.sql} RETURNING memory_id, user_id",
+            where.params,
+        )
+
+    def delete_and_record(
+        self, target: MemoryTarget, selection: Selection, entry: AuditEntry, *, with_rows: bool
+    ) -> Deletion:
+        """Delete the selection and write its audit record in one statement; only where
+        `can_record_in_statement`."""
+        raise NotImplementedError
+
+    def delete(self, target: MemoryTarget, selection: Selection) -> list[DeletedMemory]:
+        """Delete the selected rows; return what was deleted. Run it inside a transaction
+        on target.alias: where the engine cannot return deleted rows, they are locked and
+        read first."""
+        with self.connection.cursor() as cursor:
+            if self.can_return_rows:
+                cursor.execute(*self.returning_delete(target, selection))
+                return [DeletedMemory(*row) for row in cursor.fetchall()]
+            where = self.where(target, selection)
+            table = target.quoted_table
+            cursor.execute(
+                f"SELECT memory_id, user_id FROM {table} WHERE {where.sql} FOR UPDATE",
+                where.params,
+            )
+            rows = [DeletedMemory(*row) for row in cursor.fetchall()]
+            if rows:
+                # Delete exactly what was locked and read, whatever a LIMIT would pick now.
+                ids = self.ids_clause([row.memory_id for row in rows])
+                cursor.execute(f"DELETE FROM {table} WHERE {ids.sql}", ids.params)
+            return rows

@@ -1,0 +1,24 @@
+"""MySQL's and MariaDB's DELETE statements: exact owners despite their collations."""
+
+from collections.abc import Sequence
+
+from memories.expressions import mysql_exact_match
+from memories.statements.base import Clause, Statements, UserBatch
+from memories.targets import MemoryTarget
+
+
+class MySQLStatements(Statements):
+    @property
+    def can_return_rows(self) -> bool:  # type: ignore[override]
+        # MariaDB answers DELETE ... RETURNING; MySQL does not.
+        return bool(self.connection.mysql_is_mariadb)  # type: ignore[attr-defined]
+
+    def exact_match(self, column: str, values: Sequence[str]) -> Clause:
+        sql, params = mysql_exact_match(self.quote(column), values)
+        return Clause(sql, params)
+
+    def batch_clause(self, target: MemoryTarget, batch: UserBatch) -> Clause:
+        # MySQL refuses LIMIT in an IN subquery, and deletes with a LIMIT of its own; a
+        # DELETE reads the latest committed rows, so rows updated meanwhile are found.
+        mine = self.exact_match("user_id", [batch.user_id])
+        return Clause(f"{mine.sql} LIMIT %s", [*mine.params, batch.size])
