@@ -94,3 +94,23 @@ def deletion_log(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
         for record in caplog.records
         if record.name == "memories.deletions" and hasattr(record, "memory_deletion")
     ]
+
+
+@pytest.fixture
+def refilled() -> Any:
+    """A writer that outpaces any erasure: after each committed batch that deletes alice's
+    memories, two new ones of hers are written to the same table."""
+    from memories.signals import memories_deleted
+    from tests.factories import memory_create
+
+    written: list[str] = []
+
+    def refill(sender: Any, db_id: str, table: str, user_ids: list[str], **kwargs: Any) -> None:
+        if "alice" not in user_ids:
+            return
+        for _ in range(2):
+            written.append(memory_create(db_id, table, user_id="alice").memory_id)
+
+    memories_deleted.connect(refill)
+    yield written
+    memories_deleted.disconnect(refill)

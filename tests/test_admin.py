@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 
 from memories.models import MemoryDeletion
+from memories.services import ERASE_MAX_ROUNDS
 from tests.conftest import require_db_id
 from tests.factories import memory_create, memory_ids_in, model_of
 
@@ -143,6 +144,21 @@ def test_erase_user_shows_counts_everywhere_then_erases(staff, twins):
     assert all(
         r.channel == "admin" and r.user_ids == ["alice"] for r in MemoryDeletion.objects.all()
     )
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_erase_user_that_cannot_finish_shows_an_error_not_a_success(staff, refilled):
+    memory_create("lite", memory_id="a0", user_id="alice")
+    form = {"action": "erase_selected_users", "_selected_action": ["a0"], "confirmed": "yes"}
+
+    done = staff.post(f"{CHANGELIST}?target=lite:agno_memories", form, follow=True)
+
+    (message,) = done.context["messages"]
+    assert message.level_tag == "error"
+    assert "The erasure of alice did not finish" in message.message
+    assert "lite/agno_memories: 2 left" in message.message
+    assert len(memory_ids_in("lite")) == 2
+    assert sum(r.count for r in MemoryDeletion.objects.all()) == 1 + 2 * (ERASE_MAX_ROUNDS - 1)
 
 
 def test_search_by_text_and_user(staff):

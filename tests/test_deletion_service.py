@@ -11,9 +11,9 @@ from django.test.utils import CaptureQueriesContext
 
 from memories.exceptions import MemoryNotFoundError
 from memories.models import Channel, MemoryDeletion
-from memories.services import memories_delete, memory_delete
+from memories.services import delete_selection, memories_delete, memory_delete
 from memories.signals import memory_deleted
-from memories.statements import DeletedMemory
+from memories.statements import DeletedMemory, UserBatch
 from tests.conftest import deletion_log, require_db_id
 from tests.factories import memory_create, memory_ids_in, model_of, target
 
@@ -315,3 +315,38 @@ class BulkPlanTests:
         assert len(plans) == 1 and "Seq Scan on agno_memories" not in plans[0], plans
         assert "Index Scan" in plans[0], plans
         assert len(memory_ids_in("pg")) == 19000
+
+    def test_an_erasure_batch_probes_the_primary_key_by_id(self):
+        """A batch reads the owner's ids once, then deletes them by primary key: neither
+        a scan of the table nor an address that a concurrent update would change."""
+        require_db_id("pg")
+        model = model_of("pg")
+        model._default_manager.using("pg").bulk_create(
+            model(memory_id=f"m{n:05}", memory="x", user_id=f"u{n % 20}", created_at=1)
+            for n in range(20000)
+        )
+        with connections["pg"].cursor() as cursor:
+            cursor.execute("ANALYZE agno_memories")
+        plans = []
+
+        def explain_first(execute, sql, params, many, context):
+            if "DELETE FROM" in sql:
+                cursor = context["cursor"].cursor  # psycopg's own: not wrapped again
+                cursor.execute(f"EXPLAIN {sql}", params)
+                plans.append("\n".join(row[0] for row in cursor.fetchall()))
+            return execute(sql, params, many, context)
+
+        with connections["pg"].execute_wrapper(explain_first):
+            deletion = delete_selection(
+                target=target("pg"),
+                selection=UserBatch(user_id="u7", size=500),
+                actor="root",
+                channel=Channel.COMMAND,
+            )
+
+        assert deletion.count == 500
+        (plan,) = plans
+        assert "ctid" not in plan.lower() and "Tid Scan" not in plan, plan
+        assert "Index Scan using agno_memories_pkey" in plan, plan
+        left = model._default_manager.using("pg").filter(user_id="u7").count()
+        assert (left, len(memory_ids_in("pg"))) == (500, 19500)

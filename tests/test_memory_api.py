@@ -461,6 +461,22 @@ class TopicsAndStatsTests:
         assert [row["user_id"] for row in everyone["data"]] == ["alice", "bob"]
         assert everyone["meta"] == {"page": 1, "limit": 20, "total_count": 2, "total_pages": 1}
 
+    def test_stats_tell_users_apart_as_exactly_as_ownership(self, as_user, db_id):
+        # MariaDB's usual collation would merge these three into one user.
+        for number, owner in enumerate(["x", "X", "x ", "x"]):
+            memory_create(db_id, memory_id=f"m{number}", user_id=owner, updated_at=100)
+
+        stats = as_user("root", admin=True).get(f"/user_memory_stats?db_id={db_id}").json()
+        own = as_user("X").get(f"/user_memory_stats?db_id={db_id}").json()
+
+        assert sorted((row["user_id"], row["total_memories"]) for row in stats["data"]) == [
+            ("X", 1),
+            ("x", 2),
+            ("x ", 1),
+        ]
+        assert stats["meta"]["total_count"] == 3
+        assert [(row["user_id"], row["total_memories"]) for row in own["data"]] == [("X", 1)]
+
 
 class QueryCountTests:
     @pytest.fixture

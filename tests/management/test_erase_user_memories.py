@@ -9,9 +9,10 @@ from django.core.management.base import OutputWrapper
 from django.db import DatabaseError, connections
 from django.test.utils import CaptureQueriesContext
 
+from memories.exceptions import ErasureIncompleteError
 from memories.management.commands.erase_user_memories import Progress
 from memories.models import Channel, MemoryDeletion
-from memories.services import ErasedBatch, user_memories_erase
+from memories.services import ERASE_MAX_ROUNDS, ErasedBatch, user_memories_erase
 from memories.signals import memories_deleted, memory_deleted
 from memories.statements import Statements
 from memories.statements.postgresql import PostgreSQLStatements
@@ -300,3 +301,81 @@ def test_batches_send_their_rows_to_python_only_for_receivers(
     assert sorted(received) == ["a6", "a7", "a8"]
     assert memory_ids_in("default") == set()
     assert MemoryDeletion.objects.count() == 3
+
+
+# What an erasure refilled by `refilled` deletes in its rounds: alice's one memory, then the
+# two written after each batch.
+ROUNDS_DELETED = 1 + 2 * (ERASE_MAX_ROUNDS - 1)
+
+
+def audited_ids(db_id: str) -> list[str]:
+    records = MemoryDeletion.objects.filter(db_id=db_id)
+    return sorted(i for record in records for i in record.memory_ids)
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_memories_written_between_batches_are_erased_too(db_id):
+    for number in range(5):
+        memory_create(db_id, memory_id=f"a{number}", user_id="alice")
+    memory_create(db_id, memory_id="b0", user_id="bob")
+    target = resolve_target(db_id=db_id)
+    written: list[str] = []
+
+    def write_two_more_once(batch: ErasedBatch) -> None:
+        if not written:  # a writer that stops: the erasure must catch up with it
+            written.extend(memory_create(db_id, user_id="alice").memory_id for _ in range(2))
+
+    totals = user_memories_erase(
+        user_id="alice",
+        targets=[target],
+        actor="root",
+        channel=Channel.COMMAND,
+        batch_size=2,
+        on_batch=write_two_more_once,
+    )
+
+    assert totals == {target: 7}
+    assert memory_ids_in(db_id) == {"b0"}
+    assert audited_ids(db_id) == sorted([f"a{number}" for number in range(5)] + written)
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_an_erasure_that_writers_keep_refilling_fails_after_its_rounds(db_id, refilled):
+    memory_create(db_id, memory_id="a0", user_id="alice")
+    memory_create(db_id, memory_id="b0", user_id="bob")
+    target = resolve_target(db_id=db_id)
+
+    with pytest.raises(ErasureIncompleteError) as raised:
+        user_memories_erase(
+            user_id="alice", targets=[target], actor="root", channel=Channel.COMMAND, max_rounds=3
+        )
+
+    error = raised.value
+    # Round one deletes a0, each round after it the two memories the last one made.
+    assert error.deleted == {(db_id, "agno_memories"): 5}
+    assert error.remaining == {(db_id, "agno_memories"): 2}
+    assert f"{db_id}/agno_memories: 2 left" in str(error)
+    assert sum(r.count for r in MemoryDeletion.objects.filter(db_id=db_id)) == 5
+    assert memory_ids_in(db_id) == {"b0", *refilled[-2:]}
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_the_command_fails_loudly_when_the_erasure_cannot_finish(refilled):
+    memory_create("lite", memory_id="a0", user_id="alice")
+    memory_create("default", memory_id="a1", user_id="alice")
+
+    out = StringIO()
+    with pytest.raises(CommandError) as raised:
+        call_command("erase_user_memories", "alice", "--yes", "--db-id", "lite", stdout=out)
+
+    message = str(raised.value)
+    assert message.startswith(
+        f"Deleted {ROUNDS_DELETED} memories of 'alice', but the erasure did not finish"
+    )
+    assert "lite/agno_memories: 2 left" in message
+    # What it did delete is listed, and no line claims success.
+    assert f"  {'lite':<16} {'agno_memories':<32} {ROUNDS_DELETED}\n" in out.getvalue()
+    assert "Deleted" not in out.getvalue()
+    assert sum(r.count for r in MemoryDeletion.objects.filter(db_id="lite")) == ROUNDS_DELETED
+    assert len(memory_ids_in("lite")) == 2
+    assert memory_ids_in("default") == {"a1"}
