@@ -2,6 +2,8 @@
 
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -280,29 +282,42 @@ class AuditFailureTests:
         assert memory_ids_in(memory_db_id) == {"m1"}
 
 
+def seed_analyzed(owner_of: Any) -> None:
+    """20,000 memories on pg, owned by owner_of(n), with the planner's statistics fresh."""
+    model = model_of("pg")
+    model._default_manager.using("pg").bulk_create(
+        model(memory_id=f"m{n:05}", memory="x", user_id=owner_of(n), created_at=1)
+        for n in range(20000)
+    )
+    with connections["pg"].cursor() as cursor:
+        cursor.execute("ANALYZE agno_memories")
+
+
+@contextmanager
+def explained_deletes() -> Iterator[list[str]]:
+    """The plans of the DELETE statements run on pg meanwhile."""
+    plans: list[str] = []
+
+    def explain_first(execute, sql, params, many, context):
+        if "DELETE FROM" in sql:
+            cursor = context["cursor"].cursor  # psycopg's own: not wrapped again
+            cursor.execute(f"EXPLAIN {sql}", params)
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+        return execute(sql, params, many, context)
+
+    with connections["pg"].execute_wrapper(explain_first):
+        yield plans
+
+
 class BulkPlanTests:
     def test_bulk_delete_probes_the_index_where_a_whole_table_scan_looks_cheaper(self):
         """1000 ids against an analyzed table of 20,000 rows: seen as a constant, the id
         list makes the planner scan the whole table; the statement must not let it."""
         require_db_id("pg")
-        model = model_of("pg")
-        model._default_manager.using("pg").bulk_create(
-            model(memory_id=f"m{n:05}", memory="x", user_id="alice", created_at=1)
-            for n in range(20000)
-        )
-        with connections["pg"].cursor() as cursor:
-            cursor.execute("ANALYZE agno_memories")
-        plans = []
-
-        def explain_first(execute, sql, params, many, context):
-            if "DELETE FROM" in sql:
-                cursor = context["cursor"].cursor  # psycopg's own: not wrapped again
-                cursor.execute(f"EXPLAIN {sql}", params)
-                plans.append("\n".join(row[0] for row in cursor.fetchall()))
-            return execute(sql, params, many, context)
+        seed_analyzed(lambda n: "alice")
 
         ids = [f"m{n:05}" for n in range(0, 20000, 20)]
-        with connections["pg"].execute_wrapper(explain_first):
+        with explained_deletes() as plans:
             deletion = memories_delete(
                 target=target("pg"),
                 memory_ids=ids,
@@ -320,23 +335,9 @@ class BulkPlanTests:
         """A batch reads the owner's ids once, then deletes them by primary key: neither
         a scan of the table nor an address that a concurrent update would change."""
         require_db_id("pg")
-        model = model_of("pg")
-        model._default_manager.using("pg").bulk_create(
-            model(memory_id=f"m{n:05}", memory="x", user_id=f"u{n % 20}", created_at=1)
-            for n in range(20000)
-        )
-        with connections["pg"].cursor() as cursor:
-            cursor.execute("ANALYZE agno_memories")
-        plans = []
+        seed_analyzed(lambda n: f"u{n % 20}")
 
-        def explain_first(execute, sql, params, many, context):
-            if "DELETE FROM" in sql:
-                cursor = context["cursor"].cursor  # psycopg's own: not wrapped again
-                cursor.execute(f"EXPLAIN {sql}", params)
-                plans.append("\n".join(row[0] for row in cursor.fetchall()))
-            return execute(sql, params, many, context)
-
-        with connections["pg"].execute_wrapper(explain_first):
+        with explained_deletes() as plans:
             deletion = delete_selection(
                 target=target("pg"),
                 selection=UserBatch(user_id="u7", size=500),
@@ -348,5 +349,5 @@ class BulkPlanTests:
         (plan,) = plans
         assert "ctid" not in plan.lower() and "Tid Scan" not in plan, plan
         assert "Index Scan using agno_memories_pkey" in plan, plan
-        left = model._default_manager.using("pg").filter(user_id="u7").count()
+        left = model_of("pg")._default_manager.using("pg").filter(user_id="u7").count()
         assert (left, len(memory_ids_in("pg"))) == (500, 19500)
