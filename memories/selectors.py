@@ -10,7 +10,7 @@ from memories.exceptions import MemoryNotFoundError
 from memories.expressions import Equals, ExactText, HasTopic, MemoryText
 from memories.models import AbstractMemory
 from memories.owners import NOBODY, Owner
-from memories.targets import MemoryTarget, table_exists
+from memories.targets import MemoryTarget, has_table
 
 T = TypeVar("T")
 
@@ -174,7 +174,7 @@ def erase_plan(*, targets: list[MemoryTarget], user_ids: list[str]) -> list[Plan
     """Per target, the memories of these users an erasure deletes: what it shows first."""
     plan = []
     for target in targets:
-        if not table_exists(target):
+        if not has_table(target):
             plan.append(PlannedErasure(target=target, count=None))
             continue
         count = sum(memory_count(target=target, user_id=user_id) for user_id in user_ids)

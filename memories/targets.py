@@ -102,7 +102,7 @@ def memory_model(vendor: str, table: str) -> type[AbstractMemory]:
     return model
 
 
-def table_exists(target: MemoryTarget) -> bool:
+def has_table(target: MemoryTarget) -> bool:
     """Whether the target's table exists in its database (raises if it is unreachable)."""
     connection = connections[target.alias]
     schema, _, name = target.table.rpartition(".")
@@ -118,5 +118,5 @@ def table_exists(target: MemoryTarget) -> bool:
 
 def require_table(target: MemoryTarget) -> None:
     """Raise TableNotFoundError when the target's table is absent."""
-    if not table_exists(target):
+    if not has_table(target):
         raise TableNotFoundError(target.db_id, target.table)

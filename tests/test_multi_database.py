@@ -13,10 +13,10 @@ from memories.routers import MemoryRouter
 from memories.targets import (
     MemoryTarget,
     all_targets,
+    has_table,
     memory_model,
     quote_table,
     resolve_target,
-    table_exists,
 )
 from tests.conftest import ALL_DB_IDS, require_db_id
 from tests.factories import memory_create, memory_ids_in
@@ -132,14 +132,14 @@ class ResolveTargetTests:
         assert not model._meta.managed
 
     def test_table_exists(self, db_id):
-        assert table_exists(resolve_target(db_id=db_id))
+        assert has_table(resolve_target(db_id=db_id))
 
     def test_missing_table_does_not_exist(self):
-        assert not table_exists(resolve_target(db_id="lite", table="missing_memories"))
+        assert not has_table(resolve_target(db_id="lite", table="missing_memories"))
 
     def test_schema_qualified_table_exists(self):
         require_db_id("pg")
-        assert table_exists(resolve_target(db_id="pg", table="ai.agno_memories"))
+        assert has_table(resolve_target(db_id="pg", table="ai.agno_memories"))
 
 
 class MemoryRouterTests:

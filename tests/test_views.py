@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import pytest
 
-from memories.targets import all_targets, table_exists
+from memories.targets import all_targets, has_table
 from tests.conftest import require_db_id
 from tests.factories import memory_create, memory_ids_in
 
@@ -21,7 +21,7 @@ LONG = "x" * 256
 
 def tables() -> list[tuple[str, str]]:
     """(db_id, table) of every configured memory table that exists in its database."""
-    return [(t.db_id, t.table) for t in all_targets() if table_exists(t)]
+    return [(t.db_id, t.table) for t in all_targets() if has_table(t)]
 
 
 def rows() -> dict[tuple[str, str], set[str]]:

@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -20,10 +20,9 @@ from django.utils.text import Truncator
 from memories.admin.filters import AgentFilter, TargetFilter, TeamFilter, TopicFilter
 from memories.admin.forms import MemoryForm
 from memories.admin.targets import actor_of, changelist_url, target_from_request
-from memories.exceptions import ErasureIncompleteError
-from memories.expressions import Equals
+from memories.exceptions import ErasureIncompleteError, MemoryNotFoundError
 from memories.models import AbstractMemory, Channel, Memory, MemoryDeletion
-from memories.selectors import erase_plan, memory_queryset, memory_search
+from memories.selectors import erase_plan, memory_get, memory_queryset, memory_search
 from memories.serializers import memory_text
 from memories.services import memories_delete, memory_delete, memory_update, user_memories_erase
 from memories.targets import MemoryTarget, all_targets
@@ -81,9 +80,10 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def get_object(
         self, request: HttpRequest, object_id: str, from_field: str | None = None
     ) -> Any:
+        target = target_from_request(request)
         try:
-            return self.get_queryset(request).get(Equals("memory_id", object_id))
-        except ObjectDoesNotExist:
+            return memory_get(target=target, memory_id=object_id, user_id=None)
+        except MemoryNotFoundError:
             return None
 
     def get_search_results(

@@ -22,7 +22,7 @@ from memories.statements import (
     Statements,
     statements_for,
 )
-from memories.targets import MemoryTarget, table_exists
+from memories.targets import MemoryTarget, has_table
 
 logger = logging.getLogger("memories.deletions")
 
@@ -183,7 +183,7 @@ def _log(entry: AuditEntry, outcome: str, selection: Selection, deletion: Deleti
 
 def _is_table_missing(target: MemoryTarget) -> bool:
     try:
-        return not table_exists(target)
+        return not has_table(target)
     except DatabaseError:
         return False  # the database itself fails: that is the error to report
 

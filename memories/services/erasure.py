@@ -9,7 +9,7 @@ from memories.models import Channel
 from memories.selectors import memory_count
 from memories.services.deletion import delete_selection
 from memories.statements import UserBatch
-from memories.targets import MemoryTarget, table_exists
+from memories.targets import MemoryTarget, has_table
 
 logger = logging.getLogger("memories.deletions")
 
@@ -49,7 +49,7 @@ def user_memories_erase(
     deleted: dict[MemoryTarget, int] = {}
     left: dict[MemoryTarget, int] = {}
     for target in targets:
-        if not table_exists(target):
+        if not has_table(target):
             continue  # a configured table that was never created holds nobody's memories
         deleted[target], remaining = _erase_from(
             target, user_id, actor, channel, batch_size, max_rounds, on_batch

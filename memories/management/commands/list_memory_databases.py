@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 from django.db import DatabaseError
 
 from memories.selectors import memory_queryset
-from memories.targets import all_targets, table_exists
+from memories.targets import all_targets, has_table
 
 
 class Command(BaseCommand):
@@ -25,7 +25,7 @@ class Command(BaseCommand):
         )
         for target in all_targets():
             try:
-                exists = table_exists(target)
+                exists = has_table(target)
                 rows = memory_queryset(target=target, user_id=None).count() if exists else None
                 state = self.PRESENT if exists else self.MISSING
             except DatabaseError:
