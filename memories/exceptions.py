@@ -45,6 +45,11 @@ class TableWithoutDatabaseError(MemoriesError):
         return "The db_id query parameter is required when passing a table"
 
 
+class FilterRequiredError(MemoriesError):
+    def __str__(self) -> str:
+        return "A deletion by filter needs at least one filter: there is no 'delete everything'"
+
+
 class ErasureIncompleteError(MemoriesError):
     """An erasure or filtered deletion ended with matching memories left.
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
 from django.db.models import Count, Max, Q, QuerySet
+from django.db.models.functions import Coalesce
 
 from memories.exceptions import MemoryNotFoundError
 from memories.expressions import Equals, ExactText, HasTopic, MemoryText
@@ -40,7 +41,7 @@ def memory_queryset(*, target: MemoryTarget, user_id: Owner) -> QuerySet[Abstrac
     return memories
 
 
-def memory_filter(
+def filter_memories(
     memories: QuerySet[AbstractMemory],
     *,
     agent_id: str | None = None,
@@ -57,6 +58,44 @@ def memory_filter(
         memories = memories.filter(HasTopic("topics", topic))
     if search_content:
         memories = memories.alias(text=MemoryText("memory")).filter(text__icontains=search_content)
+    return memories
+
+
+@dataclass(frozen=True)
+class MemoryFilter:
+    """Which memories a deletion by filter, an erasure or a retention rule takes: those
+    matching every given criterion. Times are epoch seconds, compared strictly."""
+
+    user_id: str | None = None
+    agent_id: str | None = None
+    team_id: str | None = None
+    # Every one of these topics.
+    topics: tuple[str, ...] = ()
+    # Last written (updated_at, or created_at where updated_at is empty) before this time.
+    updated_before: int | None = None
+    created_before: int | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return self == MemoryFilter()
+
+
+def memory_matching(
+    *, target: MemoryTarget, memory_filter: MemoryFilter
+) -> QuerySet[AbstractMemory]:
+    """The target's memories that memory_filter matches."""
+    memories = filter_memories(
+        memory_queryset(target=target, user_id=memory_filter.user_id),
+        agent_id=memory_filter.agent_id,
+        team_id=memory_filter.team_id,
+        topics=list(memory_filter.topics),
+    )
+    if memory_filter.updated_before is not None:
+        memories = memories.alias(written_at=Coalesce("updated_at", "created_at")).filter(
+            written_at__lt=memory_filter.updated_before
+        )
+    if memory_filter.created_before is not None:
+        memories = memories.filter(created_at__lt=memory_filter.created_before)
     return memories
 
 
@@ -81,9 +120,9 @@ def memory_column_values(*, target: MemoryTarget, column: str, limit: int = 100)
     return list(values)
 
 
-def memory_count(*, target: MemoryTarget, user_id: Owner) -> int:
-    """How many memories of user_id the target holds."""
-    return memory_queryset(target=target, user_id=user_id).count()
+def memory_count(*, target: MemoryTarget, memory_filter: MemoryFilter) -> int:
+    """How many of the target's memories memory_filter matches."""
+    return memory_matching(target=target, memory_filter=memory_filter).count()
 
 
 def memory_get(*, target: MemoryTarget, memory_id: str, user_id: Owner) -> AbstractMemory:
@@ -107,7 +146,7 @@ def memory_list(
     limit: int = 20,
 ) -> Page[AbstractMemory]:
     """One page of the memories matching every given filter, in a stable order."""
-    memories = memory_filter(
+    memories = filter_memories(
         memory_queryset(target=target, user_id=user_id),
         agent_id=agent_id,
         team_id=team_id,
@@ -177,6 +216,9 @@ def erase_plan(*, targets: list[MemoryTarget], user_ids: list[str]) -> list[Plan
         if not has_table(target):
             plan.append(PlannedErasure(target=target, count=None))
             continue
-        count = sum(memory_count(target=target, user_id=user_id) for user_id in user_ids)
+        count = sum(
+            memory_count(target=target, memory_filter=MemoryFilter(user_id=user_id))
+            for user_id in user_ids
+        )
         plan.append(PlannedErasure(target=target, count=count))
     return plan

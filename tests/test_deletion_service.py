@@ -13,9 +13,10 @@ from django.test.utils import CaptureQueriesContext
 
 from memories.exceptions import MemoryNotFoundError
 from memories.models import Channel, MemoryDeletion
+from memories.selectors import MemoryFilter, memory_matching
 from memories.services import delete_selection, memories_delete, memory_delete
 from memories.signals import memory_deleted
-from memories.statements import DeletedMemory, UserBatch
+from memories.statements import DeletedMemory, FilterBatch, condition_of
 from tests.conftest import deletion_log, require_db_id
 from tests.factories import memory_create, memory_ids_in, model_of, target
 
@@ -336,11 +337,12 @@ class BulkPlanTests:
         a scan of the table nor an address that a concurrent update would change."""
         require_db_id("pg")
         seed_analyzed(lambda n: f"u{n % 20}")
+        u7 = condition_of(memory_matching(target=target("pg"), memory_filter=MemoryFilter("u7")))
 
         with explained_deletes() as plans:
             deletion = delete_selection(
                 target=target("pg"),
-                selection=UserBatch(user_id="u7", size=500),
+                selection=FilterBatch(condition=u7, size=500, user_id="u7"),
                 actor="root",
                 channel=Channel.COMMAND,
             )

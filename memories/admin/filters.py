@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from memories.admin.targets import TARGET_PARAM, target_from_request, target_key
-from memories.selectors import memory_column_values, memory_filter, memory_topics
+from memories.selectors import filter_memories, memory_column_values, memory_topics
 from memories.targets import all_targets, resolve_target
 
 
@@ -48,7 +48,7 @@ class ColumnFilter(admin.SimpleListFilter):
         if not value:
             return queryset
         column_filter: dict[str, Any] = {self.column: value}
-        return memory_filter(queryset, **column_filter)
+        return filter_memories(queryset, **column_filter)
 
 
 class AgentFilter(ColumnFilter):
@@ -69,4 +69,4 @@ class TopicFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
-        return memory_filter(queryset, topics=[value]) if value else queryset
+        return filter_memories(queryset, topics=[value]) if value else queryset

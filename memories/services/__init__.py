@@ -5,6 +5,7 @@ from memories.services.erasure import (
     ERASE_BATCH_SIZE,
     ERASE_MAX_ROUNDS,
     ErasedBatch,
+    memories_delete_matching,
     user_memories_erase,
 )
 from memories.services.writes import memory_create, memory_update
@@ -15,6 +16,7 @@ __all__ = [
     "ErasedBatch",
     "delete_selection",
     "memories_delete",
+    "memories_delete_matching",
     "memory_create",
     "memory_delete",
     "memory_update",

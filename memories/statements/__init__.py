@@ -1,8 +1,9 @@
 """The DELETE statements behind every deletion, one module per database engine.
 
 A selection says which rows one statement deletes: `IdSelection` (these ids) or
-`UserBatch` (the next rows of one user, for erasures). `statements_for(alias)` gives the
-engine's statements; nothing else in the app writes engine-specific DELETEs.
+`FilterBatch` (the next rows matching a filter: erasures, deletions by filter, retention).
+`statements_for(alias)` gives the engine's statements; nothing else in the app writes
+engine-specific DELETEs.
 """
 
 from django.db import connections
@@ -11,10 +12,11 @@ from memories.statements.base import (
     Clause,
     DeletedMemory,
     Deletion,
+    FilterBatch,
     IdSelection,
     Selection,
     Statements,
-    UserBatch,
+    condition_of,
 )
 from memories.statements.mysql import MySQLStatements
 from memories.statements.postgresql import PostgreSQLStatements
@@ -24,10 +26,11 @@ __all__ = [
     "Clause",
     "DeletedMemory",
     "Deletion",
+    "FilterBatch",
     "IdSelection",
     "Selection",
     "Statements",
-    "UserBatch",
+    "condition_of",
     "statements_for",
 ]
 

@@ -3,9 +3,10 @@
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import QuerySet
 
 from memories.audit import AuditEntry
 from memories.targets import MemoryTarget
@@ -37,14 +38,20 @@ class IdSelection:
 
 
 @dataclass(frozen=True)
-class UserBatch:
-    """Up to `size` memories of user_id, whichever the database finds first."""
+class FilterBatch:
+    """Up to `size` memories matching `condition`, whichever the database finds first.
 
-    user_id: str
+    `condition` is a WHERE clause over the target's table (as the ORM writes it, columns
+    qualified by the table's name); `user_id` names the owner when the condition keeps to
+    one owner's memories (an erasure), so that the audit record need not collect owners.
+    """
+
+    condition: Clause
     size: int
+    user_id: str | None = None
 
 
-Selection = IdSelection | UserBatch
+Selection = IdSelection | FilterBatch
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,16 @@ class Deletion:
     count: int
     rows: tuple[DeletedMemory, ...] = ()
     record_id: int | None = None
+
+
+def condition_of(queryset: QuerySet[Any]) -> Clause:
+    """The WHERE clause of a queryset's filters, as its database writes it: the ORM's
+    per-engine expressions (exact owners on MySQL, JSON topics...) serve the DELETEs too."""
+    query = queryset.query
+    sql, params = query.get_compiler(using=queryset.db).compile(query.where)
+    if not sql:
+        raise ValueError("A filtered deletion needs at least one condition")
+    return Clause(sql, list(params))
 
 
 class Statements:
@@ -83,22 +100,21 @@ class Statements:
     def ids_clause(self, memory_ids: Sequence[str]) -> Clause:
         return self.exact_match("memory_id", memory_ids)
 
-    def batch_clause(self, target: MemoryTarget, batch: UserBatch) -> Clause:
-        """The WHERE clause of a user's next batch: the rows are chosen by id (never by
-        physical address, which a concurrent update changes), and the owner is checked
-        again on the row being deleted."""
-        mine = self.exact_match("user_id", [batch.user_id])
-        # Any `size` rows of the owner: no ORDER BY, so no sort of all its rows per batch.
-        chosen = f"SELECT memory_id FROM {target.quoted_table} WHERE {mine.sql} LIMIT %s"
-        owner = self.owner_check(batch.user_id)
+    def batch_clause(self, target: MemoryTarget, batch: FilterBatch) -> Clause:
+        """The WHERE clause of the next batch: its rows are chosen by id (never by physical
+        address, which a concurrent update changes), and the condition is checked again on
+        the row being deleted, so a row updated meanwhile out of the filter stays."""
+        condition = batch.condition
+        # Any `size` matching rows: no ORDER BY, so no sort of all of them per batch.
+        chosen = f"SELECT memory_id FROM {target.quoted_table} WHERE {condition.sql} LIMIT %s"
         return Clause(
-            f"memory_id IN ({chosen}) AND {owner.sql}",
-            [*mine.params, batch.size, *owner.params],
+            f"memory_id IN ({chosen}) AND {condition.sql}",
+            [*condition.params, batch.size, *condition.params],
         )
 
     def where(self, target: MemoryTarget, selection: Selection) -> Clause:
         """The WHERE clause (and whatever must follow it) of a selection."""
-        if isinstance(selection, UserBatch):
+        if isinstance(selection, FilterBatch):
             return self.batch_clause(target, selection)
         ids = self.ids_clause(selection.memory_ids)
         if selection.user_id is None:

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 
 from memories.expressions import mysql_exact_match
-from memories.statements.base import Clause, Statements, UserBatch
+from memories.statements.base import Clause, FilterBatch, Statements
 from memories.targets import MemoryTarget
 
 
@@ -17,8 +17,9 @@ class MySQLStatements(Statements):
         sql, params = mysql_exact_match(self.quote(column), values)
         return Clause(sql, params)
 
-    def batch_clause(self, target: MemoryTarget, batch: UserBatch) -> Clause:
+    def batch_clause(self, target: MemoryTarget, batch: FilterBatch) -> Clause:
         # MySQL refuses LIMIT in an IN subquery, and deletes with a LIMIT of its own; a
-        # DELETE reads the latest committed rows, so rows updated meanwhile are found.
-        mine = self.exact_match("user_id", [batch.user_id])
-        return Clause(f"{mine.sql} LIMIT %s", [*mine.params, batch.size])
+        # DELETE reads and checks the latest committed rows, so rows updated meanwhile are
+        # judged as they are now.
+        condition = batch.condition
+        return Clause(f"{condition.sql} LIMIT %s", [*condition.params, batch.size])

@@ -12,10 +12,10 @@ from memories.statements.base import (
     Clause,
     DeletedMemory,
     Deletion,
+    FilterBatch,
     Param,
     Selection,
     Statements,
-    UserBatch,
 )
 from memories.targets import MemoryTarget
 
@@ -41,15 +41,16 @@ class PostgreSQLStatements(Statements):
         # large owner's rows through its index and compare each with every id.
         return Clause("(user_id = %s) IS TRUE", [user_id])
 
-    def batch_clause(self, target: MemoryTarget, batch: UserBatch) -> Clause:
+    def batch_clause(self, target: MemoryTarget, batch: FilterBatch) -> Clause:
         # The ids are read once, into an array: the DELETE then probes the primary key per
-        # id. A row updated meanwhile keeps its id and owner, so the DELETE, which checks
-        # its conditions again on the row's newest version, still takes it.
-        owner = self.owner_check(batch.user_id)
-        chosen = f"SELECT memory_id FROM {target.quoted_table} WHERE user_id = %s LIMIT %s"
+        # id. A row updated meanwhile keeps its id, and the DELETE checks the condition
+        # again on the row's newest version: still matching, it goes; no longer, it stays.
+        # Written as IS TRUE, the check cannot steer the planner away from the primary key.
+        condition = batch.condition
+        chosen = f"SELECT memory_id FROM {target.quoted_table} WHERE {condition.sql} LIMIT %s"
         return Clause(
-            f"memory_id = ANY(ARRAY({chosen})) AND {owner.sql}",
-            [batch.user_id, batch.size, *owner.params],
+            f"memory_id = ANY(ARRAY({chosen})) AND ({condition.sql}) IS TRUE",
+            [*condition.params, batch.size, *condition.params],
         )
 
     def delete_and_record(
