@@ -13,6 +13,7 @@ UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
 PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
 VALIDATION_ERROR = "VALIDATION_ERROR"
 TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"
+DELETION_UNFINISHED = "DELETION_UNFINISHED"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 
@@ -98,6 +99,14 @@ class ValidationFailed(APIException):
     default_code = VALIDATION_ERROR
 
 
+class DeletionUnfinished(APIException):
+    """Writers kept adding matching memories faster than a deletion by filter removed them."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The deletion did not finish"
+    default_code = DELETION_UNFINISHED
+
+
 class InternalServerError(APIException):
     status_code = status.HTTP_500_INTERNAL_SERVER_ERROR
     default_detail = "Internal server error"
@@ -108,4 +117,8 @@ def api_error_for(error: MemoriesError) -> APIException:
     """The API error a domain error is reported as."""
     if isinstance(error, TableWithoutDatabaseError):
         return BadRequest(str(error))
+    if isinstance(error, FilterRequiredError):
+        return ValidationFailed(str(error))
+    if isinstance(error, ErasureIncompleteError):
+        return DeletionUnfinished(str(error))
     return NotFound(str(error))

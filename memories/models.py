@@ -40,6 +40,7 @@ class Channel(models.TextChoices):
     API = "api", "API"
     ADMIN = "admin", "Django admin"
     COMMAND = "command", "Management command"
+    RETENTION = "retention", "Retention rule"
 
 
 class MemoryDeletion(models.Model):
@@ -63,3 +64,26 @@ class MemoryDeletion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.count} deleted from {self.db_id}/{self.table_name} by {self.actor}"
+
+
+class MemoryExport(models.Model):
+    """Who exported whose memories, from where, how many and when; never their content."""
+
+    exported_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.CharField(max_length=255, db_index=True)
+    channel = models.CharField(max_length=16, choices=Channel.choices, db_index=True)
+    db_id = models.CharField(max_length=255, db_index=True)
+    table_name = models.CharField(max_length=255)
+    # The owner whose memories were exported; empty when an administrator exported everyone's.
+    user_id = models.CharField(max_length=255, null=True, blank=True, db_index=True)
+    count = models.PositiveIntegerField()
+    # False when the export stopped early (the client went away, the database failed).
+    finished = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-exported_at", "-id"]
+        verbose_name = "memory export"
+        verbose_name_plural = "memory exports"
+
+    def __str__(self) -> str:
+        return f"{self.count} exported from {self.db_id}/{self.table_name} by {self.actor}"

@@ -1,6 +1,7 @@
 """Reads: memories, their topics and per-user counts, as the caller may see them."""
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
@@ -11,6 +12,7 @@ from memories.exceptions import MemoryNotFoundError
 from memories.expressions import Equals, ExactText, HasTopic, MemoryText
 from memories.models import AbstractMemory
 from memories.owners import NOBODY, Owner
+from memories.statements import statements_for
 from memories.targets import MemoryTarget, has_table
 
 T = TypeVar("T")
@@ -123,6 +125,24 @@ def memory_column_values(*, target: MemoryTarget, column: str, limit: int = 100)
 def memory_count(*, target: MemoryTarget, memory_filter: MemoryFilter) -> int:
     """How many of the target's memories memory_filter matches."""
     return memory_matching(target=target, memory_filter=memory_filter).count()
+
+
+def memory_stream(
+    *, target: MemoryTarget, user_id: Owner, chunk_size: int = 2000
+) -> Iterator[AbstractMemory]:
+    """Every memory of user_id (anyone's for None) in memory_id order, read chunk_size at a
+    time: memory stays flat however many there are. On PostgreSQL all chunks read one
+    snapshot."""
+    memories = memory_queryset(target=target, user_id=user_id).order_by("memory_id")
+    with statements_for(target.alias).consistent_reads():
+        after: str | None = None
+        while True:
+            chunk = memories if after is None else memories.filter(memory_id__gt=after)
+            rows = list(chunk[:chunk_size])
+            yield from rows
+            if len(rows) < chunk_size:
+                return
+            after = rows[-1].memory_id
 
 
 def memory_get(*, target: MemoryTarget, memory_id: str, user_id: Owner) -> AbstractMemory:

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.urls import URLPattern, path, re_path
 
+from memories.operations import MemoryDeletionView, MemoryExportView
 from memories.views import MemorySlashViewSet, MemoryViewSet, UnknownRouteView
 
 app_name = "memories"
@@ -23,15 +24,27 @@ ROUTES: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
+# Operations over many memories at once: route -> (name, view).
+OPERATIONS = {
+    "memory_export": ("memory-export", MemoryExportView),
+    "memory_deletions": ("memory-deletions", MemoryDeletionView),
+}
+
+
 def _with_and_without_slash() -> list[URLPattern]:
     patterns = []
     for route, (name, actions) in ROUTES.items():
         patterns.append(path(route, MemoryViewSet.as_view(actions), name=name))
         patterns.append(path(f"{route}/", MemorySlashViewSet.as_view(actions)))
+    for route, (name, view) in OPERATIONS.items():
+        patterns.append(path(route, view.as_view(), name=name))
+        patterns.append(path(f"{route}/", view.as_view(schema=None)))
     return patterns
 
 
+_API_ROOTS = "|".join(dict.fromkeys(route.split("/")[0] for route in [*ROUTES, *OPERATIONS]))
+
 urlpatterns = [
     *_with_and_without_slash(),
-    re_path(r"^(?:memories|memory_topics|user_memory_stats)(?:/.*)?$", UnknownRouteView.as_view()),
+    re_path(rf"^(?:{_API_ROOTS})(?:/.*)?$", UnknownRouteView.as_view()),
 ]

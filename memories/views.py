@@ -146,6 +146,24 @@ class MemoryAPIView(APIView):
                 f"The request body may not exceed {memories_settings.MAX_BODY_SIZE} bytes"
             )
 
+    @property
+    def principal(self) -> TokenPrincipal:
+        principal: TokenPrincipal = self.request.user  # type: ignore[assignment]
+        return principal
+
+    def get_owner(self, user_id: str | None) -> Owner:
+        """Whose memories this request reaches, given the user_id it asks for.
+
+        A regular token reaches its subject's memories only: asking for another user's
+        reaches nobody's, so it finds nothing, exactly as if they did not exist. An admin
+        reaches anyone's (None), or narrows to user_id.
+        """
+        if self.principal.is_admin:
+            return user_id
+        if user_id is not None and user_id != self.principal.subject:
+            return NOBODY
+        return self.principal.subject
+
     def get_exception_handler(self) -> Callable[[Exception, Mapping[str, Any]], Response]:
         # Ours for these views only; the host's EXCEPTION_HANDLER stays theirs.
         return api_exception_handler
@@ -166,24 +184,6 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
         "destroy": DELETE_SCOPE,
         "bulk_destroy": DELETE_SCOPE,
     }
-
-    @property
-    def principal(self) -> TokenPrincipal:
-        principal: TokenPrincipal = self.request.user  # type: ignore[assignment]
-        return principal
-
-    def get_owner(self, user_id: str | None) -> Owner:
-        """Whose memories this request reaches, given the user_id it asks for.
-
-        A regular token reaches its subject's memories only: asking for another user's
-        reaches nobody's, so it finds nothing, exactly as if they did not exist. An admin
-        reaches anyone's (None), or narrows to user_id.
-        """
-        if self.principal.is_admin:
-            return user_id
-        if user_id is not None and user_id != self.principal.subject:
-            return NOBODY
-        return self.principal.subject
 
     # Not named `list`: drf-spectacular would document the paginated object as an array.
     @action(detail=False, methods=["get"])

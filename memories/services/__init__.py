@@ -8,6 +8,7 @@ from memories.services.erasure import (
     memories_delete_matching,
     user_memories_erase,
 )
+from memories.services.export import memories_export
 from memories.services.writes import memory_create, memory_update
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "delete_selection",
     "memories_delete",
     "memories_delete_matching",
+    "memories_export",
     "memory_create",
     "memory_delete",
     "memory_update",

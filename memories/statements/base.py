@@ -2,6 +2,7 @@
 
 import datetime
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -84,6 +85,11 @@ class Statements:
 
     def __init__(self, connection: BaseDatabaseWrapper) -> None:
         self.connection = connection
+
+    def consistent_reads(self) -> AbstractContextManager[object]:
+        """A block whose queries read one snapshot of the database, where the engine can
+        give one cheaply; elsewhere each query reads its own."""
+        return nullcontext()
 
     def quote(self, name: str) -> str:
         return str(self.connection.ops.quote_name(name))

@@ -2,8 +2,10 @@
 its own audit record."""
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
+from django.db import transaction
 from django.db.models import Field
 
 from memories.audit import AuditEntry
@@ -22,6 +24,18 @@ from memories.targets import MemoryTarget
 
 class PostgreSQLStatements(Statements):
     can_record_in_statement = True
+
+    @contextmanager
+    def consistent_reads(self) -> Iterator[None]:
+        # One REPEATABLE READ transaction: every query in it reads the snapshot its first
+        # query took, whatever commits meanwhile. Inside a caller's transaction, which has
+        # already chosen its isolation, the reads take the caller's.
+        is_new = not self.connection.in_atomic_block
+        with transaction.atomic(using=self.connection.alias):
+            if is_new:
+                with self.connection.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield
 
     def ids_clause(self, memory_ids: Sequence[str]) -> Clause:
         if len(memory_ids) == 1:

@@ -1,0 +1,258 @@
+"""API operations over many memories at once: the export, and deletion by filter."""
+
+import datetime
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.http import StreamingHttpResponse
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from memories.exceptions import BadRequest
+from memories.models import AbstractMemory, Channel
+from memories.permissions import DELETE_SCOPE, READ_SCOPE
+from memories.schema import BAD_REQUEST, UNAUTHENTICATED
+from memories.selectors import MemoryFilter, memory_count
+from memories.serializers import (
+    MAX_TOPIC_LENGTH,
+    MAX_TOPICS,
+    IdentifierField,
+    MemorySerializer,
+    OwnerQuerySerializer,
+    StrictCharField,
+)
+from memories.services import memories_delete_matching, memories_export
+from memories.targets import MemoryTarget, all_targets, has_table, require_table, resolve_target
+from memories.views import MemoryAPIView, validated_body, validated_params
+
+NDJSON = "application/x-ndjson"
+# Lines are sent in chunks of about this many bytes: fewer writes than one per memory.
+CHUNK_BYTES = 64 * 1024
+
+
+class ExportQuerySerializer(OwnerQuerySerializer):
+    all_databases = serializers.BooleanField(
+        default=False,
+        help_text="Export every configured db_id and table; each line then names its own.",
+    )
+
+
+class ExportLineSerializer(MemorySerializer):
+    """One line of an export: a memory as GET /memories/{id} answers it, with its db_id and
+    table when the export covers every database."""
+
+    db_id = serializers.CharField(required=False)
+    table = serializers.CharField(required=False)
+
+
+def _epoch(value: datetime.datetime | None) -> int | None:
+    return None if value is None else int(value.timestamp())
+
+
+class DeletionFilterSerializer(serializers.Serializer[Any]):
+    """Which memories a deletion by filter takes: those matching every given filter."""
+
+    user_id = IdentifierField(required=False)
+    agent_id = IdentifierField(required=False)
+    team_id = IdentifierField(required=False)
+    topics = serializers.ListField(
+        child=StrictCharField(max_length=MAX_TOPIC_LENGTH),
+        max_length=MAX_TOPICS,
+        required=False,
+        help_text="Memories that have every one of these topics.",
+    )
+    updated_before = serializers.DateTimeField(
+        required=False, help_text="Last written (updated, else created) before this time."
+    )
+    created_before = serializers.DateTimeField(required=False)
+    db_id = IdentifierField(required=False, help_text="Only this db_id (default: every one).")
+    table = IdentifierField(required=False, help_text="Only this table of db_id.")
+    dry_run = serializers.BooleanField(
+        default=False, help_text="Only count what would be deleted."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not any(attrs.get(name) for name in FILTER_FIELDS):
+            raise serializers.ValidationError(
+                "A deletion by filter needs at least one of: " + ", ".join(FILTER_FIELDS)
+            )
+        return attrs
+
+
+FILTER_FIELDS = ("user_id", "agent_id", "team_id", "topics", "updated_before", "created_before")
+
+
+class TableCountSerializer(serializers.Serializer[Any]):
+    db_id = serializers.CharField()
+    table = serializers.CharField()
+    count = serializers.IntegerField(help_text="Memories matched (dry run) or deleted.")
+
+
+class DeletionReportSerializer(serializers.Serializer[Any]):
+    dry_run = serializers.BooleanField()
+    total = serializers.IntegerField()
+    tables = TableCountSerializer(many=True)
+
+
+def memory_filter_of(data: dict[str, Any]) -> MemoryFilter:
+    """The MemoryFilter a validated request (or command line) describes."""
+    return MemoryFilter(
+        user_id=data.get("user_id"),
+        agent_id=data.get("agent_id"),
+        team_id=data.get("team_id"),
+        topics=tuple(data.get("topics") or ()),
+        updated_before=_epoch(data.get("updated_before")),
+        created_before=_epoch(data.get("created_before")),
+    )
+
+
+def export_lines(
+    rows: Iterable[tuple[MemoryTarget, AbstractMemory]], *, with_target: bool
+) -> Iterator[bytes]:
+    """Newline-delimited JSON, one memory a line, sent in chunks of about CHUNK_BYTES."""
+    buffer: list[str] = []
+    size = 0
+    for target, memory in rows:
+        data: dict[str, Any] = dict(MemorySerializer(memory).data)
+        if with_target:
+            data = {"db_id": target.db_id, "table": target.table, **data}
+        line = json.dumps(data) + "\n"
+        buffer.append(line)
+        size += len(line)
+        if size >= CHUNK_BYTES:
+            yield "".join(buffer).encode()
+            buffer, size = [], 0
+    if buffer:
+        yield "".join(buffer).encode()
+
+
+def targets_of(db_id: str | None, table: str | None, *, every: bool) -> list[MemoryTarget]:
+    """The tables an operation covers: one named target (which must exist), or with
+    `every` each configured table that exists."""
+    if every:
+        if db_id is not None or table is not None:
+            raise BadRequest("all_databases cannot be combined with db_id or table")
+        return [target for target in all_targets() if has_table(target)]
+    target = resolve_target(db_id=db_id, table=table)
+    require_table(target)
+    return [target]
+
+
+class IsAdminToken(BasePermission):
+    message = "This operation needs an admin token"
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return bool(getattr(request.user, "is_admin", False))
+
+
+class MemoryExportView(MemoryAPIView):
+    """GET /memory_export: the caller's memories (an admin's: user_id's, or everyone's)."""
+
+    def required_scope(self) -> str | None:
+        return READ_SCOPE
+
+    @extend_schema(
+        operation_id="export_memories",
+        summary="Export Memories",
+        description=(
+            "Streams newline-delimited JSON, one memory a line with the fields of "
+            "GET /memories/{memory_id}: the token's own memories, or with an admin token "
+            "user_id's (everyone's without user_id). With all_databases=true it covers every "
+            "configured db_id and table, and each line names its db_id and table. Each table "
+            "exported writes an audit record (who, whose, where, how many)."
+        ),
+        parameters=[ExportQuerySerializer],
+        responses={
+            (200, NDJSON): OpenApiResponse(
+                ExportLineSerializer, description="One JSON memory per line"
+            ),
+            400: BAD_REQUEST,
+            401: UNAUTHENTICATED,
+            404: OpenApiResponse(description="db_id or table not found"),
+            422: OpenApiResponse(description="A parameter fails validation"),
+        },
+        tags=["Memory"],
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        params = validated_params(ExportQuerySerializer, request)
+        targets = targets_of(
+            params.get("db_id"), params.get("table"), every=params["all_databases"]
+        )
+        rows = memories_export(
+            targets=targets,
+            user_id=self.get_owner(params.get("user_id")),
+            actor=self.principal.subject,
+            channel=Channel.API,
+        )
+        response = StreamingHttpResponse(
+            export_lines(rows, with_target=params["all_databases"]), content_type=NDJSON
+        )
+        response["Content-Disposition"] = 'attachment; filename="memories.ndjson"'
+        return response
+
+
+class MemoryDeletionView(MemoryAPIView):
+    """POST /memory_deletions: delete (or count) every memory matching a filter; admins only."""
+
+    permission_classes = [*MemoryAPIView.permission_classes, IsAdminToken]
+
+    def required_scope(self) -> str | None:
+        return DELETE_SCOPE
+
+    @extend_schema(
+        operation_id="delete_memories_by_filter",
+        summary="Delete Memories By Filter",
+        description=(
+            "For admin tokens. Deletes every memory matching all the given filters (at least "
+            "one) in db_id/table, or in every configured db_id and table, in batches with one "
+            "audit record each; it ends only when a final count finds nothing matching left. "
+            "With dry_run it only counts. 409 DELETION_UNFINISHED when writers kept adding "
+            "matching memories: what was deleted stays deleted and audited."
+        ),
+        request=DeletionFilterSerializer,
+        responses={
+            200: DeletionReportSerializer,
+            400: BAD_REQUEST,
+            401: UNAUTHENTICATED,
+            403: OpenApiResponse(description="Not an admin token"),
+            404: OpenApiResponse(description="db_id or table not found"),
+            409: OpenApiResponse(
+                description="Unfinished",
+                examples=[
+                    OpenApiExample(
+                        "DELETION_UNFINISHED",
+                        value={
+                            "detail": "Unfinished after deleting 19 memories "
+                            "(default/agno_memories: 2 left)",
+                            "error_code": "DELETION_UNFINISHED",
+                        },
+                    )
+                ],
+            ),
+            422: OpenApiResponse(description="A field fails validation, or no filter given"),
+        },
+        tags=["Memory"],
+    )
+    def post(self, request: Request) -> Response:
+        body = validated_body(DeletionFilterSerializer, request)
+        targets = targets_of(body.get("db_id"), body.get("table"), every="db_id" not in body)
+        memory_filter = memory_filter_of(body)
+        if body["dry_run"]:
+            counts = {t: memory_count(target=t, memory_filter=memory_filter) for t in targets}
+        else:
+            counts = memories_delete_matching(
+                memory_filter=memory_filter,
+                targets=targets,
+                actor=self.principal.subject,
+                channel=Channel.API,
+            )
+        tables = [
+            {"db_id": target.db_id, "table": target.table, "count": count}
+            for target, count in counts.items()
+        ]
+        total = sum(counts.values())
+        return Response({"dry_run": body["dry_run"], "total": total, "tables": tables})

@@ -1,0 +1,233 @@
+"""Export (GET /memory_export) and deletion by filter (POST /memory_deletions)."""
+
+import json
+import threading
+import tracemalloc
+
+import pytest
+from django.db import connections
+
+from memories.models import Channel, MemoryDeletion, MemoryExport
+from memories.services import memories_export
+from memories.targets import all_targets
+from tests.conftest import require_db_id
+from tests.factories import memory_create, memory_ids_in, model_of, target
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+def lines_of(response) -> list[dict]:
+    body = b"".join(response.streaming_content).decode()
+    assert body.endswith("\n") or body == ""
+    return [json.loads(line) for line in body.splitlines()]
+
+
+class ExportTests:
+    def test_streams_the_tokens_own_memories_with_the_fields_of_a_read(self, as_user, db_id):
+        memory_create(db_id, memory_id="a1", user_id="alice", memory="likes tea", topics=["t"])
+        memory_create(db_id, memory_id="a2", user_id="alice")
+        memory_create(db_id, memory_id="b1", user_id="bob")
+        memory_create(db_id, memory_id="A3", user_id="Alice")  # another owner, however collated
+        client = as_user("alice")
+
+        response = client.get(f"/memory_export?db_id={db_id}")
+
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/x-ndjson"
+        lines = lines_of(response)
+        assert [line["memory_id"] for line in lines] == ["a1", "a2"]
+        assert lines[0] == client.get(f"/memories/a1?db_id={db_id}").json()
+        record = MemoryExport.objects.get()
+        assert (record.actor, record.channel, record.db_id, record.table_name) == (
+            "alice",
+            Channel.API,
+            db_id,
+            "agno_memories",
+        )
+        assert (record.user_id, record.count, record.finished) == ("alice", 2, True)
+        assert memory_ids_in(db_id) == {"a1", "a2", "b1", "A3"}
+
+    def test_another_users_memories_are_not_exported_to_a_regular_token(self, as_user):
+        memory_create(memory_id="b1", user_id="bob")
+
+        response = as_user("alice").get("/memory_export?user_id=bob")
+
+        assert response.status_code == 200
+        assert lines_of(response) == []
+        assert not MemoryExport.objects.exists()
+
+    def test_an_admin_exports_one_user_or_everyone(self, as_user):
+        memory_create(memory_id="a1", user_id="alice")
+        memory_create(memory_id="b1", user_id="bob")
+        admin = as_user("root", admin=True)
+
+        bob = lines_of(admin.get("/memory_export?user_id=bob"))
+        everyone = lines_of(admin.get("/memory_export"))
+
+        assert [line["memory_id"] for line in bob] == ["b1"]
+        assert [line["memory_id"] for line in everyone] == ["a1", "b1"]
+        records = MemoryExport.objects.order_by("id")
+        assert [(r.user_id, r.count) for r in records] == [("bob", 1), (None, 2)]
+
+    def test_all_databases_names_each_lines_db_id_and_table(self, as_user):
+        present = [t for t in all_targets() if t.table != "missing_memories"]
+        for number, where in enumerate(present):
+            memory_create(where.db_id, where.table, memory_id=f"m{number}", user_id="alice")
+
+        lines = lines_of(as_user("alice").get("/memory_export?all_databases=true"))
+
+        assert sorted(
+            (line["db_id"], line["table"], line["memory_id"]) for line in lines
+        ) == sorted(
+            (where.db_id, where.table, f"m{number}") for number, where in enumerate(present)
+        )
+        assert MemoryExport.objects.count() == len(present)
+
+    @pytest.mark.parametrize(
+        ("query", "status", "code"),
+        [
+            ("all_databases=true&db_id=lite", 400, "BAD_REQUEST"),
+            ("db_id=nope", 404, "NOT_FOUND"),
+            ("db_id=lite&table=missing_memories", 404, "NOT_FOUND"),
+            ("table=agno_memories", 400, "BAD_REQUEST"),
+            ("user_id=%00", 422, "VALIDATION_ERROR"),
+        ],
+    )
+    def test_bad_parameters_answer_in_the_error_shape(self, as_user, query, status, code):
+        response = as_user("alice").get(f"/memory_export?{query}")
+
+        assert response.status_code == status
+        assert response.json()["error_code"] == code
+        assert not MemoryExport.objects.exists()
+
+    def test_without_a_token_is_401(self, api):
+        response = api.get("/memory_export")
+
+        assert response.status_code == 401
+        assert response.json()["error_code"] == "UNAUTHENTICATED"
+
+    def test_a_stream_stopped_early_leaves_an_unfinished_record(self):
+        for number in range(3):
+            memory_create(memory_id=f"a{number}", user_id="alice")
+        rows = memories_export(
+            targets=[target()], user_id="alice", actor="alice", channel=Channel.API
+        )
+
+        next(rows)
+        rows.close()  # the client went away
+
+        record = MemoryExport.objects.get()
+        assert (record.count, record.finished) == (1, False)
+
+
+@pytest.mark.parametrize("server_db_id", ["lite", "pg", "maria"])
+def test_export_memory_stays_flat_however_many_rows(server_db_id):
+    require_db_id(server_db_id)
+    model = model_of(server_db_id)
+    model._default_manager.using(server_db_id).bulk_create(
+        model(memory_id=f"m{n:06}", memory="x" * 200, user_id="alice", created_at=1)
+        for n in range(30000)
+    )
+
+    def peak_while_exporting(rows: int) -> int:
+        exported = memories_export(
+            targets=[target(server_db_id)], user_id="alice", actor="a", channel=Channel.API
+        )
+        tracemalloc.start()
+        try:
+            for number, _ in enumerate(exported, start=1):
+                if number == rows:
+                    exported.close()
+                    break
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small, large = peak_while_exporting(3000), peak_while_exporting(30000)
+
+    # Ten times the rows, not ten times the memory: the chunks are what is held.
+    assert large < 1.5 * small, (small, large)
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_a_postgresql_export_reads_one_snapshot():
+    require_db_id("pg")
+    model = model_of("pg")
+    model._default_manager.using("pg").bulk_create(
+        model(memory_id=f"m{n:05}", memory="x", user_id="alice", created_at=1) for n in range(5000)
+    )
+    rows = memories_export(targets=[target("pg")], user_id="alice", actor="a", channel=Channel.API)
+    first = next(rows)
+
+    def delete_the_rest_elsewhere() -> None:
+        try:
+            model._default_manager.using("pg").exclude(memory_id=first[1].memory_id).delete()
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=delete_the_rest_elsewhere)
+    writer.start()
+    writer.join()
+    exported = [first, *rows]
+
+    assert len(exported) == 5000
+    assert memory_ids_in("pg") == {first[1].memory_id}
+
+
+class DeletionByFilterTests:
+    def test_a_regular_token_is_refused(self, as_user):
+        memory_create(memory_id="a1", user_id="alice")
+
+        response = as_user("alice").post("/memory_deletions", {"user_id": "alice"}, format="json")
+
+        assert response.status_code == 403
+        assert response.json()["error_code"] == "FORBIDDEN"
+        assert memory_ids_in("default") == {"a1"}
+
+    def test_at_least_one_filter_is_required(self, as_user):
+        memory_create(memory_id="a1", user_id="alice")
+
+        response = as_user("root", admin=True).post(
+            "/memory_deletions", {"db_id": "default", "dry_run": False}, format="json"
+        )
+
+        assert response.status_code == 422
+        assert "at least one of" in response.json()["detail"]
+        assert memory_ids_in("default") == {"a1"}
+
+    def test_dry_run_counts_and_deletes_nothing(self, as_user, db_id):
+        memory_create(db_id, memory_id="c1", agent_id="chef", topics=["food", "tea"])
+        memory_create(db_id, memory_id="c2", agent_id="chef", topics=["food"])
+        memory_create(db_id, memory_id="k1", agent_id="Chef", topics=["food", "tea"])
+
+        response = as_user("root", admin=True).post(
+            "/memory_deletions",
+            {"agent_id": "chef", "topics": ["food", "tea"], "db_id": db_id, "dry_run": True},
+            format="json",
+        )
+
+        assert response.status_code == 200
+        assert response.json() == {
+            "dry_run": True,
+            "total": 1,
+            "tables": [{"db_id": db_id, "table": "agno_memories", "count": 1}],
+        }
+        assert memory_ids_in(db_id) == {"c1", "c2", "k1"}
+        assert not MemoryDeletion.objects.exists()
+
+    def test_deletes_exactly_what_matches_with_audit_records(self, as_user, db_id):
+        memory_create(db_id, memory_id="c1", agent_id="chef", team_id="kitchen")
+        memory_create(db_id, memory_id="c2", agent_id="chef", team_id="gym")
+        memory_create(db_id, memory_id="k1", agent_id="chef ", team_id="kitchen")
+
+        response = as_user("root", admin=True).post(
+            "/memory_deletions",
+            {"agent_id": "chef", "team_id": "kitchen", "db_id": db_id},
+            format="json",
+        )
+
+        assert response.status_code == 200
+        assert response.json()["total"] == 1
+        assert memory_ids_in(db_id) == {"c2", "k1"}
+        record = MemoryDeletion.objects.get()
+        assert (record.memory_ids, record.channel, record.actor) == (["c1"], "api", "root")
