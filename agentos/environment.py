@@ -1,5 +1,6 @@
 """Reading the host project's configuration from environment variables."""
 
+import json
 import os
 from typing import Any
 
@@ -82,3 +83,14 @@ def secret(name: str, dev_file: os.PathLike[str] | str) -> str | None:
             return file.read().strip() or None
     except FileNotFoundError:
         return None
+
+
+def json_list(name: str) -> list[Any]:
+    """A JSON list from the environment (empty when unset)."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return []
+    parsed = json.loads(value)
+    if not isinstance(parsed, list):
+        raise ValueError(f"{name} must hold a JSON list")
+    return parsed

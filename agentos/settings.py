@@ -7,6 +7,7 @@ from agentos.environment import (
     database,
     env_bool,
     env_list,
+    json_list,
     memory_databases,
     memory_tables,
     secret,
@@ -81,6 +82,8 @@ MEMORIES = {
     "USER_ID_CLAIM": os.environ.get("AGENTOS_JWT_USER_CLAIM", "sub"),
     "SCOPES_CLAIM": os.environ.get("AGENTOS_JWT_SCOPES_CLAIM", "scopes"),
     "ADMIN_SCOPE": os.environ.get("AGENTOS_ADMIN_SCOPE", "agent_os:admin"),
+    # A JSON list of rules, e.g. '[{"db_id": "default", "max_age_days": 365}]'.
+    "RETENTION": json_list("AGENTOS_MEMORY_RETENTION"),
 }
 
 

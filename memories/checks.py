@@ -58,6 +58,24 @@ def check_memory_databases(app_configs: Any = None, **kwargs: Any) -> list[Check
     return errors
 
 
+@register()
+def check_retention_rules(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    from memories.retention import rule_problems
+
+    rules = memories_settings.RETENTION
+    if not isinstance(rules, list | tuple):
+        return [Error("MEMORIES['RETENTION'] must be a list of rules.", id="memories.E007")]
+    return [
+        Error(
+            f"MEMORIES['RETENTION'][{index}]: {problem}.",
+            hint="See the RETENTION setting in the README.",
+            id="memories.E007",
+        )
+        for index, rule in enumerate(rules)
+        for problem in rule_problems(rule)
+    ]
+
+
 def _missing_token_key() -> str | None:
     """The SIMPLE_JWT key that verification needs and lacks, if any."""
     jwt_settings: dict[str, Any] = getattr(settings, "SIMPLE_JWT", {})

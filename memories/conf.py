@@ -30,6 +30,10 @@ DEFAULTS: dict[str, Any] = {
     "THROTTLE_RATE": None,
     # Largest request body accepted, in bytes; larger ones are answered 413.
     "MAX_BODY_SIZE": 2 * 1024 * 1024,
+    # Retention rules, applied by `manage.py apply_memory_retention` (e.g. from cron): a list
+    # of {"db_id", "max_age_days", optional "table" (default: every table of db_id),
+    # "age_of" ("updated_at", the default, or "created_at"), "agent_id", "team_id"}.
+    "RETENTION": [],
     # Longest query string accepted, in bytes; longer ones are answered 422.
     "MAX_QUERY_LENGTH": 64 * 1024,
 }

@@ -1,8 +1,6 @@
 """API operations over many memories at once: the export, and deletion by filter."""
 
 import datetime
-import json
-from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.http import StreamingHttpResponse
@@ -13,7 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from memories.exceptions import BadRequest
-from memories.models import AbstractMemory, Channel
+from memories.exports import NDJSON, export_lines
+from memories.models import Channel
 from memories.permissions import DELETE_SCOPE, READ_SCOPE
 from memories.schema import BAD_REQUEST, UNAUTHENTICATED
 from memories.selectors import MemoryFilter, memory_count
@@ -28,10 +27,6 @@ from memories.serializers import (
 from memories.services import memories_delete_matching, memories_export
 from memories.targets import MemoryTarget, all_targets, has_table, require_table, resolve_target
 from memories.views import MemoryAPIView, validated_body, validated_params
-
-NDJSON = "application/x-ndjson"
-# Lines are sent in chunks of about this many bytes: fewer writes than one per memory.
-CHUNK_BYTES = 64 * 1024
 
 
 class ExportQuerySerializer(OwnerQuerySerializer):
@@ -108,26 +103,6 @@ def memory_filter_of(data: dict[str, Any]) -> MemoryFilter:
         updated_before=_epoch(data.get("updated_before")),
         created_before=_epoch(data.get("created_before")),
     )
-
-
-def export_lines(
-    rows: Iterable[tuple[MemoryTarget, AbstractMemory]], *, with_target: bool
-) -> Iterator[bytes]:
-    """Newline-delimited JSON, one memory a line, sent in chunks of about CHUNK_BYTES."""
-    buffer: list[str] = []
-    size = 0
-    for target, memory in rows:
-        data: dict[str, Any] = dict(MemorySerializer(memory).data)
-        if with_target:
-            data = {"db_id": target.db_id, "table": target.table, **data}
-        line = json.dumps(data) + "\n"
-        buffer.append(line)
-        size += len(line)
-        if size >= CHUNK_BYTES:
-            yield "".join(buffer).encode()
-            buffer, size = [], 0
-    if buffer:
-        yield "".join(buffer).encode()
 
 
 def targets_of(db_id: str | None, table: str | None, *, every: bool) -> list[MemoryTarget]:

@@ -221,24 +221,24 @@ def user_memory_stats(
 
 
 @dataclass(frozen=True)
-class PlannedErasure:
-    """How many memories of the users an erasure would delete from one table; None when
-    the table is absent."""
+class PlannedDeletion:
+    """How many memories a deletion by filter (or an erasure) would delete from one table;
+    None when the table is absent."""
 
     target: MemoryTarget
     count: int | None
 
 
-def erase_plan(*, targets: list[MemoryTarget], user_ids: list[str]) -> list[PlannedErasure]:
-    """Per target, the memories of these users an erasure deletes: what it shows first."""
+def deletion_plan(
+    *, targets: list[MemoryTarget], memory_filters: list[MemoryFilter]
+) -> list[PlannedDeletion]:
+    """Per target, the memories these filters match: what a deletion shows before it runs.
+    An erasure's filters are its users'."""
     plan = []
     for target in targets:
         if not has_table(target):
-            plan.append(PlannedErasure(target=target, count=None))
+            plan.append(PlannedDeletion(target=target, count=None))
             continue
-        count = sum(
-            memory_count(target=target, memory_filter=MemoryFilter(user_id=user_id))
-            for user_id in user_ids
-        )
-        plan.append(PlannedErasure(target=target, count=count))
+        count = sum(memory_count(target=target, memory_filter=f) for f in memory_filters)
+        plan.append(PlannedDeletion(target=target, count=count))
     return plan

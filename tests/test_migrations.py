@@ -44,7 +44,12 @@ def test_fake_initial_adopts_an_agno_table_on_the_default_database(tmp_path):
         ).fetchall()
         audit = connection.execute("SELECT count(*) FROM memories_memorydeletion").fetchone()
     assert memories == [("agno-1", "alice")]
-    assert applied == [("0001_initial",), ("0002_memorydeletion",), ("0003_memory_ids_lz4",)]
+    assert applied == [
+        ("0001_initial",),
+        ("0002_memorydeletion",),
+        ("0003_memory_ids_lz4",),
+        ("0004_memoryexport_retention_channel",),
+    ]
     assert audit == (0,)
 
 

@@ -114,6 +114,8 @@ def test_trailing_slash_routes_are_not_documented_twice(document):
         ("/memories/{memory_id}", "delete"),
         ("/memories/{memory_id}", "get"),
         ("/memories/{memory_id}", "patch"),
+        ("/memory_deletions", "post"),
+        ("/memory_export", "get"),
         ("/memory_topics", "get"),
         ("/user_memory_stats", "get"),
     ]

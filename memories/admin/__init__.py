@@ -6,6 +6,7 @@ services on that target, never through the admin's default database.
 """
 
 import datetime
+from functools import partial
 from typing import Any
 
 from django.contrib import admin, messages
@@ -13,16 +14,30 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
 from django.utils.text import Truncator
 
 from memories.admin.filters import AgentFilter, TargetFilter, TeamFilter, TopicFilter
 from memories.admin.forms import MemoryForm
+from memories.admin.operations import delete_matching_view, export_users, retention_view
 from memories.admin.targets import actor_of, changelist_url, target_from_request
 from memories.exceptions import ErasureIncompleteError, MemoryNotFoundError
 from memories.models import AbstractMemory, Channel, Memory, MemoryDeletion
-from memories.selectors import erase_plan, memory_get, memory_queryset, memory_search
+from memories.selectors import (
+    MemoryFilter,
+    deletion_plan,
+    memory_get,
+    memory_queryset,
+    memory_search,
+)
 from memories.serializers import memory_text
 from memories.services import memories_delete, memory_delete, memory_update, user_memories_erase
 from memories.targets import MemoryTarget, all_targets
@@ -53,7 +68,7 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     search_help_text = "Search the memory text, user_id and memory_id."
     ordering = ["-updated_at", "-memory_id"]
     list_per_page = 50
-    actions = ["delete_selected_memories", "erase_selected_users"]
+    actions = ["delete_selected_memories", "erase_selected_users", "export_selected_users"]
     readonly_fields = ["memory_id", "user_id", "agent_id", "team_id", "input", "feedback"]
     readonly_fields += ["created", "updated"]
     fields = ["memory_id", "memory", "topics", *readonly_fields[1:]]
@@ -92,8 +107,28 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return memory_search(queryset, search_term.strip()), False
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
-        context = {"memory_target": target_from_request(request), **(extra_context or {})}
+        context = {
+            "memory_target": target_from_request(request),
+            "filters_query": request.GET.urlencode(),
+            **(extra_context or {}),
+        }
         return super().changelist_view(request, context)
+
+    def get_urls(self) -> list[URLPattern]:
+        wrap = self.admin_site.admin_view
+        own = [
+            path(
+                "delete_matching/",
+                wrap(partial(delete_matching_view, self)),
+                name="memories_memory_delete_matching",
+            ),
+            path(
+                "retention/",
+                wrap(partial(retention_view, self)),
+                name="memories_memory_retention",
+            ),
+        ]
+        return own + super().get_urls()
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         actions = super().get_actions(request)
@@ -166,7 +201,8 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         user_ids = sorted({m.user_id for m in queryset if m.user_id is not None})
         targets = all_targets()
         if request.POST.get("confirmed") != "yes":
-            plan = erase_plan(targets=targets, user_ids=user_ids)
+            filters = [MemoryFilter(user_id=user_id) for user_id in user_ids]
+            plan = deletion_plan(targets=targets, memory_filters=filters)
             return self._confirm(
                 request,
                 target_from_request(request),
@@ -191,6 +227,13 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             message = f"Erased {sum(totals.values())} memories of {user_id}."
             self.message_user(request, message, messages.SUCCESS)
         return None
+
+    @admin.action(description="Export all memories of the selected users (NDJSON)")
+    def export_selected_users(
+        self, request: HttpRequest, queryset: QuerySet[Any]
+    ) -> StreamingHttpResponse:
+        user_ids = sorted({m.user_id for m in queryset if m.user_id is not None})
+        return export_users(request, user_ids)
 
     def _action_fields(self, action: str, memories: list[Any]) -> list[tuple[str, str]]:
         selected = [(helpers.ACTION_CHECKBOX_NAME, m.memory_id) for m in memories]

@@ -1,6 +1,6 @@
 """Exporting memories (access and portability): streamed, with an audit record per table."""
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 
 from django.db import router
 
@@ -12,7 +12,7 @@ from memories.targets import MemoryTarget
 
 def memories_export(
     *, targets: Sequence[MemoryTarget], user_id: Owner, actor: str, channel: Channel
-) -> Iterator[tuple[MemoryTarget, AbstractMemory]]:
+) -> Generator[tuple[MemoryTarget, AbstractMemory]]:
     """Every memory of user_id (anyone's for None) in each target, one table after another.
 
     Each table's export is recorded before its first row leaves (who, whose, where) and

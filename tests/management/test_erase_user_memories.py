@@ -10,7 +10,7 @@ from django.db import DatabaseError, connections
 from django.test.utils import CaptureQueriesContext
 
 from memories.exceptions import ErasureIncompleteError
-from memories.management.commands.erase_user_memories import Progress
+from memories.management.base import Progress
 from memories.models import Channel, MemoryDeletion
 from memories.services import ERASE_MAX_ROUNDS, ErasedBatch, user_memories_erase
 from memories.signals import memories_deleted, memory_deleted
@@ -177,10 +177,9 @@ def test_batch_size_must_be_positive():
 def test_progress_bar_on_a_terminal():
     raw = StringIO()
     progress = Progress(OutputWrapper(raw), 4, interactive=True)
-    batch = ErasedBatch(target=resolve_target(), deleted=2)
 
-    progress.advance(batch)
-    progress.advance(batch)
+    progress.advance(2, "deleted 2")
+    progress.advance(2, "deleted 2")
     progress.finish()
 
     assert raw.getvalue() == (f"\r[{'#' * 15}{'-' * 15}] 2/4\r[{'#' * 30}] 4/4\n")
@@ -370,7 +369,7 @@ def test_the_command_fails_loudly_when_the_erasure_cannot_finish(refilled):
 
     message = str(raised.value)
     assert message.startswith(
-        f"Deleted {ROUNDS_DELETED} memories of 'alice', but the erasure did not finish"
+        f"Deleted {ROUNDS_DELETED} memories of 'alice', but the deletion did not finish"
     )
     assert "lite/agno_memories: 2 left" in message
     # What it did delete is listed, and no line claims success.

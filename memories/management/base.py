@@ -1,0 +1,160 @@
+"""What the memory commands share: choosing db_ids, and showing progress."""
+
+import getpass
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from memories.exceptions import ErasureIncompleteError
+from memories.models import Channel
+from memories.selectors import MemoryFilter, PlannedDeletion
+from memories.services import ERASE_BATCH_SIZE, ErasedBatch, memories_delete_matching
+from memories.targets import MemoryTarget, all_targets, configured_db_ids
+
+
+class MemoryCommand(BaseCommand):
+    """A command over the configured memory tables, every one unless --db-id narrows them."""
+
+    def add_db_id_argument(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--db-id",
+            action="append",
+            dest="db_ids",
+            metavar="ID",
+            help="Only this db_id (repeat for several). Default: every configured db_id.",
+        )
+
+    def selected_targets(self, db_ids: list[str] | None) -> list[MemoryTarget]:
+        targets = all_targets()
+        if not db_ids:
+            return targets
+        unknown = sorted(set(db_ids) - set(configured_db_ids()))
+        if unknown:
+            raise CommandError(f"Unknown db_id: {', '.join(unknown)}")
+        return [target for target in targets if target.db_id in db_ids]
+
+    @property
+    def actor(self) -> str:
+        return f"command:{getpass.getuser()}"
+
+
+class Progress:
+    """Progress of a long command: a bar on a terminal, one plain line per step elsewhere."""
+
+    WIDTH = 30
+
+    def __init__(self, out: Any, total: int, *, interactive: bool) -> None:
+        self.out, self.total, self.done, self.interactive = out, total, 0, interactive
+
+    def advance(self, count: int, what: str) -> None:
+        """`count` more done; `what` says what, for the plain line."""
+        self.done += count
+        if self.interactive:
+            filled = min(self.WIDTH, self.WIDTH * self.done // max(self.total, 1))
+            bar = "#" * filled + "-" * (self.WIDTH - filled)
+            self.out.write(f"\r[{bar}] {self.done}/{self.total}", ending="")
+            self.out.flush()
+        else:
+            self.out.write(f"{what} ({self.done}/{self.total})")
+
+    def finish(self) -> None:
+        if self.interactive:
+            self.out.write("")
+
+
+class DeletionCommand(MemoryCommand):
+    """A command that deletes what a filter matches: the counts per db_id and table first,
+    a confirmation unless --yes, then batches with progress, and a loud failure when the
+    deletion could not finish."""
+
+    PLAN_LINE = "  {db_id:<16} {table:<32} {count}"
+    ABSENT = "table absent"
+    NOTHING = "Nothing to delete."
+    CONFIRM = "Delete {total} memories permanently? This cannot be undone. Type 'yes' to go on: "
+    CANCELLED = "Cancelled: nothing was deleted."
+    DRY_RUN = "Dry run: nothing was deleted."
+    BATCH = "deleted {count} from {db_id}/{table}"
+    DONE = "Deleted {total} memories {what}."
+    UNFINISHED = "Deleted {total} memories {what}, but the deletion did not finish: {error}"
+
+    def add_deletion_arguments(self, parser: CommandParser, *, asks: bool = True) -> None:
+        """--dry-run, --batch-size and, where the command asks first, --yes."""
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Show the counts and delete nothing."
+        )
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=ERASE_BATCH_SIZE,
+            metavar="N",
+            help=f"Memories deleted per transaction (default {ERASE_BATCH_SIZE}).",
+        )
+        if asks:
+            parser.add_argument("--yes", action="store_true", help="Do not ask for confirmation.")
+
+    def write_plan(self, plan: list[PlannedDeletion]) -> int:
+        """Print the counts per db_id and table; their total."""
+        for item in plan:
+            count = self.ABSENT if item.count is None else str(item.count)
+            self.stdout.write(
+                self.PLAN_LINE.format(
+                    db_id=item.target.db_id, table=item.target.table, count=count
+                )
+            )
+        return sum(item.count or 0 for item in plan)
+
+    def delete_planned(
+        self,
+        plan: list[PlannedDeletion],
+        memory_filter: MemoryFilter,
+        *,
+        what: str,
+        channel: Channel,
+        options: dict[str, Any],
+    ) -> int:
+        """After write_plan: confirm, delete, report; how many were deleted."""
+        if options["batch_size"] < 1:
+            raise CommandError("--batch-size must be at least 1.")
+        total = sum(item.count or 0 for item in plan)
+        if options["dry_run"]:
+            self.stdout.write(self.DRY_RUN)
+            return 0
+        if total == 0:
+            self.stdout.write(self.NOTHING)
+            return 0
+        confirmed = options.get("yes", True)
+        if not confirmed and input(self.CONFIRM.format(total=total)).strip() != "yes":
+            self.stdout.write(self.CANCELLED)
+            return 0
+        progress = Progress(self.stdout, total, interactive=self.stdout.isatty())
+
+        def advance(batch: ErasedBatch) -> None:
+            where = {"db_id": batch.target.db_id, "table": batch.target.table}
+            progress.advance(batch.deleted, self.BATCH.format(count=batch.deleted, **where))
+
+        try:
+            totals = memories_delete_matching(
+                memory_filter=memory_filter,
+                # Every table that exists: memories written since the count are taken too.
+                targets=[item.target for item in plan if item.count is not None],
+                actor=self.actor,
+                channel=channel,
+                batch_size=options["batch_size"],
+                on_batch=advance,
+            )
+        except ErasureIncompleteError as error:
+            progress.finish()
+            for (db_id, table), deleted in error.deleted.items():
+                self.stdout.write(self.PLAN_LINE.format(db_id=db_id, table=table, count=deleted))
+            done = sum(error.deleted.values())
+            raise CommandError(
+                self.UNFINISHED.format(total=done, what=what, error=error)
+            ) from error
+        progress.finish()
+        for target, deleted in totals.items():
+            self.stdout.write(
+                self.PLAN_LINE.format(db_id=target.db_id, table=target.table, count=deleted)
+            )
+        deleted_total = sum(totals.values())
+        self.stdout.write(self.style.SUCCESS(self.DONE.format(total=deleted_total, what=what)))
+        return deleted_total
