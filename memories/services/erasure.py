@@ -16,8 +16,8 @@ logger = logging.getLogger("memories.deletions")
 
 # Memories per batch: each batch is one statement, one transaction, one audit record.
 ERASE_BATCH_SIZE = 5000
-# Rounds of batches, each ended by a count, before a deletion that writers keep refilling
-# gives up and says so.
+# Rounds of batches (each ended by a count) that find at least as many matching memories
+# as they began with, before a deletion that writers keep refilling gives up and says so.
 ERASE_MAX_ROUNDS = 10
 
 
@@ -107,27 +107,32 @@ def _delete_from(
     max_rounds: int,
     on_batch: ProgressCallback | None,
 ) -> tuple[int, int]:
-    """Rounds of batches, until a count finds nothing matching left or the rounds run out;
-    how many were deleted, and how many the last count found."""
+    """Rounds of batches, until a count finds nothing matching left, or max_rounds rounds
+    have ended with at least as many matching as they began with (writers add as fast as
+    the batches delete); how many were deleted, and how many the last count found."""
     condition = condition_of(memory_matching(target=target, memory_filter=memory_filter))
     deleted = 0
     left = memory_count(target=target, memory_filter=memory_filter)
-    for _ in range(max_rounds):
-        if not left:
-            break
+    stalled = 0
+    while left and stalled < max_rounds:
         # A round deletes at most what the count before it found: writers adding as fast
-        # as it deletes cannot keep a round, nor the deletion, going for ever.
-        while left > 0:
+        # as it deletes cannot keep a round going for ever.
+        budget = left
+        while budget > 0:
             batch = FilterBatch(
-                condition=condition, size=min(batch_size, left), user_id=memory_filter.user_id
+                condition=condition, size=min(batch_size, budget), user_id=memory_filter.user_id
             )
             count = delete_selection(
                 target=target, selection=batch, actor=actor, channel=channel
             ).count
             if not count:
-                break  # what was counted went meanwhile: the next count says what is left
-            deleted, left = deleted + count, left - count
+                # What the batch chose was deleted, or updated out of the filter, meanwhile:
+                # the count says what is left.
+                break
+            deleted, budget = deleted + count, budget - count
             if on_batch is not None:
                 on_batch(ErasedBatch(target=target, deleted=count))
-        left = memory_count(target=target, memory_filter=memory_filter)
+        before, left = left, memory_count(target=target, memory_filter=memory_filter)
+        if left >= before:
+            stalled += 1
     return deleted, left
