@@ -13,7 +13,7 @@ from django.db import connections
 from django.test import override_settings
 
 from memories.exceptions import MemoryNotFoundError
-from memories.models import MemoryDeletion
+from memories.models import Channel, MemoryDeletion
 from memories.retention import RetentionRule, retention_rules
 from memories.services import ErasedBatch, memories_delete_matching, memory_update
 from memories.signals import memory_deleted
@@ -186,7 +186,7 @@ def test_memories_updated_during_a_purge_are_kept_and_old_ones_added_are_taken(d
             memory_filter=rule.memory_filter(EPOCH_NOW),
             targets=rule.targets(),
             actor="retention",
-            channel="retention",
+            channel=Channel.RETENTION,
             batch_size=5,
             on_batch=write_between_batches,
         )
@@ -236,7 +236,7 @@ def test_a_purge_never_deletes_a_memory_an_agent_has_just_updated(server_db_id):
                 memory_filter=rule.memory_filter(EPOCH_NOW),
                 targets=rule.targets(),
                 actor="retention",
-                channel="retention",
+                channel=Channel.RETENTION,
                 batch_size=1,
             )
         finally:
