@@ -110,6 +110,7 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         context = {
             "memory_target": target_from_request(request),
             "filters_query": request.GET.urlencode(),
+            "can_delete_matching": self.has_delete_permission(request),
             **(extra_context or {}),
         }
         return super().changelist_view(request, context)

@@ -1,0 +1,47 @@
+"""export_user_memories: NDJSON of one user's memories, to stdout or a file, audited."""
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from memories.models import MemoryExport
+from tests.factories import memory_create
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+def test_writes_every_memory_of_the_user_to_a_file(tmp_path):
+    memory_create("default", memory_id="a1", user_id="alice", memory="likes tea")
+    memory_create("lite", memory_id="a2", user_id="alice")
+    memory_create("lite", memory_id="A3", user_id="Alice")
+    out = StringIO()
+
+    call_command(
+        "export_user_memories", "alice", "--output", str(tmp_path / "a.ndjson"), stdout=out
+    )
+
+    lines = [json.loads(line) for line in (tmp_path / "a.ndjson").read_text().splitlines()]
+    assert [(line["db_id"], line["memory_id"]) for line in lines] == [
+        ("default", "a1"),
+        ("lite", "a2"),
+    ]
+    assert lines[0]["memory"] == "likes tea" and lines[0]["table"] == "agno_memories"
+    assert out.getvalue() == f"Exported 2 memories of 'alice' to {tmp_path / 'a.ndjson'}.\n"
+    records = MemoryExport.objects.filter(count__gt=0).order_by("db_id")
+    assert [(r.db_id, r.user_id, r.count, r.channel) for r in records] == [
+        ("default", "alice", 1, "command"),
+        ("lite", "alice", 1, "command"),
+    ]
+
+
+def test_writes_to_stdout_for_one_db_id(capsys):
+    memory_create("lite", memory_id="a2", user_id="alice")
+    memory_create("default", memory_id="a1", user_id="alice")
+    out = StringIO()
+
+    call_command("export_user_memories", "alice", "--db-id", "lite", stdout=out)
+
+    assert [json.loads(line)["memory_id"] for line in out.getvalue().splitlines()] == ["a2"]
+    assert "Exported 1 memories of 'alice' to standard output." in capsys.readouterr().err
