@@ -114,3 +114,13 @@ def refilled() -> Any:
     memories_deleted.connect(refill)
     yield written
     memories_deleted.disconnect(refill)
+
+
+@pytest.fixture
+def staff(client: Any) -> Any:
+    """The test client, logged in to the admin as a superuser named operator."""
+    from django.contrib.auth.models import User
+
+    user = User.objects.create_superuser("operator", "operator@example.com", "s3cret-pass")
+    client.force_login(user)
+    return client

@@ -16,13 +16,6 @@ CHANGELIST = "/admin/memories/memory/"
 
 
 @pytest.fixture
-def staff(client):
-    user = User.objects.create_superuser("operator", "operator@example.com", "s3cret-pass")
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
 def viewer(client):
     user = User.objects.create_user("viewer", password="s3cret-pass", is_staff=True)
     user.user_permissions.add(
