@@ -58,5 +58,5 @@ def test_every_operation_answers_as_documented(server, admin, tmp_path):
 
     summary = result.stdout[-4000:]
     assert result.returncode == 0, summary
-    assert "Tested: 8" in result.stdout, summary
+    assert "Tested: 10" in result.stdout, summary
     assert " passed" in result.stdout, summary
