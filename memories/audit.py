@@ -1,8 +1,8 @@
-"""The audit record of a deletion: who deleted which memories, where and when; never content.
+"""The audit records: who deleted or exported whose memories, where and when; never content.
 
-One writer, on the database the router chooses for the record. The record is written either
-by the deleting statement itself (see PostgreSQLStatements.delete_and_record) or beside it,
-in the deleting transaction, by `record_write`.
+One writer, on the database the router chooses for the records. A deletion's record is
+written either by the deleting statement itself (see PostgreSQLStatements.delete_and_record)
+or beside it, in the deleting transaction, by `record_write`.
 """
 
 import datetime
@@ -13,7 +13,7 @@ from django.db import router, transaction
 from django.utils import timezone
 
 from memories.conf import memories_settings
-from memories.models import MemoryDeletion
+from memories.models import MemoryDeletion, MemoryExport
 
 
 @dataclass(frozen=True)
@@ -52,3 +52,24 @@ def record_write(entry: AuditEntry, memory_ids: Sequence[str], owners: Sequence[
             count=len(memory_ids),
         )
     return int(record.pk)
+
+
+def export_record_open(entry: AuditEntry, *, user_id: str | None) -> int:
+    """Record an export before its first row leaves; its id, for export_record_close."""
+    record = MemoryExport.objects.using(audit_alias()).create(
+        actor=entry.actor,
+        channel=entry.channel,
+        db_id=entry.db_id,
+        table_name=entry.table,
+        user_id=user_id,
+        count=0,
+        finished=False,
+    )
+    return int(record.pk)
+
+
+def export_record_close(record_id: int, *, count: int, finished: bool) -> None:
+    """Complete an export's record with how many rows it read out, and whether all."""
+    MemoryExport.objects.using(audit_alias()).filter(pk=record_id).update(
+        count=count, finished=finished
+    )

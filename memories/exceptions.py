@@ -55,7 +55,7 @@ class ErasureIncompleteError(MemoriesError):
     """An erasure or filtered deletion ended with matching memories left.
 
     `deleted` counts what was deleted (and audited) per (db_id, table); `remaining` what the
-    final count found left, or None for a table that could not be reached.
+    final count found left, or None for a table whose database failed.
     """
 
     def __init__(
@@ -66,7 +66,7 @@ class ErasureIncompleteError(MemoriesError):
     ) -> None:
         self.deleted, self.remaining = deleted, remaining
         left = "; ".join(
-            f"{db_id}/{table}: " + ("unreachable" if count is None else f"{count} left")
+            f"{db_id}/{table}: " + ("database failed" if count is None else f"{count} left")
             for (db_id, table), count in remaining.items()
         )
         super().__init__(f"Unfinished after deleting {sum(deleted.values())} memories ({left})")

@@ -1,113 +1,31 @@
 """API operations over many memories at once: the export, and deletion by filter."""
 
-import datetime
-from typing import Any
-
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework import serializers
-from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from memories.exceptions import BadRequest
 from memories.exports import NDJSON, export_lines
 from memories.models import Channel
-from memories.permissions import DELETE_SCOPE, READ_SCOPE
+from memories.permissions import DELETE_SCOPE, READ_SCOPE, IsAdminToken
 from memories.schema import BAD_REQUEST, UNAUTHENTICATED
-from memories.selectors import MemoryFilter, memory_count
+from memories.selectors import deletion_plan
 from memories.serializers import (
-    MAX_TOPIC_LENGTH,
-    MAX_TOPICS,
-    IdentifierField,
-    MemorySerializer,
-    OwnerQuerySerializer,
-    StrictCharField,
+    DeletionFilterSerializer,
+    DeletionReportSerializer,
+    ExportLineSerializer,
+    ExportQuerySerializer,
+    memory_filter_of,
 )
 from memories.services import memories_delete_matching, memories_export
 from memories.targets import MemoryTarget, all_targets, has_table, require_table, resolve_target
 from memories.views import MemoryAPIView, validated_body, validated_params
 
 
-class ExportQuerySerializer(OwnerQuerySerializer):
-    all_databases = serializers.BooleanField(
-        default=False,
-        help_text="Export every configured db_id and table; each line then names its own.",
-    )
-
-
-class ExportLineSerializer(MemorySerializer):
-    """One line of an export: a memory as GET /memories/{id} answers it, with its db_id and
-    table when the export covers every database."""
-
-    db_id = serializers.CharField(required=False)
-    table = serializers.CharField(required=False)
-
-
-def _epoch(value: datetime.datetime | None) -> int | None:
-    return None if value is None else int(value.timestamp())
-
-
-class DeletionFilterSerializer(serializers.Serializer[Any]):
-    """Which memories a deletion by filter takes: those matching every given filter."""
-
-    user_id = IdentifierField(required=False)
-    agent_id = IdentifierField(required=False)
-    team_id = IdentifierField(required=False)
-    topics = serializers.ListField(
-        child=StrictCharField(max_length=MAX_TOPIC_LENGTH),
-        max_length=MAX_TOPICS,
-        required=False,
-        help_text="Memories that have every one of these topics.",
-    )
-    updated_before = serializers.DateTimeField(
-        required=False, help_text="Last written (updated, else created) before this time."
-    )
-    created_before = serializers.DateTimeField(required=False)
-    db_id = IdentifierField(required=False, help_text="Only this db_id (default: every one).")
-    table = IdentifierField(required=False, help_text="Only this table of db_id.")
-    dry_run = serializers.BooleanField(
-        default=False, help_text="Only count what would be deleted."
-    )
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if not any(attrs.get(name) for name in FILTER_FIELDS):
-            raise serializers.ValidationError(
-                "A deletion by filter needs at least one of: " + ", ".join(FILTER_FIELDS)
-            )
-        return attrs
-
-
-FILTER_FIELDS = ("user_id", "agent_id", "team_id", "topics", "updated_before", "created_before")
-
-
-class TableCountSerializer(serializers.Serializer[Any]):
-    db_id = serializers.CharField()
-    table = serializers.CharField()
-    count = serializers.IntegerField(help_text="Memories matched (dry run) or deleted.")
-
-
-class DeletionReportSerializer(serializers.Serializer[Any]):
-    dry_run = serializers.BooleanField()
-    total = serializers.IntegerField()
-    tables = TableCountSerializer(many=True)
-
-
-def memory_filter_of(data: dict[str, Any]) -> MemoryFilter:
-    """The MemoryFilter a validated request (or command line) describes."""
-    return MemoryFilter(
-        user_id=data.get("user_id"),
-        agent_id=data.get("agent_id"),
-        team_id=data.get("team_id"),
-        topics=tuple(data.get("topics") or ()),
-        updated_before=_epoch(data.get("updated_before")),
-        created_before=_epoch(data.get("created_before")),
-    )
-
-
-def targets_of(db_id: str | None, table: str | None, *, every: bool) -> list[MemoryTarget]:
-    """The tables an operation covers: one named target (which must exist), or with
-    `every` each configured table that exists."""
+def export_targets(db_id: str | None, table: str | None, *, every: bool) -> list[MemoryTarget]:
+    """The tables an export covers: the one named (it must exist), or with `every` each
+    configured table that exists."""
     if every:
         if db_id is not None or table is not None:
             raise BadRequest("all_databases cannot be combined with db_id or table")
@@ -117,11 +35,14 @@ def targets_of(db_id: str | None, table: str | None, *, every: bool) -> list[Mem
     return [target]
 
 
-class IsAdminToken(BasePermission):
-    message = "This operation needs an admin token"
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        return bool(getattr(request.user, "is_admin", False))
+def deletion_targets(db_id: str | None, table: str | None) -> list[MemoryTarget]:
+    """The tables a deletion by filter covers: the one named (it must exist), or without
+    db_id and table each configured table that exists."""
+    if db_id is None and table is None:
+        return [target for target in all_targets() if has_table(target)]
+    target = resolve_target(db_id=db_id, table=table)
+    require_table(target)
+    return [target]
 
 
 class MemoryExportView(MemoryAPIView):
@@ -154,7 +75,7 @@ class MemoryExportView(MemoryAPIView):
     )
     def get(self, request: Request) -> StreamingHttpResponse:
         params = validated_params(ExportQuerySerializer, request)
-        targets = targets_of(
+        targets = export_targets(
             params.get("db_id"), params.get("table"), every=params["all_databases"]
         )
         rows = memories_export(
@@ -214,10 +135,11 @@ class MemoryDeletionView(MemoryAPIView):
     )
     def post(self, request: Request) -> Response:
         body = validated_body(DeletionFilterSerializer, request)
-        targets = targets_of(body.get("db_id"), body.get("table"), every="db_id" not in body)
+        targets = deletion_targets(body.get("db_id"), body.get("table"))
         memory_filter = memory_filter_of(body)
         if body["dry_run"]:
-            counts = {t: memory_count(target=t, memory_filter=memory_filter) for t in targets}
+            plan = deletion_plan(targets=targets, memory_filters=[memory_filter])
+            counts = {item.target: item.count or 0 for item in plan}
         else:
             counts = memories_delete_matching(
                 memory_filter=memory_filter,

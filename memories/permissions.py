@@ -38,3 +38,13 @@ class HasRequiredScope(BasePermission):
         if not isinstance(principal, TokenPrincipal) or scope is None:
             return False
         return principal.is_admin or scope in principal.scopes
+
+
+class IsAdminToken(BasePermission):
+    """The token carries the admin scope: for operations over every owner's memories."""
+
+    message = "This operation needs an admin token"
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        principal = request.user
+        return isinstance(principal, TokenPrincipal) and principal.is_admin

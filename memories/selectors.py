@@ -5,8 +5,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
+from django.db import DatabaseError
 from django.db.models import Count, Max, Q, QuerySet
-from django.db.models.functions import Coalesce
 
 from memories.exceptions import MemoryNotFoundError
 from memories.expressions import Equals, ExactText, HasTopic, MemoryText
@@ -93,8 +93,11 @@ def memory_matching(
         topics=list(memory_filter.topics),
     )
     if memory_filter.updated_before is not None:
-        memories = memories.alias(written_at=Coalesce("updated_at", "created_at")).filter(
-            written_at__lt=memory_filter.updated_before
+        # Last written before: updated_at, or created_at where it is empty. Two plain
+        # comparisons rather than COALESCE, which no index could serve.
+        before = memory_filter.updated_before
+        memories = memories.filter(
+            Q(updated_at__lt=before) | Q(updated_at__isnull=True, created_at__lt=before)
         )
     if memory_filter.created_before is not None:
         memories = memories.filter(created_at__lt=memory_filter.created_before)
@@ -111,15 +114,16 @@ def memory_search(memories: QuerySet[AbstractMemory], term: str) -> QuerySet[Abs
 
 
 def memory_column_values(*, target: MemoryTarget, column: str, limit: int = 100) -> list[str]:
-    """The first distinct values of one column (agent_id, team_id), in order."""
+    """The first distinct values of one column (agent_id, team_id), in order; as exactly
+    distinct as ownership ('chef' and 'Chef' are two agents on every engine)."""
     values = (
         memory_queryset(target=target, user_id=None)
         .exclude(**{column: None})
-        .order_by(column)
-        .values_list(column, flat=True)
+        .values_list(column, ExactText(column))
+        .order_by(column, ExactText(column))
         .distinct()[:limit]
     )
-    return list(values)
+    return [value for value, _ in values]
 
 
 def memory_count(*, target: MemoryTarget, memory_filter: MemoryFilter) -> int:
@@ -223,22 +227,28 @@ def user_memory_stats(
 @dataclass(frozen=True)
 class PlannedDeletion:
     """How many memories a deletion by filter (or an erasure) would delete from one table;
-    None when the table is absent."""
+    None when the table is absent, or its database could not be reached."""
 
     target: MemoryTarget
     count: int | None
+    is_reachable: bool = True
 
 
 def deletion_plan(
     *, targets: list[MemoryTarget], memory_filters: list[MemoryFilter]
 ) -> list[PlannedDeletion]:
     """Per target, the memories these filters match: what a deletion shows before it runs.
-    An erasure's filters are its users'."""
+    An erasure's filters are its users'. A database that fails is planned as unreachable,
+    beside the others' counts."""
     plan = []
     for target in targets:
-        if not has_table(target):
-            plan.append(PlannedDeletion(target=target, count=None))
+        try:
+            if not has_table(target):
+                plan.append(PlannedDeletion(target=target, count=None))
+                continue
+            count = sum(memory_count(target=target, memory_filter=f) for f in memory_filters)
+        except DatabaseError:
+            plan.append(PlannedDeletion(target=target, count=None, is_reachable=False))
             continue
-        count = sum(memory_count(target=target, memory_filter=f) for f in memory_filters)
         plan.append(PlannedDeletion(target=target, count=count))
     return plan

@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from memories.models import AbstractMemory
-from memories.selectors import SORT_FIELDS
+from memories.selectors import SORT_FIELDS, MemoryFilter
 
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -183,3 +183,81 @@ class UserMemoryStatsSerializer(serializers.Serializer[dict[str, Any]]):
     @extend_schema_field({"type": ["string", "null"], "format": "date-time"})
     def get_last_memory_updated_at(self, obj: dict[str, Any]) -> str | None:
         return iso_datetime(obj["last_memory_updated_at"])
+
+
+class ExportQuerySerializer(OwnerQuerySerializer):
+    all_databases = serializers.BooleanField(
+        default=False,
+        help_text="Export every configured db_id and table; each line then names its own.",
+    )
+
+
+class ExportLineSerializer(MemorySerializer):
+    """One line of an export: a memory as GET /memories/{id} answers it, with its db_id and
+    table when the export covers every database."""
+
+    db_id = serializers.CharField(required=False)
+    table = serializers.CharField(required=False)
+
+
+def _epoch(value: datetime.datetime | None) -> int | None:
+    return None if value is None else int(value.timestamp())
+
+
+# The filters of a deletion by filter: at least one is required.
+FILTER_FIELDS = ("user_id", "agent_id", "team_id", "topics", "updated_before", "created_before")
+
+
+class DeletionFilterSerializer(serializers.Serializer[Any]):
+    """Which memories a deletion by filter takes: those matching every given filter."""
+
+    user_id = IdentifierField(required=False)
+    agent_id = IdentifierField(required=False)
+    team_id = IdentifierField(required=False)
+    topics = serializers.ListField(
+        # Topics are matched exactly as stored: a filter trims nothing.
+        child=StrictCharField(max_length=MAX_TOPIC_LENGTH, trim_whitespace=False),
+        max_length=MAX_TOPICS,
+        required=False,
+        help_text="Memories that have every one of these topics.",
+    )
+    updated_before = serializers.DateTimeField(
+        required=False, help_text="Last written (updated, else created) before this time."
+    )
+    created_before = serializers.DateTimeField(required=False)
+    db_id = IdentifierField(required=False, help_text="Only this db_id (default: every one).")
+    table = IdentifierField(required=False, help_text="Only this table of db_id.")
+    dry_run = serializers.BooleanField(
+        default=False, help_text="Only count what would be deleted."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not any(attrs.get(name) for name in FILTER_FIELDS):
+            raise serializers.ValidationError(
+                "A deletion by filter needs at least one of: " + ", ".join(FILTER_FIELDS)
+            )
+        return attrs
+
+
+class TableCountSerializer(serializers.Serializer[Any]):
+    db_id = serializers.CharField()
+    table = serializers.CharField()
+    count = serializers.IntegerField(help_text="Memories matched (dry run) or deleted.")
+
+
+class DeletionReportSerializer(serializers.Serializer[Any]):
+    dry_run = serializers.BooleanField()
+    total = serializers.IntegerField()
+    tables = TableCountSerializer(many=True)
+
+
+def memory_filter_of(data: dict[str, Any]) -> MemoryFilter:
+    """The MemoryFilter a validated request (or command line) describes."""
+    return MemoryFilter(
+        user_id=data.get("user_id"),
+        agent_id=data.get("agent_id"),
+        team_id=data.get("team_id"),
+        topics=tuple(data.get("topics") or ()),
+        updated_before=_epoch(data.get("updated_before")),
+        created_before=_epoch(data.get("created_before")),
+    )

@@ -8,7 +8,8 @@ from django.dispatch import Signal
 #   actor (str), channel (memories.models.Channel).
 memory_deleted = Signal()
 
-# Sent once per batch of a bulk delete or an erasure, after its transaction commits.
+# Sent once per batch of a bulk delete, an erasure, a deletion by filter or a retention
+# rule, after its transaction commits.
 # sender: the memory model class. Keyword arguments:
 #   memory_ids (list[str]), user_ids (list[str], the distinct owners), db_id (str),
 #   table (str), actor (str), channel (memories.models.Channel).

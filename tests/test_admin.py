@@ -217,3 +217,13 @@ def test_schema_qualified_table(staff):
 
     assert response.status_code == 200
     assert "in ai" in response.text
+
+
+def test_agent_filter_offers_agents_that_differ_only_in_case(staff, db_id):
+    memory_create(db_id, memory_id="m1", agent_id="chef")
+    memory_create(db_id, memory_id="m2", agent_id="Chef")
+
+    page = staff.get(CHANGELIST, {"target": f"{db_id}:agno_memories"})
+
+    assert "?agent_id=chef" in page.text.replace("&amp;", "?").replace("%3A", ":")
+    assert "?agent_id=Chef" in page.text.replace("&amp;", "?").replace("%3A", ":")

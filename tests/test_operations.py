@@ -231,3 +231,25 @@ class DeletionByFilterTests:
         assert memory_ids_in(db_id) == {"c2", "k1"}
         record = MemoryDeletion.objects.get()
         assert (record.memory_ids, record.channel, record.actor) == (["c1"], "api", "root")
+
+    def test_a_table_without_its_db_id_is_the_usual_400(self, as_user):
+        response = as_user("root", admin=True).post(
+            "/memory_deletions", {"table": "agno_memories", "agent_id": "x"}, format="json"
+        )
+
+        assert response.status_code == 400
+        assert response.json() == {
+            "detail": "The db_id query parameter is required when passing a table",
+            "error_code": "BAD_REQUEST",
+        }
+
+    def test_topics_match_exactly_as_stored(self, as_user, db_id):
+        memory_create(db_id, memory_id="spaced", topics=[" food "])
+        memory_create(db_id, memory_id="plain", topics=["food"])
+
+        response = as_user("root", admin=True).post(
+            "/memory_deletions", {"topics": [" food "], "db_id": db_id}, format="json"
+        )
+
+        assert response.json()["total"] == 1
+        assert memory_ids_in(db_id) == {"plain"}

@@ -30,7 +30,7 @@ from memories.admin.forms import MemoryForm
 from memories.admin.operations import delete_matching_view, export_users, retention_view
 from memories.admin.targets import actor_of, changelist_url, target_from_request
 from memories.exceptions import ErasureIncompleteError, MemoryNotFoundError
-from memories.models import AbstractMemory, Channel, Memory, MemoryDeletion
+from memories.models import AbstractMemory, Channel, Memory, MemoryDeletion, MemoryExport
 from memories.selectors import (
     MemoryFilter,
     deletion_plan,
@@ -263,8 +263,21 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         )
 
 
+class AuditAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """An audit trail: readable by staff, never added to, changed or deleted from here."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(MemoryDeletion)
-class MemoryDeletionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class MemoryDeletionAdmin(AuditAdmin):
     """The audit trail: readable by staff, never changed from here."""
 
     list_display = ["deleted_at", "actor", "channel", "db_id", "table_name", "count", "ids"]
@@ -277,11 +290,14 @@ class MemoryDeletionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def ids(self, obj: MemoryDeletion) -> str:
         return Truncator(", ".join(obj.memory_ids)).chars(80)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+@admin.register(MemoryExport)
+class MemoryExportAdmin(AuditAdmin):
+    """Who exported whose memories: readable by staff, never changed from here."""
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    list_display = ["exported_at", "actor", "channel", "user_id", "db_id", "table_name", "count"]
+    list_display += ["finished"]
+    list_filter = ["channel", "db_id", "finished"]
+    search_fields = ["user_id", "actor"]
+    search_help_text = "Search by user_id or actor."
+    date_hierarchy = "exported_at"

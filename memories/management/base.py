@@ -69,6 +69,7 @@ class DeletionCommand(MemoryCommand):
 
     PLAN_LINE = "  {db_id:<16} {table:<32} {count}"
     ABSENT = "table absent"
+    UNREACHABLE = "database unreachable"
     NOTHING = "Nothing to delete."
     CONFIRM = "Delete {total} memories permanently? This cannot be undone. Type 'yes' to go on: "
     CANCELLED = "Cancelled: nothing was deleted."
@@ -96,11 +97,10 @@ class DeletionCommand(MemoryCommand):
         """Print the counts per db_id and table; their total."""
         for item in plan:
             count = self.ABSENT if item.count is None else str(item.count)
-            self.stdout.write(
-                self.PLAN_LINE.format(
-                    db_id=item.target.db_id, table=item.target.table, count=count
-                )
-            )
+            if not item.is_reachable:
+                count = self.UNREACHABLE
+            where = {"db_id": item.target.db_id, "table": item.target.table}
+            self.stdout.write(self.PLAN_LINE.format(count=count, **where))
         return sum(item.count or 0 for item in plan)
 
     def delete_planned(
@@ -119,7 +119,8 @@ class DeletionCommand(MemoryCommand):
         if options["dry_run"]:
             self.stdout.write(self.DRY_RUN)
             return 0
-        if total == 0:
+        unreachable = [item for item in plan if not item.is_reachable]
+        if total == 0 and not unreachable:
             self.stdout.write(self.NOTHING)
             return 0
         confirmed = options.get("yes", True)
@@ -135,8 +136,11 @@ class DeletionCommand(MemoryCommand):
         try:
             totals = memories_delete_matching(
                 memory_filter=memory_filter,
-                # Every table that exists: memories written since the count are taken too.
-                targets=[item.target for item in plan if item.count is not None],
+                # Every table that exists, memories written since the count taken too; an
+                # unreachable database is tried again, and named in the failure if it fails.
+                targets=[
+                    item.target for item in plan if item.count is not None or not item.is_reachable
+                ],
                 actor=self.actor,
                 channel=channel,
                 batch_size=options["batch_size"],

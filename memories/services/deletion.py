@@ -1,5 +1,6 @@
-"""The one way a deletion happens: a selection in, one statement deleting it with its audit
-record, the signals after commit, one log line; the result out."""
+"""The one way a deletion happens: a selection in; one DELETE statement and its audit record,
+in one transaction (on PostgreSQL, when the record lives in the same database, in the same
+statement); the signals after commit; one log line; the result out."""
 
 import logging
 from collections.abc import Sequence

@@ -5,6 +5,8 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from django.db import DatabaseError
+
 from memories.exceptions import ErasureIncompleteError, FilterRequiredError
 from memories.models import Channel
 from memories.selectors import MemoryFilter, memory_count, memory_matching
@@ -47,20 +49,29 @@ def memories_delete_matching(
     It ends only when a count after the last batch finds no matching memory left in each
     target, so memories written while it runs are deleted too (and memories updated out of
     the filter meanwhile are kept); otherwise it raises ErasureIncompleteError, after
-    deleting what it could. Each batch is one transaction with one audit record: an
-    interruption leaves whole batches deleted and the rest intact, and running it again
-    finishes the work. Targets whose table is absent are skipped.
+    deleting what it could; a target whose database fails is reported there as unreachable
+    (None), after the other targets were done. Each batch is one transaction with one audit
+    record: an interruption leaves whole batches deleted and the rest intact, and running it
+    again finishes the work. Targets whose table is absent are skipped.
     """
     if memory_filter.is_empty:
         raise FilterRequiredError()
     deleted: dict[MemoryTarget, int] = {}
-    left: dict[MemoryTarget, int] = {}
+    left: dict[MemoryTarget, int | None] = {}
     for target in targets:
-        if not has_table(target):
-            continue  # a configured table that was never created holds no memories
-        deleted[target], remaining = _delete_from(
-            target, memory_filter, actor, channel, batch_size, max_rounds, on_batch
-        )
+        try:
+            if not has_table(target):
+                continue  # a configured table that was never created holds no memories
+            deleted[target] = 0
+            remaining = _delete_from(
+                target, memory_filter, actor, channel, batch_size, max_rounds, on_batch, deleted
+            )
+        except DatabaseError:
+            # A database that fails stops its own table, not the others: what it deleted
+            # stays deleted and audited, and the error names it.
+            logger.exception("memory deletion failed on %s/%s", target.db_id, target.table)
+            left[target] = None
+            continue
         if remaining:
             left[target] = remaining
     if left:
@@ -69,9 +80,7 @@ def memories_delete_matching(
             remaining={(t.db_id, t.table): count for t, count in left.items()},
         )
         fields = {"actor": actor, "channel": str(channel), "detail": str(error)}
-        logger.error(
-            "memory deletion by filter unfinished (%(channel)s, %(actor)s): %(detail)s", fields
-        )
+        logger.error("memory deletion unfinished (%(channel)s, %(actor)s): %(detail)s", fields)
         raise error
     return deleted
 
@@ -106,12 +115,13 @@ def _delete_from(
     batch_size: int,
     max_rounds: int,
     on_batch: ProgressCallback | None,
-) -> tuple[int, int]:
+    deleted: dict[MemoryTarget, int],
+) -> int:
     """Rounds of batches, until a count finds nothing matching left, or max_rounds rounds
     have ended with at least as many matching as they began with (writers add as fast as
-    the batches delete); how many were deleted, and how many the last count found."""
+    the batches delete); how many the last count found. `deleted[target]` counts each
+    committed batch as it goes, so it is exact even when a database fails midway."""
     condition = condition_of(memory_matching(target=target, memory_filter=memory_filter))
-    deleted = 0
     left = memory_count(target=target, memory_filter=memory_filter)
     stalled = 0
     while left and stalled < max_rounds:
@@ -129,10 +139,11 @@ def _delete_from(
                 # What the batch chose was deleted, or updated out of the filter, meanwhile:
                 # the count says what is left.
                 break
-            deleted, budget = deleted + count, budget - count
+            deleted[target] += count
+            budget -= count
             if on_batch is not None:
                 on_batch(ErasedBatch(target=target, deleted=count))
         before, left = left, memory_count(target=target, memory_filter=memory_filter)
         if left >= before:
             stalled += 1
-    return deleted, left
+    return left

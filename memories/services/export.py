@@ -2,9 +2,8 @@
 
 from collections.abc import Generator, Sequence
 
-from django.db import router
-
-from memories.models import AbstractMemory, Channel, MemoryExport
+from memories.audit import AuditEntry, export_record_close, export_record_open
+from memories.models import AbstractMemory, Channel
 from memories.owners import NOBODY, Owner
 from memories.selectors import memory_stream
 from memories.targets import MemoryTarget
@@ -16,22 +15,15 @@ def memories_export(
     """Every memory of user_id (anyone's for None) in each target, one table after another.
 
     Each table's export is recorded before its first row leaves (who, whose, where) and
-    completed with its count when its last row has; a stream stopped early (the client went
-    away, a database failed) leaves its record with the count sent and `finished` false.
+    completed with its count when its last row has. A stream stopped early (the client went
+    away, a database failed) leaves `finished` false and the count of rows handed out,
+    which may include a last chunk the client never received.
     """
     if user_id is NOBODY:
         return
-    alias = router.db_for_write(MemoryExport)
     for target in targets:
-        record = MemoryExport.objects.using(alias).create(
-            actor=actor,
-            channel=channel,
-            db_id=target.db_id,
-            table_name=target.table,
-            user_id=user_id,
-            count=0,
-            finished=False,
-        )
+        entry = AuditEntry(actor=actor, channel=channel, db_id=target.db_id, table=target.table)
+        record_id = export_record_open(entry, user_id=user_id)
         count, finished = 0, False
         try:
             for memory in memory_stream(target=target, user_id=user_id):
@@ -39,6 +31,4 @@ def memories_export(
                 yield target, memory
             finished = True
         finally:
-            MemoryExport.objects.using(alias).filter(pk=record.pk).update(
-                count=count, finished=finished
-            )
+            export_record_close(record_id, count=count, finished=finished)

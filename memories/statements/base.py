@@ -87,8 +87,8 @@ class Statements:
         self.connection = connection
 
     def consistent_reads(self) -> AbstractContextManager[object]:
-        """A block whose queries read one snapshot of the database, where the engine can
-        give one cheaply; elsewhere each query reads its own."""
+        """A block whose queries all read one snapshot of the database, where the engine's
+        module gives one (PostgreSQL); elsewhere each query reads its own."""
         return nullcontext()
 
     def quote(self, name: str) -> str:

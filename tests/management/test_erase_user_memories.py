@@ -128,8 +128,11 @@ def test_a_batch_failing_midway_keeps_earlier_batches_and_a_rerun_finishes(sprea
 
     for owner, function in real.items():
         monkeypatch.setattr(owner, function.__name__, failing_on_second_batch(function))
-    with pytest.raises(DatabaseError):
+    with pytest.raises(CommandError) as failed:
         erase("alice", "--yes", "--db-id", "default", "--batch-size", "1")
+
+    assert str(failed.value).startswith("Deleted 1 memories of 'alice', but the deletion")
+    assert "(default/agno_memories: database failed)" in str(failed.value)
 
     # Batches take any of the user's memories: exactly one of alice's went, with its record.
     left = memory_ids_in("default")
@@ -378,3 +381,45 @@ def test_the_command_fails_loudly_when_the_erasure_cannot_finish(refilled):
     assert sum(r.count for r in MemoryDeletion.objects.filter(db_id="lite")) == ROUNDS_DELETED
     assert len(memory_ids_in("lite")) == 2
     assert memory_ids_in("default") == {"a1"}
+
+
+@pytest.fixture
+def alice_in_lite():
+    for number in range(3):
+        memory_create("lite", memory_id=f"a{number}", user_id="alice")
+    memory_create("lite", memory_id="b0", user_id="bob")
+
+
+@pytest.fixture
+def pg_down():
+    """The pg database unreachable: its alias points at a port where nothing listens."""
+    require_db_id("pg")
+    connection = connections["pg"]
+    connection.close()
+    real_port = connection.settings_dict["PORT"]
+    connection.settings_dict["PORT"] = "9"
+    yield
+    connection.close()
+    connection.settings_dict["PORT"] = real_port
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_a_database_that_is_down_is_shown_beside_the_others_counts(alice_in_lite, pg_down):
+    output = erase("alice", "--dry-run", "--db-id", "pg", "--db-id", "lite")
+
+    assert f"  {'lite':<16} {'agno_memories':<32} 3\n" in output
+    assert f"  {'pg':<16} {'agno_memories':<32} database unreachable\n" in output
+    assert f"  {'pg':<16} {'ai.agno_memories':<32} database unreachable\n" in output
+    assert "Dry run: nothing was deleted." in output
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_an_erasure_erases_what_it_can_and_fails_naming_what_it_could_not(alice_in_lite, pg_down):
+    with pytest.raises(CommandError) as failed:
+        erase("alice", "--yes", "--db-id", "pg", "--db-id", "lite")
+
+    message = str(failed.value)
+    assert message.startswith("Deleted 3 memories of 'alice', but the deletion did not finish")
+    assert "pg/agno_memories: database failed; pg/ai.agno_memories: database failed" in message
+    assert memory_ids_in("lite") == {"b0"}
+    assert {record.db_id for record in MemoryDeletion.objects.all()} == {"lite"}
