@@ -6,6 +6,7 @@ PostgreSQL and MariaDB join when their servers answer; AGENTOS_TEST_REQUIRE_SERV
 
 import os
 import socket
+import tempfile
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -76,10 +77,28 @@ def _reachable(url: str) -> bool:
         return False
 
 
-DATABASES: dict[str, dict[str, Any]] = {
-    "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
-    "lite": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
-}
+def _sqlite(alias: str) -> dict[str, Any]:
+    """An SQLite database whose test copy is a file that several connections write at once.
+
+    Django's in-memory test database has a shared cache, where a connection meeting another's
+    lock fails at once ("database table is locked"), so threads could not write concurrently.
+    The options are the bundled project's: WAL, a busy timeout, writes that take the lock
+    when their transaction begins; synchronous=OFF as a test database needs no durability.
+    """
+    path = os.path.join(tempfile.gettempdir(), f"{TEST_DB_NAME}_{alias}_{os.getpid()}.sqlite3")
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": ":memory:",
+        "OPTIONS": {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        },
+        "TEST": {"NAME": path},
+    }
+
+
+DATABASES: dict[str, dict[str, Any]] = {"default": _sqlite("default"), "lite": _sqlite("lite")}
 if _reachable(PG_URL):
     DATABASES["pg"] = dict(
         dj_database_url.parse(PG_URL, engine=PG_ENGINE, conn_health_checks=True)

@@ -1,0 +1,413 @@
+"""Erasing a user while other clients update and create that user's memories, on every engine.
+
+Writers run in threads, each on its own connections, during the erasure. It ends only when
+a final count finds nothing of the user left, or fails saying what is left; it never reports
+success with memories left, and its audit records name exactly the memories that went.
+"""
+
+import random
+import re
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.contrib import messages
+from django.contrib.auth.models import User
+from django.contrib.messages import get_messages
+from django.core.management import CommandError, call_command
+from django.db import connections
+from django.db.models import Max
+
+from memories.exceptions import ErasureIncompleteError, MemoryNotFoundError
+from memories.models import Channel, MemoryDeletion
+from memories.services import ErasedBatch, memory_update, user_memories_erase
+from memories.targets import MemoryTarget, all_targets, has_table, resolve_target
+
+# Every test runs on each db_id (the conftest's fixture), skipping unreachable servers.
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+
+USER = "alice"
+# Owners that MariaDB's usual collation confuses with USER (case, trailing spaces).
+OTHERS = ["Alice", "alice ", "bob"]
+MEMORIES = 200
+UPDATERS = 4
+# Each race runs twice: a single run of a lost-update race misses it now and then.
+RUNS = 2
+# Between two writes of one thread: on SQLite, where writers take turns, busy writers
+# would otherwise keep the erasure waiting for the lock.
+UPDATE_PAUSE = 0.0005
+CREATE_PAUSE = 0.005
+BATCH_SIZES = pytest.mark.parametrize("batch_size", [1, None], ids=["batch_of_1", "default_batch"])
+# Batches after which the writers stop (None: the erasure's default batch size). With
+# batches of 1 they write until the last few of USER's memories, when each update has the
+# best chance to hit the memory the erasure is taking.
+WRITING_BATCHES = {1: MEMORIES - 10, None: 1}
+# Writes committed before the erasure starts, so that it begins among busy writers.
+WARM_UP_COMMITS = 20
+# An erasure outpaced by writers gives up after this many rounds.
+MAX_ROUNDS = 3
+# Batches after which an outpaced erasure that never gives up has its writers stopped, so
+# that the test fails instead of running on.
+OUTPACED_BATCHES = 2000
+# Seconds a writer may take to finish its last write once stopped.
+STOP_TIMEOUT = 60
+CHANGELIST = "/admin/memories/memory/"
+ADMIN_MEMORIES = 3
+
+
+def rows_of(target: MemoryTarget) -> dict[str, str | None]:
+    """memory_id -> owner of every row in the target's table."""
+    manager = target.model._default_manager.using(target.alias)
+    return dict(manager.values_list("memory_id", "user_id"))
+
+
+def mine(rows: dict[str, str | None]) -> set[str]:
+    return {memory_id for memory_id, owner in rows.items() if owner == USER}
+
+
+def bulk_create(target: MemoryTarget, owner: str, count: int) -> list[str]:
+    """count new memories of owner, in one INSERT; their ids."""
+    now = int(time.time())
+    ids = [f"m-{uuid.uuid4()}" for _ in range(count)]
+    model = target.model
+    model._default_manager.using(target.alias).bulk_create(
+        model(memory_id=memory_id, memory=f"note {memory_id}", user_id=owner, created_at=now)
+        for memory_id in ids
+    )
+    return ids
+
+
+def audit_mark() -> int:
+    """The newest audit record's id: the records written afterwards have greater ids."""
+    return MemoryDeletion.objects.aggregate(newest=Max("pk"))["newest"] or 0
+
+
+def audited(since: int) -> Counter[tuple[str, str]]:
+    """Memories deleted per (db_id, table), by the audit records written since the mark."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for record in MemoryDeletion.objects.filter(pk__gt=since):
+        counts[record.db_id, record.table_name] += record.count
+    return counts
+
+
+@dataclass
+class Scene:
+    """USER's memories in every table of one db_id, among other owners' that must survive."""
+
+    db_id: str
+    main: MemoryTarget
+    targets: list[MemoryTarget]
+    before: dict[MemoryTarget, dict[str, str | None]]
+    mark: int
+
+    @classmethod
+    def seed(cls, db_id: str, memories: int = MEMORIES, *, everywhere: bool = False) -> "Scene":
+        """USER's memories in db_id's tables; the erasure covers those tables, or with
+        `everywhere` every configured one."""
+        main = resolve_target(db_id=db_id)
+        targets = [target for target in all_targets() if everywhere or target.db_id == db_id]
+        present = [target for target in targets if has_table(target)]
+        for target in present:
+            if target.db_id == db_id:
+                bulk_create(target, USER, memories if target == main else 3)
+                for owner in OTHERS:
+                    bulk_create(target, owner, 1)
+        before = {target: rows_of(target) for target in present}
+        return cls(db_id, main, targets, before, audit_mark())
+
+    @property
+    def originals(self) -> set[str]:
+        """USER's memories in the main table, where the writers write."""
+        return mine(self.before[self.main])
+
+    def left(self) -> dict[MemoryTarget, set[str]]:
+        """USER's memories still there, per table."""
+        return {target: mine(rows_of(target)) for target in self.before}
+
+    def assert_others_untouched(self) -> None:
+        for target, rows in self.before.items():
+            now = rows_of(target)
+            others = {memory_id: owner for memory_id, owner in rows.items() if owner != USER}
+            assert {memory_id: now.get(memory_id) for memory_id in others} == others
+
+    def assert_audit_names_what_went(self, created: Iterable[str]) -> int:
+        """The audit records name each memory that went, once; their total count."""
+        records = list(MemoryDeletion.objects.filter(pk__gt=self.mark))
+        assert all(record.user_ids == [USER] for record in records)
+        named = Counter(
+            (record.db_id, record.table_name, memory_id)
+            for record in records
+            for memory_id in record.memory_ids
+        )
+        assert [entry for entry, times in named.items() if times > 1] == []
+        existed = {(t.db_id, t.table, i) for t, rows in self.before.items() for i in mine(rows)}
+        existed |= {(self.db_id, self.main.table, memory_id) for memory_id in created}
+        left = {(t.db_id, t.table, i) for t, ids in self.left().items() for i in ids}
+        assert set(named) == existed - left
+        return sum(record.count for record in records)
+
+    def assert_erased(self, created: Iterable[str], deleted: int) -> None:
+        """Nothing of USER left; deleted counts every memory USER had, as the audit does."""
+        created = list(created)
+        left = {f"{t.db_id}/{t.table}": len(ids) for t, ids in self.left().items()}
+        assert left == dict.fromkeys(left, 0)
+        self.assert_others_untouched()
+        existed = sum(len(mine(rows)) for rows in self.before.values()) + len(created)
+        assert deleted == self.assert_audit_names_what_went(created) == existed
+
+
+class Writers:
+    """Threads updating and creating USER's memories in one table until stopped.
+
+    Each thread writes on its own connections, closed when it ends. An error in a writer
+    is kept in `errors`, for the test to report.
+    """
+
+    def __init__(
+        self,
+        target: MemoryTarget,
+        memory_ids: Iterable[str],
+        *,
+        updaters: int = 0,
+        creators: int = 0,
+        rows_per_create: int = 1,
+        warm_up: int = WARM_UP_COMMITS,
+    ) -> None:
+        self.target, self.rows_per_create, self.warm_up = target, rows_per_create, warm_up
+        self.live = list(memory_ids)  # what updaters pick from: USER's memories not yet gone
+        self.created: list[str] = []
+        self.errors: list[BaseException] = []
+        self.commits = 0
+        self.committed = threading.Condition()
+        self._stopping = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._run, args=(self._update, UPDATE_PAUSE))
+            for _ in range(updaters)
+        ]
+        self._threads += [
+            threading.Thread(target=self._run, args=(self._create, CREATE_PAUSE))
+            for _ in range(creators)
+        ]
+
+    def __enter__(self) -> "Writers":
+        """Start the writers; return once they have committed `warm_up` writes."""
+        for thread in self._threads:
+            thread.start()
+        self.wait_for_commit_after(self.warm_up - 1)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Stop every writer and wait until its last write has committed."""
+        self._stopping.set()
+        for thread in self._threads:
+            # A writer waiting for a lock that its caller holds would never end: fail instead.
+            thread.join(timeout=STOP_TIMEOUT)
+            if thread.is_alive():
+                self.errors.append(TimeoutError(f"a writer still runs after {STOP_TIMEOUT}s"))
+        with self.committed:
+            self.committed.notify_all()
+
+    def wait_for_commit_after(self, commits: int) -> int:
+        """Wait until a write commits beyond the first `commits`; the count of commits."""
+        with self.committed:
+            self.committed.wait_for(
+                lambda: self.commits > commits or self._stopping.is_set() or self.errors,
+                timeout=30,
+            )
+            return self.commits
+
+    def _run(self, write: Callable[[], None], pause: float) -> None:
+        try:
+            while not self._stopping.is_set():
+                write()
+                with self.committed:
+                    self.commits += 1
+                    self.committed.notify_all()
+                time.sleep(pause)
+        except BaseException as error:
+            with self.committed:
+                self.errors.append(error)
+                self.committed.notify_all()
+        finally:
+            connections.close_all()
+
+    def _update(self) -> None:
+        with self.committed:
+            memory_id = random.choice(self.live) if self.live else None
+        if memory_id is None:
+            return
+        try:
+            memory_update(
+                target=self.target,
+                memory_id=memory_id,
+                user_id=None,
+                changes={"memory": f"edited {uuid.uuid4()}"},
+            )
+        except MemoryNotFoundError:
+            # Erased: keep to the memories still there, where the erasure can trip.
+            with self.committed:
+                if memory_id in self.live:
+                    self.live.remove(memory_id)
+
+    def _create(self) -> None:
+        ids = bulk_create(self.target, USER, self.rows_per_create)
+        with self.committed:
+            self.created += ids
+            self.live += ids
+
+
+def erase(
+    scene: Scene,
+    batch_size: int | None,
+    on_batch: Callable[[ErasedBatch], None] | None = None,
+    **options: Any,
+) -> int:
+    """Erase USER's memories in the scene's tables through the service; how many went.
+
+    The totals per table are checked against the audit records the erasure wrote.
+    """
+    if batch_size is not None:
+        options["batch_size"] = batch_size  # None: the service's default
+    mark = audit_mark()
+    totals = user_memories_erase(
+        user_id=USER,
+        targets=scene.targets,
+        actor="race",
+        channel=Channel.COMMAND,
+        on_batch=on_batch,
+        **options,
+    )
+    counts = audited(mark)
+    assert {(t.db_id, t.table): n for t, n in totals.items() if n} == dict(counts)
+    return sum(totals.values())
+
+
+def stopping_after(writers: Writers, batches: int) -> Callable[[ErasedBatch], None]:
+    """An on_batch that stops the writers after that many batches."""
+    done = 0
+
+    def on_batch(batch: ErasedBatch) -> None:
+        nonlocal done
+        done += 1
+        if done == batches:
+            writers.stop()
+
+    return on_batch
+
+
+def race(db_id: str, batch_size: int | None, *, updaters: int, creators: int) -> None:
+    """Erase while writers update (and create) USER's memories. The erasure stops them
+    itself, so that all they wrote has committed before its last batches and final count."""
+    for _ in range(RUNS):
+        scene = Scene.seed(db_id)
+        writers = Writers(scene.main, scene.originals, updaters=updaters, creators=creators)
+        with writers:
+            deleted = erase(
+                scene, batch_size, stopping_after(writers, WRITING_BATCHES[batch_size])
+            )
+        assert writers.errors == []
+        scene.assert_erased(writers.created, deleted)
+
+
+@BATCH_SIZES
+def test_erasure_catches_memories_updated_while_it_runs(db_id, batch_size):
+    race(db_id, batch_size, updaters=UPDATERS, creators=0)
+
+
+@BATCH_SIZES
+def test_erasure_catches_memories_created_and_updated_while_it_runs(db_id, batch_size):
+    race(db_id, batch_size, updaters=UPDATERS - 1, creators=1)
+
+
+def test_command_never_reports_success_with_memories_left(db_id):
+    for _ in range(RUNS):
+        scene = Scene.seed(db_id)
+        out = StringIO()
+        failure = None
+        command = ["erase_user_memories", USER, "--yes", "--batch-size", "1", "--db-id", db_id]
+        # The updaters run until the command has returned, whatever it did.
+        with Writers(scene.main, scene.originals, updaters=UPDATERS) as writers:
+            try:
+                call_command(*command, stdout=out)
+            except CommandError as error:
+                failure = str(error)
+        assert writers.errors == []
+
+        if failure is None:
+            printed = re.search(rf"Deleted (\d+) memories of '{USER}'\.", out.getvalue())
+            assert printed is not None
+            scene.assert_erased([], int(printed[1]))
+        else:
+            # Updaters never add memories: what the final count found is what is left.
+            for target, ids in scene.left().items():
+                if ids:
+                    assert f"{target.db_id}/{target.table}" in failure
+                    assert re.search(rf"\b{len(ids)}\b", failure)
+            scene.assert_others_untouched()
+            scene.assert_audit_names_what_went([])
+
+
+def test_erasure_outpaced_by_writers_fails_then_a_rerun_finishes(db_id):
+    scene = Scene.seed(db_id, memories=10)
+    writers = Writers(scene.main, [], creators=1, rows_per_create=2, warm_up=0)
+    commits, batches = 0, 0
+
+    def outpaced(batch: ErasedBatch) -> None:
+        # At least one commit of 2 new memories per memory deleted: always more to do.
+        nonlocal commits, batches
+        batches += 1
+        if batches == OUTPACED_BATCHES:
+            writers.stop()
+        commits = writers.wait_for_commit_after(commits)
+
+    with writers:
+        with pytest.raises(ErasureIncompleteError) as raised:
+            erase(scene, 1, outpaced, max_rounds=MAX_ROUNDS)
+        unfinished = raised.value
+        assert dict(audited(scene.mark)) == {key: n for key, n in unfinished.deleted.items() if n}
+        assert (unfinished.remaining.get((db_id, scene.main.table)) or 0) > 0
+        scene.assert_others_untouched()
+    assert writers.errors == []
+
+    deleted = erase(scene, 1)
+
+    scene.assert_erased(writers.created, sum(unfinished.deleted.values()) + deleted)
+
+
+def test_admin_erasure_under_concurrent_updaters(db_id, client):
+    client.force_login(User.objects.create_superuser("operator", "op@example.com", "s3cret"))
+    for _ in range(RUNS):
+        # The admin erases in batches of the default size: a few memories, updated over and
+        # over, are what can slip out of such a batch.
+        scene = Scene.seed(db_id, ADMIN_MEMORIES, everywhere=True)
+        form = {
+            "action": "erase_selected_users",
+            "_selected_action": [min(scene.originals)],
+            "confirmed": "yes",
+        }
+        with Writers(scene.main, scene.originals, updaters=UPDATERS) as writers:
+            response = client.post(
+                f"{CHANGELIST}?target={db_id}:{scene.main.table}", form, follow=True
+            )
+        assert writers.errors == []
+
+        # The changelist it redirects to shows (and so clears) the action's messages.
+        assert [status for _, status in response.redirect_chain] == [302]
+        shown = {note.level: note.message for note in get_messages(response.wsgi_request)}
+        if any(scene.left().values()):
+            assert messages.ERROR in shown and messages.SUCCESS not in shown
+            scene.assert_others_untouched()
+            scene.assert_audit_names_what_went([])
+        else:
+            erased = re.search(r"Erased (\d+) memories", shown[messages.SUCCESS])
+            assert erased is not None
+            scene.assert_erased([], int(erased[1]))
