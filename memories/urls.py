@@ -33,5 +33,9 @@ def _with_and_without_slash() -> list[URLPattern]:
 
 urlpatterns = [
     *_with_and_without_slash(),
-    re_path(r"^(?:memories|memory_topics|user_memory_stats)(?:/.*)?$", UnknownRouteView.as_view()),
+    # Any path below them, control characters and newlines included.
+    re_path(
+        r"^(?:memories|memory_topics|user_memory_stats)(?:/[\s\S]*)?\Z",
+        UnknownRouteView.as_view(),
+    ),
 ]
