@@ -1,5 +1,6 @@
 """The administration API around delete: list, get, create, update, bulk delete, topics, stats."""
 
+import json
 import time
 
 import pytest
@@ -410,6 +411,30 @@ class BulkDeleteTests:
         assert response.status_code == 422
         assert response.json() == {"detail": detail, "error_code": "VALIDATION_ERROR"}
         assert memory_ids_in("default") == {"a1"}
+
+    @pytest.mark.parametrize(
+        "memory_id, detail",
+        [
+            ("\ud800", "memory_ids[1]: Surrogate characters are not allowed: U+D800."),
+            ("a\x00", "memory_ids[1]: Must not contain control characters."),
+        ],
+        ids=["lone surrogate", "nul"],
+    )
+    def test_an_id_no_database_can_hold_is_422_on_every_engine(
+        self, as_user, db_id, memory_id, detail
+    ):
+        memory_create(db_id, memory_id="a1", user_id="alice")
+
+        response = as_user("alice").delete(
+            f"/memories?db_id={db_id}",
+            json.dumps({"memory_ids": ["a1", memory_id]}),  # "\ud800" escaped, as JSON allows
+            content_type="application/json",
+        )
+
+        assert response.status_code == 422
+        assert response.json() == {"detail": detail, "error_code": "VALIDATION_ERROR"}
+        assert memory_ids_in(db_id) == {"a1"}
+        assert not MemoryDeletion.objects.exists()
 
     def test_a_thousand_ids_in_one_transaction(self, as_user, db_id):
         model = model_of(db_id)
