@@ -93,6 +93,42 @@ class ListTests:
         assert ids(client.get(f"/memories?db_id={db_id}&topics=y&agent_id=a&team_id=u")) == ["m2"]
         assert ids(client.get(f"/memories?db_id={db_id}&topics=X")) == []
 
+    @pytest.mark.parametrize(
+        "query, detail",
+        [
+            (
+                "&".join(["topics="] * 51),
+                "topics: Ensure this field has no more than 50 elements.",
+            ),
+            (
+                "topics="
+                + ",".join("abcdefghijklmnopqrstuvwxyz")
+                + "&topics="
+                + ",".join("ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+                "topics: Ensure this field has no more than 50 elements.",
+            ),
+            (
+                f"topics={'t' * 101}",
+                "topics[0]: Ensure this field has no more than 100 characters.",
+            ),
+            ("search_content=%20%09", "search_content: This field may not be blank."),
+            ("search_content=a%00", "search_content: Null characters are not allowed."),
+        ],
+        ids=["51 values", "51 topics", "long value", "blank search", "nul search"],
+    )
+    def test_topic_and_search_limits_as_documented(self, as_user, query, detail):
+        response = as_user("alice").get(f"/memories?{query}")
+
+        assert response.status_code == 422
+        assert response.json() == {"detail": detail, "error_code": "VALIDATION_ERROR"}
+
+    def test_search_content_may_hold_control_characters_but_nul(self, as_user):
+        memory_create(memory_id="m1", memory="line one\nline two")
+
+        response = as_user("alice").get("/memories?search_content=one%0Aline")
+
+        assert ids(response) == ["m1"]
+
     def test_search_content_ignores_case_on_every_database(self, as_user, db_id):
         memory_create(db_id, memory_id="plain", memory="Enjoys Green TEA at dawn")
         memory_create(db_id, memory_id="legacy", memory={"memory": "green tea, legacy row"})
