@@ -1,7 +1,7 @@
 """WSGI entry point of the agentos host project (bin/serve: granian agentos.wsgi:application)."""
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from django.core import checks
@@ -10,7 +10,7 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentos.settings")
 
-WSGIApplication = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+WSGIApplication = Callable[[dict[str, Any], Callable[..., Any]], Any]
 
 # What a server sets from every request itself: the request's value, whatever the process's.
 _REQUEST_KEYS = frozenset(

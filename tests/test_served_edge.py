@@ -36,7 +36,7 @@ def database(server) -> Path:
 
 
 @pytest.fixture(scope="module")
-def alice(server) -> dict[str, str]:
+def alice(server):
     return server.bearer("alice")
 
 
