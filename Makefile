@@ -12,12 +12,12 @@ $(PY):
 	$(PY) -m pip install --quiet --upgrade pip
 
 $(RUN_STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e ".[postgres]"
+	$(PY) -m pip install --quiet -e ".[server,postgres]"
 	touch $@
 
 $(DEV_STAMP): pyproject.toml | $(PY)
 	bin/system-deps
-	$(PY) -m pip install --quiet -e ".[postgres,mysql,dev]"
+	$(PY) -m pip install --quiet -e ".[server,postgres,mysql,dev]"
 	touch $@ $(RUN_STAMP)
 
 install: $(RUN_STAMP)
@@ -39,7 +39,7 @@ typecheck: $(DEV_STAMP)
 
 # Tests that serve the project themselves choose its databases: the second run skips them.
 SERVING_TESTS := test_http_server test_agno_client test_agno_storage test_admin_browser \
-	test_fuzz test_soak test_packaging test_deployment test_served_connections
+	test_fuzz test_soak test_packaging test_deployment test_served_connections test_served_edge
 
 pytest: $(DEV_STAMP)
 	$(VENV)/bin/pytest

@@ -5,6 +5,9 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+# API routes answer a disallowed Host in the API's error shape, not Django's HTML page.
+handler400 = "memories.exception_handlers.bad_request"
+
 urlpatterns = [
     path("", TemplateView.as_view(template_name="index.html"), name="index"),
     path("admin/", admin.site.urls),

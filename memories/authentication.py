@@ -4,6 +4,7 @@ from typing import Any
 
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
+from rest_framework_simplejwt import settings as simplejwt_settings
 from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 from rest_framework_simplejwt.exceptions import TokenError
 
@@ -44,6 +45,17 @@ class BearerTokenAuthentication(JWTStatelessUserAuthentication):
             except UnicodeEncodeError as error:
                 raise AuthenticationFailed("Authorization header must be ASCII") from error
         return header  # type: ignore[return-value]
+
+    def get_raw_token(self, header: bytes) -> bytes | None:
+        """The token of `<scheme> <token>`, the scheme named in any case (RFC 9110, 11.1)."""
+        parts = header.split()
+        # simplejwt rebinds api_settings when SIMPLE_JWT changes: look it up each time.
+        configured = simplejwt_settings.api_settings.AUTH_HEADER_TYPES
+        names = (configured,) if isinstance(configured, str) else configured
+        schemes = {name.lower().encode() for name in names}
+        if len(parts) != 2 or parts[0].lower() not in schemes:
+            return None
+        return parts[1]
 
     def authenticate_header(self, request: Request) -> str:
         return "Bearer"

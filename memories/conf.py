@@ -34,8 +34,9 @@ DEFAULTS: dict[str, Any] = {
     # of {"db_id", "max_age_days", optional "table" (default: every table of db_id),
     # "age_of" ("updated_at", the default, or "created_at"), "agent_id", "team_id"}.
     "RETENTION": [],
-    # Longest query string accepted, in bytes; longer ones are answered 422.
-    "MAX_QUERY_LENGTH": 64 * 1024,
+    # Longest query string accepted, in bytes; longer ones are answered 422. It fits, with the
+    # longest path, inside what hyper-based servers such as granian take (65534 bytes of URI).
+    "MAX_QUERY_LENGTH": 60 * 1024,
 }
 
 

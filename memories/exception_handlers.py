@@ -4,8 +4,10 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.core.exceptions import DisallowedHost, PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.urls import Resolver404, resolve
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -20,6 +22,7 @@ _CODES_BY_STATUS = {
     status.HTTP_404_NOT_FOUND: errors.NOT_FOUND,
     status.HTTP_405_METHOD_NOT_ALLOWED: errors.METHOD_NOT_ALLOWED,
     status.HTTP_406_NOT_ACCEPTABLE: errors.NOT_ACCEPTABLE,
+    status.HTTP_411_LENGTH_REQUIRED: errors.LENGTH_REQUIRED,
     status.HTTP_413_REQUEST_ENTITY_TOO_LARGE: errors.PAYLOAD_TOO_LARGE,
     status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: errors.UNSUPPORTED_MEDIA_TYPE,
     status.HTTP_422_UNPROCESSABLE_ENTITY: errors.VALIDATION_ERROR,
@@ -93,3 +96,21 @@ def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Respons
     return error_response(
         api_exception.status_code, readable(api_exception.detail), code, headers=headers
     )
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 400 (a Host not in ALLOWED_HOSTS, say) in the documented shape on the API's
+    routes, Django's own page elsewhere. A host project names it as its `handler400`."""
+    from memories.views import MemoryAPIView  # the views render errors with this module
+
+    try:
+        view_class = getattr(resolve(request.path_info).func, "cls", None)
+    except Resolver404:
+        view_class = None
+    if not (isinstance(view_class, type) and issubclass(view_class, MemoryAPIView)):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, DisallowedHost):
+        detail = "The Host header names a host this server does not serve"
+    else:
+        detail = "Bad request"
+    return JsonResponse({"detail": detail, "error_code": errors.BAD_REQUEST}, status=400)

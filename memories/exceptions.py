@@ -10,6 +10,7 @@ NOT_FOUND = "NOT_FOUND"
 METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
 NOT_ACCEPTABLE = "NOT_ACCEPTABLE"
 UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+LENGTH_REQUIRED = "LENGTH_REQUIRED"
 PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
 VALIDATION_ERROR = "VALIDATION_ERROR"
 TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"
@@ -85,6 +86,12 @@ class NotFound(APIException):
     status_code = status.HTTP_404_NOT_FOUND
     default_detail = "Not found"
     default_code = NOT_FOUND
+
+
+class LengthRequired(APIException):
+    status_code = status.HTTP_411_LENGTH_REQUIRED
+    default_detail = "A request body needs a Content-Length header; chunked bodies are refused"
+    default_code = LENGTH_REQUIRED
 
 
 class PayloadTooLarge(APIException):

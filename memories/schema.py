@@ -19,11 +19,15 @@ from memories import exceptions as errors
 from memories.conf import memories_settings
 from memories.selectors import SORT_FIELDS
 from memories.serializers import (
+    MAX_MEMORY_LENGTH,
+    MAX_TOPIC_LENGTH,
+    MAX_TOPICS,
     MemoriesDeleteSerializer,
     MemorySerializer,
     MemoryWriteSerializer,
     UserMemoryStatsSerializer,
 )
+from memories.validators import IDENTIFIER_REGEX, MAX_IDENTIFIER_LENGTH, TEXT_REGEX, ecma_pattern
 
 
 class MemoryAutoSchema(AutoSchema):
@@ -40,6 +44,17 @@ class MemoryAutoSchema(AutoSchema):
                 TOO_MANY_REQUESTS, "429", direction=direction
             )
         return dict(sorted(responses.items()))
+
+    def _get_request_body(self, direction: str = "request") -> Any:
+        # spectacular documents the bodies of PUT, PATCH and POST only; the bulk delete's is
+        # documented (and required) as a POST's would be.
+        if self.method != "DELETE" or self.get_request_serializer() is None:
+            return super()._get_request_body(direction)  # type: ignore[no-untyped-call]
+        self.method = "POST"
+        try:
+            return super()._get_request_body(direction)  # type: ignore[no-untyped-call]
+        finally:
+            self.method = "DELETE"
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
@@ -74,15 +89,16 @@ def _error_response(name: str, status_description: str, detail: str, code: str) 
 IDENTIFIER = {
     "type": "string",
     "minLength": 1,
-    "maxLength": 255,
-    "pattern": r"^[^\x00-\x1f\x7f]*$",
+    "maxLength": MAX_IDENTIFIER_LENGTH,
+    "pattern": ecma_pattern(IDENTIFIER_REGEX),
 }
+# What TextField accepts: up to max_length characters, not blank, no NUL.
+TEXT = {"type": "string", "maxLength": MAX_MEMORY_LENGTH, "pattern": ecma_pattern(TEXT_REGEX)}
 
 
 def _nullable_query(
-    name: str, title: str, description: str, max_length: int = 255
+    name: str, title: str, description: str, text: dict[str, Any] = IDENTIFIER
 ) -> OpenApiParameter:
-    text = {**IDENTIFIER, "maxLength": max_length}
     return OpenApiParameter(
         name,
         {"anyOf": [text, {"type": "null"}], "title": title},
@@ -217,19 +233,27 @@ memory_viewset_schema = extend_schema_view(
             _nullable_query("team_id", "Team Id", "Filter memories by team ID"),
             OpenApiParameter(
                 "topics",
-                {"type": "array", "items": {"type": "string"}},
+                {
+                    "type": "array",
+                    "items": {
+                        "type": "string",
+                        "maxLength": MAX_TOPIC_LENGTH,
+                        "pattern": "^[^\\x00]*$",
+                    },
+                    "maxItems": MAX_TOPICS,
+                },
                 OpenApiParameter.QUERY,
                 description=(
                     "Only memories having every listed topic: repeat the parameter or "
-                    "separate topics with commas"
+                    f"separate topics with commas (at most {MAX_TOPICS} topics in all)"
                 ),
                 explode=True,
             ),
             _nullable_query(
                 "search_content",
                 "Search Content",
-                "Case-insensitive substring of the memory text",
-                max_length=5000,
+                "Case-insensitive substring of the memory text, trimmed",
+                TEXT,
             ),
             *_page_parameters("memories"),
             OpenApiParameter(
@@ -293,7 +317,7 @@ memory_viewset_schema = extend_schema_view(
         summary="Create Memory",
         description=(
             "Create a memory. A regular token always creates its own memory, whatever "
-            "user_id the body names; an admin must name the owner in user_id."
+            "user_id the body names; an admin must name the owner in user_id (400 without)."
         ),
         tags=["Memory"],
         parameters=_target_parameters("memory storage"),

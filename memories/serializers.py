@@ -2,28 +2,28 @@
 
 import datetime
 import json
-import re
 from typing import Any
 
-from django.core.validators import ProhibitNullCharactersValidator
+from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from memories.models import AbstractMemory
 from memories.selectors import SORT_FIELDS, MemoryFilter
-
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+from memories.validators import (
+    CONTROL_CHARACTERS,
+    IDENTIFIER_REGEX,
+    MAX_IDENTIFIER_LENGTH,
+    SURROGATES,
+    TEXT_REGEX,
+)
 
 MAX_MEMORY_LENGTH = 5000
 MAX_TOPICS = 50
 MAX_TOPIC_LENGTH = 100
 MAX_BULK_IDS = 1000
 MAX_PAGE_SIZE = 100
-
-
-def no_control_characters(value: str) -> None:
-    if _CONTROL_CHARACTERS.search(value):
-        raise serializers.ValidationError("Must not contain control characters.")
 
 
 class StrictCharField(serializers.CharField):
@@ -38,18 +38,45 @@ class StrictCharField(serializers.CharField):
 
 
 class IdentifierField(StrictCharField):
-    """An id or name: 1 to 255 characters, kept exactly as given, no control characters."""
+    """An id or name: 1 to 255 characters, kept exactly as given, no control characters and
+    no lone surrogates (DRF's own validator)."""
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 255)
+        kwargs.setdefault("min_length", 1)
+        kwargs.setdefault("max_length", MAX_IDENTIFIER_LENGTH)
         kwargs.setdefault("trim_whitespace", False)
         super().__init__(**kwargs)
-        # Ours covers NUL too: one message per field, not two.
+        # Ours covers NUL too: one message per field, not two. A RegexValidator, so that the
+        # OpenAPI document shows the pattern.
         self.validators = [
             validator
             for validator in self.validators
             if not isinstance(validator, ProhibitNullCharactersValidator)
-        ] + [no_control_characters]
+        ] + [RegexValidator(IDENTIFIER_REGEX, "Must not contain control characters.")]
+
+
+class TextField(StrictCharField):
+    """Text of at most max_length characters as sent, trimmed afterwards if asked: not blank
+    (whitespace only), no NUL, no lone surrogates."""
+
+    def __init__(self, *, max_length: int, **kwargs: Any) -> None:
+        super().__init__(max_length=max_length, **kwargs)
+        self.validators = [
+            validator
+            for validator in self.validators
+            if not isinstance(validator, ProhibitNullCharactersValidator)
+        ] + [RegexValidator(TEXT_REGEX, "Null characters are not allowed.")]
+
+    def run_validation(self, data: Any = empty) -> Any:
+        if isinstance(data, str) and not data.strip():
+            self.fail("blank")
+        return super().run_validation(data)
+
+    def to_internal_value(self, data: Any) -> str:
+        # The length as sent, as the document states it: trimming never makes text valid.
+        if isinstance(data, str) and self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)
 
 
 class IdentifierListField(serializers.ListField):
@@ -64,8 +91,10 @@ class IdentifierListField(serializers.ListField):
     def run_child_validation(self, data: list[Any]) -> list[Any]:
         longest = self.longest_item
         plain = all(isinstance(item, str) and 0 < len(item) <= longest for item in data)
-        if plain and not _CONTROL_CHARACTERS.search("".join(data)):
-            return list(data)
+        if plain:
+            joined = "".join(data)
+            if not CONTROL_CHARACTERS.search(joined) and not SURROGATES.search(joined):
+                return list(data)
         return list(super().run_child_validation(data))
 
 
@@ -73,13 +102,35 @@ class TopicsField(serializers.ListField):
     """At most 50 topics of at most 100 characters, trimmed, duplicates dropped."""
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("child", StrictCharField(max_length=MAX_TOPIC_LENGTH))
+        kwargs.setdefault("child", TextField(max_length=MAX_TOPIC_LENGTH))
         kwargs.setdefault("max_length", MAX_TOPICS)
         super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> list[str]:
         topics: list[str] = super().to_internal_value(data)
         return list(dict.fromkeys(topics))
+
+
+class TopicFilterField(serializers.ListField):
+    """The `topics` query parameter: up to 50 values of at most 100 characters each, every
+    value a topic or comma-separated topics, trimmed; at most 50 topics in all."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "child",
+            StrictCharField(max_length=MAX_TOPIC_LENGTH, trim_whitespace=False, allow_blank=True),
+        )
+        kwargs.setdefault("max_length", MAX_TOPICS)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        # Counted as sent, as the document states it; the list's own validator sees the
+        # topics once split.
+        if isinstance(data, list) and len(data) > MAX_TOPICS:
+            self.fail("max_length", max_length=MAX_TOPICS)
+        values: list[str] = super().to_internal_value(data)
+        topics = [topic.strip() for value in values for topic in value.split(",")]
+        return [topic for topic in topics if topic]
 
 
 class TargetQuerySerializer(serializers.Serializer[Any]):
@@ -105,25 +156,18 @@ class PageQuerySerializer(OwnerQuerySerializer):
 class MemoryListQuerySerializer(PageQuerySerializer):
     agent_id = IdentifierField(required=False)
     team_id = IdentifierField(required=False)
-    topics = serializers.ListField(
-        child=StrictCharField(max_length=MAX_TOPIC_LENGTH), max_length=MAX_TOPICS, required=False
-    )
-    search_content = StrictCharField(max_length=MAX_MEMORY_LENGTH, required=False)
+    topics = TopicFilterField(required=False)
+    search_content = TextField(max_length=MAX_MEMORY_LENGTH, required=False)
     sort_by = serializers.ChoiceField(choices=SORT_FIELDS, default="updated_at")
     sort_order = serializers.ChoiceField(choices=["asc", "desc"], default="desc")
 
 
 class MemoryWriteSerializer(serializers.Serializer[Any]):
-    memory = StrictCharField(min_length=1, max_length=MAX_MEMORY_LENGTH, trim_whitespace=False)
+    memory = TextField(max_length=MAX_MEMORY_LENGTH, trim_whitespace=False)
     user_id = IdentifierField(required=False, allow_null=True)
     topics = TopicsField(required=False, allow_null=True)
     agent_id = IdentifierField(required=False, allow_null=True)
     team_id = IdentifierField(required=False, allow_null=True)
-
-    def validate_memory(self, value: str) -> str:
-        if not value.strip():
-            raise serializers.ValidationError("This field may not be blank.")
-        return value
 
 
 class MemoriesDeleteSerializer(serializers.Serializer[Any]):

@@ -12,6 +12,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import Token
 
 from memories.conf import memories_settings
+from memories.validators import is_identifier
 
 
 @functools.cache
@@ -58,6 +59,16 @@ class BearerToken(Token):
         # or jti; signature, audience, issuer and nbf were checked when decoding.
         self.check_exp()
 
+    def check_exp(self, claim: str = "exp", current_time: Any = None) -> None:
+        """The claim is a number: PyJWT compared it with the clock (and the leeway) when
+        decoding. simplejwt's own check turns it into a datetime, which a "never expires"
+        value such as 2**63-1 or 1e300 overflows."""
+        if claim not in self.payload:
+            raise TokenError(f"Token has no '{claim}' claim")
+        value = self.payload[claim]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TokenError(f"Token '{claim}' claim must be a number")
+
 
 @dataclass(frozen=True)
 class TokenPrincipal:
@@ -84,17 +95,22 @@ class TokenPrincipal:
 def scopes_of(claim: object) -> frozenset[str]:
     """Scopes from a claim that is a list of strings or one space-separated string."""
     if isinstance(claim, str):
-        return frozenset(claim.split())
+        # RFC 6749 and 8693: scopes are separated by ASCII spaces, and nothing else; a
+        # no-break space inside a scope leaves it one (unknown) scope.
+        return frozenset(scope for scope in claim.split(" ") if scope)
     if isinstance(claim, list | tuple):
         return frozenset(scope for scope in claim if isinstance(scope, str))
     return frozenset()
 
 
 def principal_from(token: Token) -> TokenPrincipal:
-    """The principal of a verified token; raises TokenError when it names no subject."""
+    """The principal of a verified token; raises TokenError when it names no subject that
+    could own a memory (in every supported database)."""
     subject = token.get(memories_settings.USER_ID_CLAIM)
     if not isinstance(subject, str) or not subject:
         raise TokenError("Token contained no recognizable user identification")
+    if not is_identifier(subject):
+        raise TokenError("Token subject is not a valid user id")
     return TokenPrincipal(
         subject=subject, scopes=scopes_of(token.get(memories_settings.SCOPES_CLAIM))
     )

@@ -46,5 +46,6 @@ _API_ROOTS = "|".join(dict.fromkeys(route.split("/")[0] for route in [*ROUTES, *
 
 urlpatterns = [
     *_with_and_without_slash(),
-    re_path(rf"^(?:{_API_ROOTS})(?:/.*)?$", UnknownRouteView.as_view()),
+    # Any path below them, control characters and newlines included.
+    re_path(rf"^(?:{_API_ROOTS})(?:/[\s\S]*)?\Z", UnknownRouteView.as_view()),
 ]

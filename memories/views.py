@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.decorators import action
-from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,6 +23,7 @@ from memories.exceptions import BadRequest, NotFound, PayloadTooLarge, Validatio
 from memories.models import Channel
 from memories.negotiation import AnyMediaTypeNegotiation
 from memories.owners import NOBODY, Owner
+from memories.parsers import BoundedJSONParser, refuse_unframed_body
 from memories.permissions import (
     DELETE_SCOPE,
     READ_SCOPE,
@@ -85,9 +86,8 @@ def validated_params(
             continue  # a path value: a query parameter of that name is no parameter of ours
         values = request.query_params.getlist(name)
         if is_list:
-            items = [item.strip() for value in values for item in value.split(",")]
             if values:
-                data[name] = [item for item in items if item]
+                data[name] = values  # the field splits and trims them
             continue
         if len(values) > 1:
             raise BadRequest(f"The {name} query parameter may be given only once")
@@ -121,7 +121,7 @@ class MemoryAPIView(APIView):
     permission_classes: Sequence["_PermissionClass"] = [IsTokenAuthenticated, HasRequiredScope]
     throttle_classes: Sequence[type[BaseThrottle]] = [SubjectRateThrottle]
     renderer_classes: Sequence[type[BaseRenderer]] = [JSONRenderer]
-    parser_classes: Sequence[type[BaseParser]] = [JSONParser]
+    parser_classes: Sequence[type[BaseParser]] = [BoundedJSONParser]
     content_negotiation_class = AnyMediaTypeNegotiation
 
     # Scopes each action needs when MEMORIES["REQUIRE_SCOPES"] is on.
@@ -132,6 +132,7 @@ class MemoryAPIView(APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
+        refuse_unframed_body(request)
         # Refused before the body is read: the limit protects memory, not just parsing.
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -216,7 +217,7 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
         if self.principal.is_admin:
             owner = body.get("user_id")
             if owner is None:
-                raise ValidationFailed("user_id: An admin must name the owner of the memory.")
+                raise BadRequest("user_id: An admin must name the owner of the memory.")
         else:
             # A regular token writes its own memories, whatever the body says.
             owner = self.principal.subject

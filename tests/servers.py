@@ -1,4 +1,4 @@
-"""The host project served by gunicorn on a free loopback port, for tests over real HTTP."""
+"""The host project served as `make run` serves it on a free loopback port, for tests over HTTP."""
 
 import os
 import secrets
@@ -74,55 +74,43 @@ def project_command(command: list[str], **variables: str) -> subprocess.Complete
 
 @contextmanager
 def project_server(folder: Path, **variables: str) -> Iterator[Server]:
-    """Migrate and serve the `agentos` project configured by environment variables only."""
+    """The `agentos` project as `make run` serves it (bin/serve: migrations, static files,
+    granian), configured by environment variables only."""
     env = clean_environment()
     env.update(
         DATABASE_URL=f"sqlite:///{folder / 'db.sqlite3'}",
         AGENTOS_JWT_SIGNING_KEY=secrets.token_urlsafe(48),
         DJANGO_SECRET_KEY=secrets.token_urlsafe(48),
         DJANGO_STATIC_ROOT=str(folder / "static"),
+        AGENTOS_DEV_SECRETS="off",
     )
     env.update(variables)
     port = free_port()
+    env.update(HOST="127.0.0.1", PORT=str(port))
     server = Server(base=f"http://127.0.0.1:{port}", env=env)
-    server.manage("migrate", "--noinput")
-    server.manage("collectstatic", "--noinput")
-    log_path = folder / "gunicorn.log"
+    log_path = folder / "server.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [
-                str(GUNICORN),
-                "agentos.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                env.get("WEB_CONCURRENCY", "2"),
-                "--limit-request-line",
-                "0",  # as bin/serve: the app bounds the query string itself
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+            [str(ROOT / "bin" / "serve")], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
         )
         try:
-            _wait_until_serving(server.base, log_path)
+            _wait_until_serving(server.base, log_path, process)
             yield server
         finally:
             process.terminate()
-            process.wait(timeout=10)
+            process.wait(timeout=30)
 
 
-def _wait_until_serving(base: str, log_path: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+def _wait_until_serving(base: str, log_path: Path, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
         try:
             # A cheap answer (401) once a worker serves; the schema may take seconds.
             requests.get(f"{base}/memory_topics", timeout=5)
             return
         except requests.RequestException:
             time.sleep(0.1)
-    raise RuntimeError(f"gunicorn did not start: {log_path.read_text()}")
+    raise RuntimeError(f"the server did not start: {log_path.read_text()}")
 
 
 @dataclass(frozen=True)
@@ -140,8 +128,11 @@ class PostgresDeployment:
 
 
 @contextmanager
-def served_on_postgres(folder: Path, prefix: str, *, workers: int) -> Iterator[PostgresDeployment]:
-    """gunicorn with `workers` workers on a new database named after prefix."""
+def served_on_postgres(
+    folder: Path, prefix: str, *, workers: int, threads: int = 4
+) -> Iterator[PostgresDeployment]:
+    """The project with `workers` workers of `threads` threads on a new database named after
+    prefix."""
     signing_key = secrets.token_urlsafe(48)
     with (
         scratch_postgres_database(prefix) as database,
@@ -150,6 +141,7 @@ def served_on_postgres(folder: Path, prefix: str, *, workers: int) -> Iterator[P
             DATABASE_URL=f"{PG_SERVER}/{database}",
             AGENTOS_JWT_SIGNING_KEY=signing_key,
             WEB_CONCURRENCY=str(workers),
+            AGENTOS_BLOCKING_THREADS=str(threads),
         ) as server,
     ):
         yield PostgresDeployment(server=server, database=database, signing_key=signing_key)

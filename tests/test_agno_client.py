@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from agno.client import AgentOSClient
+from agno.utils.http import aclose_default_clients
 
 from tests.servers import Server, project_server
 
@@ -36,7 +37,16 @@ def rows(folder: Path) -> dict[str, tuple[Any, ...]]:
 
 
 def run(coroutine: Any) -> Any:
-    return asyncio.run(coroutine)
+    """The call in an event loop of its own. Agno's client shares one pooled httpx client,
+    whose kept-alive connections belong to the loop that opened them: close it with the loop."""
+
+    async def once() -> Any:
+        try:
+            return await coroutine
+        finally:
+            await aclose_default_clients()
+
+    return asyncio.run(once())
 
 
 def test_every_memory_method_round_trips(server, client, folder):

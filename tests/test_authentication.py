@@ -207,6 +207,28 @@ class RefusedTokenTests:
         )
         assert_refused(delete_with(api, token))
 
+    @pytest.mark.parametrize(
+        "subject",
+        ["a\x00b", "\ud800", "x" * 256, "tab\there"],
+        ids=["nul", "surrogate", "256", "tab"],
+    )
+    def test_token_whose_subject_could_own_no_memory(self, api, subject):
+        # PostgreSQL holds no NUL, no UTF-8 column or driver a lone surrogate, the owner
+        # column 255 characters: such a subject never owns a memory anywhere.
+        assert_refused(delete_with(api, mint(subject)), "Token subject is not a valid user id")
+
+    # Python's JSON writes (and reads) Infinity and NaN; no NumericDate is either.
+    @pytest.mark.parametrize(
+        "exp", ["9999999999", None, True, [1], float("inf"), float("nan")], ids=repr
+    )
+    def test_token_whose_exp_is_not_a_number(self, api, exp):
+        token = hand_made(
+            {"alg": "HS256", "typ": "JWT"},
+            claims(exp=exp),
+            lambda data: hmac.new(HS_KEY.encode(), data, hashlib.sha256).digest(),
+        )
+        assert_refused(delete_with(api, token))
+
     @pytest.mark.parametrize("key", ["", None])
     def test_no_key_configured_refuses_every_token(self, api, key):
         # An empty HMAC key must not turn into a key anyone can sign with.
@@ -217,6 +239,34 @@ class RefusedTokenTests:
         )
         with override_settings(SIMPLE_JWT={"SIGNING_KEY": key}):
             assert_refused(delete_with(api, token), "No key is configured to verify tokens")
+
+
+class NeverExpiringTokenTests:
+    """A far `exp` is a token that never expires: accepted, where datetime cannot follow."""
+
+    @pytest.mark.parametrize(
+        "exp",
+        [2**63 - 1, 253402300800, 1e300, 10**400],
+        ids=["2**63-1", "year 10000", "1e300", "10**400"],
+    )
+    def test_accepted(self, api, exp):
+        response = delete_with(api, mint("alice", exp=exp))
+
+        assert response.status_code == 204
+        assert memory_ids_in("default") == set()
+
+
+class SchemeTests:
+    @pytest.mark.parametrize("scheme", ["bearer", "BEARER", "bEaReR"])
+    def test_the_scheme_name_is_case_insensitive(self, api, scheme):
+        response = api.delete("/memories/m1", HTTP_AUTHORIZATION=f"{scheme} {mint('alice')}")
+
+        assert response.status_code == 204
+        assert memory_ids_in("default") == set()
+
+    @pytest.mark.parametrize("header", ["Bearerx abc", "Bear abc", "bearer", "bearer a b"])
+    def test_other_schemes_and_shapes_stay_refused(self, api, header):
+        assert_refused(api.delete("/memories/m1", HTTP_AUTHORIZATION=header))
 
 
 class ScopeTests:
@@ -231,6 +281,22 @@ class ScopeTests:
     @pytest.mark.parametrize("scopes", [[], "agent_os", 42, {"agent_os:admin": True}], ids=repr)
     def test_without_admin_scope_a_token_is_a_regular_user(self, api, scopes):
         response = delete_with(api, mint("root", scopes=scopes))
+        assert response.status_code == 404
+        assert memory_ids_in("default") == {"m1"}
+
+    @pytest.mark.parametrize(
+        "scopes",
+        [
+            "memories:read\u00a0agent_os:admin",
+            "memories:read\tagent_os:admin",
+            "memories:read\nagent_os:admin",
+            "memories:read\u2003agent_os:admin",
+        ],
+        ids=["no-break space", "tab", "newline", "em space"],
+    )
+    def test_scopes_are_separated_by_ascii_spaces_only(self, api, scopes):
+        response = delete_with(api, mint("root", scopes=scopes))
+
         assert response.status_code == 404
         assert memory_ids_in("default") == {"m1"}
 

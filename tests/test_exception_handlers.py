@@ -277,3 +277,27 @@ class ReadableTests:
             "ids[1]: This field may not be blank. "
             "items[1].name: Ensure this field has no more than 3 characters."
         )
+
+
+class DisallowedHostTests:
+    """Django refuses a Host outside ALLOWED_HOSTS before any view; the host project's
+    handler400 (memories.exception_handlers.bad_request) keeps the API's shape."""
+
+    @pytest.mark.parametrize(
+        "path", ["/memories", "/memories/m1/", "/user_memory_stats", "/memories/x/y"]
+    )
+    def test_api_routes_answer_json(self, api, path):
+        response = api.delete(path, HTTP_HOST="evil.example")
+
+        assert response.status_code == 400
+        assert response["Content-Type"] == "application/json"
+        assert response.json() == {
+            "detail": "The Host header names a host this server does not serve",
+            "error_code": "BAD_REQUEST",
+        }
+
+    def test_other_routes_keep_djangos_page(self, api):
+        response = api.get("/admin/login/", HTTP_HOST="evil.example")
+
+        assert response.status_code == 400
+        assert response["Content-Type"].startswith("text/html")

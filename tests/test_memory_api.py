@@ -1,5 +1,6 @@
 """The administration API around delete: list, get, create, update, bulk delete, topics, stats."""
 
+import json
 import time
 
 import pytest
@@ -91,6 +92,42 @@ class ListTests:
         assert both == repeated == ["m1", "m2"]
         assert ids(client.get(f"/memories?db_id={db_id}&topics=y&agent_id=a&team_id=u")) == ["m2"]
         assert ids(client.get(f"/memories?db_id={db_id}&topics=X")) == []
+
+    @pytest.mark.parametrize(
+        "query, detail",
+        [
+            (
+                "&".join(["topics="] * 51),
+                "topics: Ensure this field has no more than 50 elements.",
+            ),
+            (
+                "topics="
+                + ",".join("abcdefghijklmnopqrstuvwxyz")
+                + "&topics="
+                + ",".join("ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+                "topics: Ensure this field has no more than 50 elements.",
+            ),
+            (
+                f"topics={'t' * 101}",
+                "topics[0]: Ensure this field has no more than 100 characters.",
+            ),
+            ("search_content=%20%09", "search_content: This field may not be blank."),
+            ("search_content=a%00", "search_content: Null characters are not allowed."),
+        ],
+        ids=["51 values", "51 topics", "long value", "blank search", "nul search"],
+    )
+    def test_topic_and_search_limits_as_documented(self, as_user, query, detail):
+        response = as_user("alice").get(f"/memories?{query}")
+
+        assert response.status_code == 422
+        assert response.json() == {"detail": detail, "error_code": "VALIDATION_ERROR"}
+
+    def test_search_content_may_hold_control_characters_but_nul(self, as_user):
+        memory_create(memory_id="m1", memory="line one\nline two")
+
+        response = as_user("alice").get("/memories?search_content=one%0Aline")
+
+        assert ids(response) == ["m1"]
 
     def test_search_content_ignores_case_on_every_database(self, as_user, db_id):
         memory_create(db_id, memory_id="plain", memory="Enjoys Green TEA at dawn")
@@ -234,10 +271,11 @@ class CreateTests:
 
         assert created.status_code == 201
         assert created.json()["user_id"] == "bob"
-        assert missing.status_code == 422
+        # A rule of the token, not of the body the document describes: 400, as Agno answers.
+        assert missing.status_code == 400
         assert missing.json() == {
             "detail": "user_id: An admin must name the owner of the memory.",
-            "error_code": "VALIDATION_ERROR",
+            "error_code": "BAD_REQUEST",
         }
         assert len(memory_ids_in("default")) == 1
 
@@ -409,6 +447,30 @@ class BulkDeleteTests:
         assert response.status_code == 422
         assert response.json() == {"detail": detail, "error_code": "VALIDATION_ERROR"}
         assert memory_ids_in("default") == {"a1"}
+
+    @pytest.mark.parametrize(
+        "memory_id, detail",
+        [
+            ("\ud800", "memory_ids[1]: Surrogate characters are not allowed: U+D800."),
+            ("a\x00", "memory_ids[1]: Must not contain control characters."),
+        ],
+        ids=["lone surrogate", "nul"],
+    )
+    def test_an_id_no_database_can_hold_is_422_on_every_engine(
+        self, as_user, db_id, memory_id, detail
+    ):
+        memory_create(db_id, memory_id="a1", user_id="alice")
+
+        response = as_user("alice").delete(
+            f"/memories?db_id={db_id}",
+            json.dumps({"memory_ids": ["a1", memory_id]}),  # "\ud800" escaped, as JSON allows
+            content_type="application/json",
+        )
+
+        assert response.status_code == 422
+        assert response.json() == {"detail": detail, "error_code": "VALIDATION_ERROR"}
+        assert memory_ids_in(db_id) == {"a1"}
+        assert not MemoryDeletion.objects.exists()
 
     def test_a_thousand_ids_in_one_transaction(self, as_user, db_id):
         model = model_of(db_id)

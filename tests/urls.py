@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+handler400 = "memories.exception_handlers.bad_request"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("openapi.json", SpectacularAPIView.as_view(), {"format": "json"}, name="openapi-json"),

@@ -64,6 +64,12 @@ def test_ttl_must_be_positive(ttl):
         issue("alice", "--ttl", ttl)
 
 
+@pytest.mark.parametrize("subject", ["", "a\x00b", "x" * 256, "line\nbreak"], ids=repr)
+def test_a_subject_that_could_own_no_memory_is_an_error(subject):
+    with pytest.raises(CommandError, match="SUBJECT must be 1 to 255 characters"):
+        issue(subject)
+
+
 @pytest.mark.django_db(databases=["default"])
 def test_the_api_accepts_the_token(api):
     memory_create(memory_id="m1", user_id="alice")

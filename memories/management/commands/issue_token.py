@@ -8,12 +8,17 @@ from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
 
 from memories.conf import memories_settings
 from memories.tokens import token_issue
+from memories.validators import is_identifier
 
 
 class Command(BaseCommand):
     help = "Print a JWT for SUBJECT, signed with SIMPLE_JWT's signing key, to call the API."
 
     NO_KEY = "No JWT signing key is configured (set AGENTOS_JWT_SIGNING_KEY)."
+    BAD_SUBJECT = (
+        "SUBJECT must be 1 to 255 characters without control characters: the API refuses a "
+        "token whose subject could own no memory."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("subject", help="The user id the token speaks for (its subject).")
@@ -36,6 +41,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["ttl"] <= 0:
             raise CommandError("--ttl must be a positive number of seconds.")
+        if not is_identifier(options["subject"]):
+            raise CommandError(self.BAD_SUBJECT)
         scopes = list(options["scopes"])
         if options["admin"]:
             scopes.append(str(memories_settings.ADMIN_SCOPE))

@@ -1,0 +1,39 @@
+"""What every supported database can store: the rules strings are checked against before SQL.
+
+PostgreSQL holds no NUL in text or jsonb, no UTF-8 encoder (so no driver, and no utf8mb4
+column) takes a lone surrogate, and the id columns are varchar(255). The serializers, the
+token checks and the OpenAPI document share these rules.
+"""
+
+import re
+
+MAX_IDENTIFIER_LENGTH = 255
+
+# C0 controls and DEL, NUL among them: no id, owner, db_id or table holds one.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+SURROGATES = re.compile("[\ud800-\udfff]")
+
+# Exactly the characters str.strip() removes: a text of these only is blank. Spelled out, so
+# that every regular expression engine (Python's, ECMA-262's, Rust's) reads the patterns alike.
+_WHITESPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+
+# What the API accepts, as regular expressions the OpenAPI document shows with ^ and $ (here
+# \Z, since Python's $ also matches before a final newline). Lone surrogates, which no
+# pattern names portably, are refused besides.
+IDENTIFIER_REGEX = r"\A[^\x00-\x1f\x7f]*\Z"
+TEXT_REGEX = rf"\A[^\x00]*[^\x00{_WHITESPACE}][^\x00]*\Z"
+
+
+def ecma_pattern(regex: str) -> str:
+    """A regular expression above as a JSON Schema (ECMA-262) pattern."""
+    return regex.replace(r"\A", "^").replace(r"\Z", "$")
+
+
+def is_identifier(value: object) -> bool:
+    """Whether value is 1 to 255 characters that every supported database keeps as an id."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= MAX_IDENTIFIER_LENGTH
+        and not CONTROL_CHARACTERS.search(value)
+        and not SURROGATES.search(value)
+    )
