@@ -145,6 +145,7 @@ class DeletionCommand(MemoryCommand):
                 channel=channel,
                 batch_size=options["batch_size"],
                 on_batch=advance,
+                counted={item.target: item.count for item in plan if item.count is not None},
             )
         except ErasureIncompleteError as error:
             progress.finish()

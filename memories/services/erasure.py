@@ -2,7 +2,7 @@
 of one user, the right to be forgotten), deletions by filter and retention rules."""
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.db import DatabaseError
@@ -43,8 +43,12 @@ def memories_delete_matching(
     batch_size: int = ERASE_BATCH_SIZE,
     max_rounds: int = ERASE_MAX_ROUNDS,
     on_batch: ProgressCallback | None = None,
+    counted: Mapping[MemoryTarget, int] | None = None,
 ) -> dict[MemoryTarget, int]:
     """Delete every memory matching memory_filter in targets; the count deleted per target.
+
+    `counted` may give counts the caller has just taken (its plan): they bound the first
+    round instead of a count of its own. Only the final count decides that nothing is left.
 
     It ends only when a count after the last batch finds no matching memory left in each
     target, so memories written while it runs are deleted too (and memories updated out of
@@ -63,8 +67,17 @@ def memories_delete_matching(
             if not has_table(target):
                 continue  # a configured table that was never created holds no memories
             deleted[target] = 0
+            first = (counted or {}).get(target)
             remaining = _delete_from(
-                target, memory_filter, actor, channel, batch_size, max_rounds, on_batch, deleted
+                target,
+                memory_filter,
+                actor,
+                channel,
+                batch_size,
+                max_rounds,
+                on_batch,
+                deleted,
+                first,
             )
         except DatabaseError:
             # A database that fails stops its own table, not the others: what it deleted
@@ -116,13 +129,14 @@ def _delete_from(
     max_rounds: int,
     on_batch: ProgressCallback | None,
     deleted: dict[MemoryTarget, int],
+    first: int | None,
 ) -> int:
     """Rounds of batches, until a count finds nothing matching left, or max_rounds rounds
     have ended with at least as many matching as they began with (writers add as fast as
     the batches delete); how many the last count found. `deleted[target]` counts each
     committed batch as it goes, so it is exact even when a database fails midway."""
     condition = condition_of(memory_matching(target=target, memory_filter=memory_filter))
-    left = memory_count(target=target, memory_filter=memory_filter)
+    left = memory_count(target=target, memory_filter=memory_filter) if first is None else first
     stalled = 0
     while left and stalled < max_rounds:
         # A round deletes at most what the count before it found: writers adding as fast

@@ -56,14 +56,24 @@ class PostgreSQLStatements(Statements):
         return Clause("(user_id = %s) IS TRUE", [user_id])
 
     def batch_clause(self, target: MemoryTarget, batch: FilterBatch) -> Clause:
-        # The ids are read once, into an array: the DELETE then probes the primary key per
-        # id. A row updated meanwhile keeps its id, and the DELETE checks the condition
-        # again on the row's newest version: still matching, it goes; no longer, it stays.
-        # Written as IS TRUE, the check cannot steer the planner away from the primary key.
+        """A batch chosen by physical address: the one optimisation of the erasure.
+
+        The rows' addresses (ctid) are read once, then fetched directly (a TID scan), which
+        deletes 100k rows in about half the time of probing the primary key per id (the
+        plain way, Statements.batch_clause, which SQLite uses). Its hazard is the one that
+        once made erasures stop early: a row updated meanwhile has a new address, so its
+        old one matches nothing and the row is skipped. That costs nothing here, because
+        nothing relies on a batch taking every row it chose: the erasure ends only on a
+        count that finds nothing left (services/erasure.py), so a skipped row is taken by
+        a later batch or round. The condition is checked again on each row (IS TRUE keeps
+        the planner on the TID scan), so a row updated out of the filter stays, and an
+        address can only ever delete a row that matches. tests/test_erasure_races.py runs
+        both ways under concurrent writers.
+        """
         condition = batch.condition
-        chosen = f"SELECT memory_id FROM {target.quoted_table} WHERE {condition.sql} LIMIT %s"
+        chosen = f"SELECT ctid FROM {target.quoted_table} WHERE {condition.sql} LIMIT %s"
         return Clause(
-            f"memory_id = ANY(ARRAY({chosen})) AND ({condition.sql}) IS TRUE",
+            f"ctid = ANY(ARRAY({chosen})) AND ({condition.sql}) IS TRUE",
             [*condition.params, batch.size, *condition.params],
         )
 
