@@ -11,13 +11,15 @@ from memories.exceptions import ErasureIncompleteError, FilterRequiredError
 from memories.models import Channel
 from memories.selectors import MemoryFilter, memory_count, memory_matching
 from memories.services.deletion import delete_selection
-from memories.statements import FilterBatch, condition_of
+from memories.statements import FilterBatch, condition_of, statements_for
 from memories.targets import MemoryTarget, has_table
 
 logger = logging.getLogger("memories.deletions")
 
 # Memories per batch: each batch is one statement, one transaction, one audit record.
 ERASE_BATCH_SIZE = 5000
+# Attempts of a batch that the database rolls back for a conflict with a writer (a deadlock).
+BATCH_ATTEMPTS = 3
 # Rounds of batches (each ended by a count) that find at least as many matching memories
 # as they began with, before a deletion that writers keep refilling gives up and says so.
 ERASE_MAX_ROUNDS = 10
@@ -120,6 +122,21 @@ def user_memories_erase(
     )
 
 
+def _delete_batch(target: MemoryTarget, batch: FilterBatch, actor: str, channel: Channel) -> int:
+    """Delete one batch; run it again (a few times) when the database rolled it back for a
+    conflict with a writer, as a deadlock victim: nothing of it was deleted or recorded."""
+    statements = statements_for(target.alias)
+    for attempt in range(1, BATCH_ATTEMPTS + 1):
+        try:
+            return delete_selection(
+                target=target, selection=batch, actor=actor, channel=channel
+            ).count
+        except DatabaseError as error:
+            if attempt == BATCH_ATTEMPTS or not statements.is_transient(error):
+                raise
+    raise AssertionError("unreachable")
+
+
 def _delete_from(
     target: MemoryTarget,
     memory_filter: MemoryFilter,
@@ -146,9 +163,7 @@ def _delete_from(
             batch = FilterBatch(
                 condition=condition, size=min(batch_size, budget), user_id=memory_filter.user_id
             )
-            count = delete_selection(
-                target=target, selection=batch, actor=actor, channel=channel
-            ).count
+            count = _delete_batch(target, batch, actor, channel)
             if not count:
                 # What the batch chose was deleted, or updated out of the filter, meanwhile:
                 # the count says what is left.

@@ -6,6 +6,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from django.db import DatabaseError
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
 
@@ -85,6 +86,11 @@ class Statements:
 
     def __init__(self, connection: BaseDatabaseWrapper) -> None:
         self.connection = connection
+
+    def is_transient(self, error: DatabaseError) -> bool:
+        """Whether a failed statement was rolled back for a conflict with another
+        transaction (a deadlock, a lock wait, a serialization failure): worth running again."""
+        return False
 
     def consistent_reads(self) -> AbstractContextManager[object]:
         """A block whose queries all read one snapshot of the database, where the engine's

@@ -2,6 +2,8 @@
 
 from collections.abc import Sequence
 
+from django.db import DatabaseError
+
 from memories.expressions import mysql_exact_match
 from memories.statements.base import Clause, FilterBatch, Statements
 from memories.targets import MemoryTarget
@@ -12,6 +14,10 @@ class MySQLStatements(Statements):
     def can_return_rows(self) -> bool:  # type: ignore[override]
         # MariaDB answers DELETE ... RETURNING; MySQL does not.
         return bool(self.connection.mysql_is_mariadb)  # type: ignore[attr-defined]
+
+    def is_transient(self, error: DatabaseError) -> bool:
+        # ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT: InnoDB rolled the statement's transaction back.
+        return bool(error.args) and error.args[0] in (1213, 1205)
 
     def exact_match(self, column: str, values: Sequence[str]) -> Clause:
         sql, params = mysql_exact_match(self.quote(column), values)

@@ -5,7 +5,7 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Field
 
 from memories.audit import AuditEntry
@@ -36,6 +36,10 @@ class PostgreSQLStatements(Statements):
                 with self.connection.cursor() as cursor:
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             yield
+
+    def is_transient(self, error: DatabaseError) -> bool:
+        # deadlock_detected, serialization_failure
+        return getattr(error.__cause__, "sqlstate", None) in ("40P01", "40001")
 
     def ids_clause(self, memory_ids: Sequence[str]) -> Clause:
         if len(memory_ids) == 1:

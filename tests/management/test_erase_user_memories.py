@@ -6,7 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.core.management.base import OutputWrapper
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, OperationalError, connections
 from django.test.utils import CaptureQueriesContext
 
 from memories.exceptions import ErasureIncompleteError
@@ -423,3 +423,27 @@ def test_an_erasure_erases_what_it_can_and_fails_naming_what_it_could_not(alice_
     assert "pg/agno_memories: database failed; pg/ai.agno_memories: database failed" in message
     assert memory_ids_in("lite") == {"b0"}
     assert {record.db_id for record in MemoryDeletion.objects.all()} == {"lite"}
+
+
+def test_a_batch_rolled_back_as_a_deadlock_victim_is_run_again(monkeypatch):
+    require_db_id("maria")
+    for number in range(3):
+        memory_create("maria", memory_id=f"a{number}", user_id="alice")
+    # A fault we cannot cause on demand: InnoDB picks the batch as a deadlock's victim once.
+    real_delete = Statements.delete
+    calls = {"count": 0}
+
+    def deadlocked_once(self, target, selection):
+        calls["count"] += 1
+        if calls["count"] == 1:
+            raise OperationalError(1213, "Deadlock found when trying to get lock")
+        return real_delete(self, target, selection)
+
+    monkeypatch.setattr(Statements, "delete", deadlocked_once)
+    totals = user_memories_erase(
+        user_id="alice", targets=[resolve_target(db_id="maria")], actor="a", channel=Channel.API
+    )
+
+    assert list(totals.values()) == [3] and calls["count"] == 2
+    assert memory_ids_in("maria") == set()
+    assert sum(r.count for r in MemoryDeletion.objects.filter(db_id="maria")) == 3
