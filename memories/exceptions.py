@@ -3,6 +3,8 @@
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
+from memories.wording import memories_counted
+
 BAD_REQUEST = "BAD_REQUEST"
 UNAUTHENTICATED = "UNAUTHENTICATED"
 FORBIDDEN = "FORBIDDEN"
@@ -70,7 +72,8 @@ class ErasureIncompleteError(MemoriesError):
             f"{db_id}/{table}: " + ("database failed" if count is None else f"{count} left")
             for (db_id, table), count in remaining.items()
         )
-        super().__init__(f"Unfinished after deleting {sum(deleted.values())} memories ({left})")
+        done = memories_counted(sum(deleted.values()))
+        super().__init__(f"Unfinished after deleting {done} ({left})")
 
 
 # API errors: what the edge raises; exception_handlers.py renders them.

@@ -41,6 +41,7 @@ from memories.selectors import (
 from memories.serializers import memory_text
 from memories.services import memories_delete, memory_delete, memory_update, user_memories_erase
 from memories.targets import MemoryTarget, all_targets
+from memories.wording import memories_counted
 
 CONFIRMATION_TEMPLATE = "memories/admin/confirm_deletion.html"
 
@@ -190,7 +191,8 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             actor=actor_of(request),
             channel=Channel.ADMIN,
         )
-        self.message_user(request, f"Deleted {deletion.count} memories from {target.db_id}.")
+        deleted = memories_counted(deletion.count)
+        self.message_user(request, f"Deleted {deleted} from {target.db_id}.")
         return None
 
     @admin.action(
@@ -225,7 +227,7 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 message = f"The erasure of {user_id} did not finish: {error}. Run it again."
                 self.message_user(request, message, messages.ERROR)
                 continue
-            message = f"Erased {sum(totals.values())} memories of {user_id}."
+            message = f"Erased {memories_counted(sum(totals.values()))} of {user_id}."
             self.message_user(request, message, messages.SUCCESS)
         return None
 
