@@ -76,6 +76,12 @@ class ErasureIncompleteError(MemoriesError):
         super().__init__(f"Unfinished after deleting {done} ({left})")
 
 
+def database_reason(error: Exception) -> str:
+    """What a database error says went wrong, in one line (connection refused, no such
+    database), without the hints some drivers add on further lines."""
+    return next(iter(str(error).strip().splitlines()), type(error).__name__)
+
+
 # API errors: what the edge raises; exception_handlers.py renders them.
 
 

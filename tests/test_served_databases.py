@@ -38,7 +38,7 @@ def server(folder) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="module")
-def admin(server) -> dict[str, str]:
+def admin(server: Server) -> dict[str, str]:
     return server.bearer("operator", admin=True)
 
 

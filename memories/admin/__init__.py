@@ -6,6 +6,8 @@ services on that target, never through the admin's default database.
 """
 
 import datetime
+import logging
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -13,6 +15,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
 from django.db.models import QuerySet
 from django.http import (
     Http404,
@@ -28,8 +31,15 @@ from django.utils.text import Truncator
 from memories.admin.filters import AgentFilter, TargetFilter, TeamFilter, TopicFilter
 from memories.admin.forms import MemoryForm
 from memories.admin.operations import delete_matching_view, export_users, retention_view
-from memories.admin.targets import actor_of, changelist_url, target_from_request
-from memories.exceptions import ErasureIncompleteError, MemoryNotFoundError
+from memories.admin.targets import (
+    actor_of,
+    changelist_url,
+    is_unreachable,
+    mark_unreachable,
+    target_from_request,
+    unavailable_message,
+)
+from memories.exceptions import ErasureIncompleteError, MemoryNotFoundError, database_reason
 from memories.models import AbstractMemory, Channel, Memory, MemoryDeletion, MemoryExport
 from memories.selectors import (
     MemoryFilter,
@@ -45,9 +55,19 @@ from memories.wording import memories_counted
 
 CONFIRMATION_TEMPLATE = "memories/admin/confirm_deletion.html"
 
+logger = logging.getLogger("memories.admin")
+
 
 def _epoch(value: int | None) -> datetime.datetime | None:
     return None if value is None else datetime.datetime.fromtimestamp(value, tz=datetime.UTC)
+
+
+def _rendered(response: HttpResponse) -> HttpResponse:
+    """The response with its template rendered now, so that a database failing while the
+    rows are read fails here, where it can be reported."""
+    if isinstance(response, TemplateResponse):
+        response.render()
+    return response
 
 
 @admin.register(Memory)
@@ -91,7 +111,9 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return _epoch(obj.created_at)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return memory_queryset(target=target_from_request(request), user_id=None)
+        memories = memory_queryset(target=target_from_request(request), user_id=None)
+        # A page about a database that is down lists nothing, and asks it nothing.
+        return memories.none() if is_unreachable(request) else memories
 
     def get_object(
         self, request: HttpRequest, object_id: str, from_field: str | None = None
@@ -114,7 +136,45 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             "can_delete_matching": self.has_delete_permission(request),
             **(extra_context or {}),
         }
-        return super().changelist_view(request, context)
+        try:
+            # Rendered here: the rows are read while the template renders.
+            return _rendered(super().changelist_view(request, context))
+        except DatabaseError as error:
+            response = self._unavailable(request, error)
+        if request.method == "POST":
+            return response  # an action that failed: back to the list, with the message
+        # The list of a database that is down: its message, no rows, the other databases
+        # one click away in the filter.
+        mark_unreachable(request)
+        return _rendered(super().changelist_view(request, context))
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        return self._guarded(super().change_view, request, object_id, form_url, extra_context)
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        return self._guarded(super().history_view, request, object_id, extra_context)
+
+    def _guarded(
+        self, view: Callable[..., HttpResponse], request: HttpRequest, *args: Any
+    ) -> HttpResponse:
+        """The view's page, or when the database fails, the list with a message."""
+        try:
+            return _rendered(view(request, *args))
+        except DatabaseError as error:
+            return self._unavailable(request, error)
+
+    def _unavailable(self, request: HttpRequest, error: DatabaseError) -> HttpResponse:
+        """Say what failed (a database down, a table absent), log it, and go back to the
+        list of the current database and table."""
+        target = target_from_request(request)
+        message = unavailable_message(target, error)
+        logger.error("admin %s %s: %s", request.method, request.path, message)
+        self.message_user(request, message, messages.ERROR)
+        return HttpResponseRedirect(changelist_url(target))
 
     def get_urls(self) -> list[URLPattern]:
         wrap = self.admin_site.admin_view
@@ -152,6 +212,9 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def delete_view(
         self, request: HttpRequest, object_id: str, extra_context: Any = None
     ) -> HttpResponse:
+        return self._guarded(self._delete_view, request, object_id)
+
+    def _delete_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         target = target_from_request(request)
         memory = self.get_object(request, unquote(object_id))
         if memory is None:
@@ -234,9 +297,16 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.action(description="Export all memories of the selected users (NDJSON)")
     def export_selected_users(
         self, request: HttpRequest, queryset: QuerySet[Any]
-    ) -> StreamingHttpResponse:
+    ) -> StreamingHttpResponse | None:
         user_ids = sorted({m.user_id for m in queryset if m.user_id is not None})
-        return export_users(request, user_ids)
+        try:
+            return export_users(request, user_ids)
+        except DatabaseError as error:
+            # An export covers every database, or it does not start.
+            reason = database_reason(error)
+            message = f"The export did not start: a database cannot be reached ({reason})."
+            self.message_user(request, message, messages.ERROR)
+            return None
 
     def _action_fields(self, action: str, memories: list[Any]) -> list[tuple[str, str]]:
         selected = [(helpers.ACTION_CHECKBOX_NAME, m.memory_id) for m in memories]

@@ -76,6 +76,10 @@ def delete_matching_view(model_admin: "ModelAdmin[Any]", request: HttpRequest) -
         )
         return HttpResponseRedirect(changelist_url(target))
     (planned,) = deletion_plan(targets=[target], memory_filters=[memory_filter])
+    if not planned.is_reachable:
+        message = f"Database {target.db_id} cannot be reached: nothing can be deleted from it now."
+        model_admin.message_user(request, message, messages.ERROR)
+        return back
     return TemplateResponse(
         request,
         DELETE_MATCHING_TEMPLATE,

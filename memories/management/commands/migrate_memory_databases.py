@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, DatabaseError
 
+from memories.exceptions import database_reason
 from memories.targets import configured_db_ids
 
 logger = logging.getLogger("memories.databases")
@@ -50,9 +51,7 @@ class Command(BaseCommand):
                     stderr=self.stderr,
                 )
             except DatabaseError as error:
-                # Its first line: a driver's message may go on with hints.
-                reason = next(iter(str(error).strip().splitlines()), repr(error))
-                logger.warning(self.SKIPPED, alias, ", ".join(db_ids), reason)
+                logger.warning(self.SKIPPED, alias, ", ".join(db_ids), database_reason(error))
                 failed.append(alias)
         if failed and options["strict"]:
             raise CommandError(self.FAILED.format(aliases=", ".join(failed)))
