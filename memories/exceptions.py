@@ -17,6 +17,7 @@ PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
 VALIDATION_ERROR = "VALIDATION_ERROR"
 TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"
 DELETION_UNFINISHED = "DELETION_UNFINISHED"
+NOT_IMPLEMENTED = "NOT_IMPLEMENTED"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 
@@ -121,6 +122,14 @@ class DeletionUnfinished(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The deletion did not finish"
     default_code = DELETION_UNFINISHED
+
+
+class NotProvided(APIException):
+    """An Agno AgentOS route that this server, which administers memories only, lacks."""
+
+    status_code = status.HTTP_501_NOT_IMPLEMENTED
+    default_detail = "This server administers memories only: it does not provide this route"
+    default_code = NOT_IMPLEMENTED
 
 
 class InternalServerError(APIException):
