@@ -26,8 +26,17 @@ from django.http import (
 )
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
-from django.utils.text import Truncator
+from django.utils.safestring import SafeString
 
+from memories.admin.columns import (
+    SHORT_ID,
+    clamped,
+    epoch_stamp,
+    first_of,
+    lines,
+    short_id,
+    stamp,
+)
 from memories.admin.filters import AgentFilter, TargetFilter, TeamFilter, TopicFilter
 from memories.admin.forms import MemoryForm
 from memories.admin.operations import delete_matching_view, export_users, retention_view
@@ -74,16 +83,18 @@ def _rendered(response: HttpResponse) -> HttpResponse:
 class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     change_list_template = "memories/admin/change_list.html"
     form = MemoryForm
+    # Compact columns (memories.admin.columns): the text gets the room, ids are short (whole
+    # on hover and on the detail page), dates take two short lines.
     list_display = [
-        "memory_id",
+        "short_memory_id",
         "text",
-        "user_id",
+        "owner",
         "topic_list",
-        "agent_id",
-        "team_id",
+        "agent_and_team",
         "updated",
         "created",
     ]
+    list_display_links = ["short_memory_id"]
     list_filter = [TargetFilter, AgentFilter, TeamFilter, TopicFilter]
     search_fields = ["memory_id", "user_id"]
     search_help_text = "Search the memory text, user_id and memory_id."
@@ -94,21 +105,33 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     readonly_fields += ["created", "updated"]
     fields = ["memory_id", "memory", "topics", *readonly_fields[1:]]
 
+    @admin.display(description="id", ordering="memory_id")
+    def short_memory_id(self, obj: AbstractMemory) -> SafeString:
+        return short_id(obj.memory_id)
+
     @admin.display(description="memory")
-    def text(self, obj: AbstractMemory) -> str:
-        return Truncator(memory_text(obj.memory)).chars(80)
+    def text(self, obj: AbstractMemory) -> SafeString:
+        return clamped(memory_text(obj.memory))
+
+    @admin.display(description="user_id", ordering="user_id")
+    def owner(self, obj: AbstractMemory) -> SafeString:
+        return lines(obj.user_id)
 
     @admin.display(description="topics")
-    def topic_list(self, obj: AbstractMemory) -> str:
-        return ", ".join(obj.topics or [])
+    def topic_list(self, obj: AbstractMemory) -> SafeString:
+        return clamped(", ".join(topic for topic in obj.topics or [] if isinstance(topic, str)))
+
+    @admin.display(description="agent / team")
+    def agent_and_team(self, obj: AbstractMemory) -> SafeString:
+        return lines(obj.agent_id, obj.team_id)
 
     @admin.display(description="updated", ordering="updated_at")
-    def updated(self, obj: AbstractMemory) -> datetime.datetime | None:
-        return _epoch(obj.updated_at)
+    def updated(self, obj: AbstractMemory) -> SafeString | str:
+        return epoch_stamp(obj.updated_at)
 
     @admin.display(description="created", ordering="created_at")
-    def created(self, obj: AbstractMemory) -> datetime.datetime | None:
-        return _epoch(obj.created_at)
+    def created(self, obj: AbstractMemory) -> SafeString | str:
+        return epoch_stamp(obj.created_at)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         memories = memory_queryset(target=target_from_request(request), user_id=None)
@@ -131,6 +154,8 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         context = {
+            # The list needs the width of the screen; the app list is one click away (Home).
+            "is_nav_sidebar_enabled": False,
             "memory_target": target_from_request(request),
             "filters_query": request.GET.urlencode(),
             "can_delete_matching": self.has_delete_permission(request),
@@ -338,6 +363,18 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 class AuditAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """An audit trail: readable by staff, never added to, changed or deleted from here."""
 
+    change_list_template = "memories/admin/audit_change_list.html"
+    list_per_page = 50
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        # As the memory list: the width of the screen for the records.
+        context = {"is_nav_sidebar_enabled": False, **(extra_context or {})}
+        return super().changelist_view(request, context)
+
+    @admin.display(description="where")
+    def where(self, obj: MemoryDeletion | MemoryExport) -> SafeString:
+        return lines(obj.db_id, obj.table_name)
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -352,24 +389,40 @@ class AuditAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 class MemoryDeletionAdmin(AuditAdmin):
     """The audit trail: readable by staff, never changed from here."""
 
-    list_display = ["deleted_at", "actor", "channel", "db_id", "table_name", "count", "ids"]
+    list_display = ["deleted", "actor", "channel", "where", "owners", "count", "ids"]
     list_filter = ["channel", "db_id", "actor"]
     search_fields = ["memory_ids", "user_ids"]
     search_help_text = "Search by memory_id or user_id."
     date_hierarchy = "deleted_at"
 
+    @admin.display(description="deleted at", ordering="deleted_at")
+    def deleted(self, obj: MemoryDeletion) -> SafeString | str:
+        return stamp(obj.deleted_at)
+
+    @admin.display(description="owners")
+    def owners(self, obj: MemoryDeletion) -> SafeString:
+        return first_of(obj.user_ids, shown=2)
+
     @admin.display(description="memory ids")
-    def ids(self, obj: MemoryDeletion) -> str:
-        return Truncator(", ".join(obj.memory_ids)).chars(80)
+    def ids(self, obj: MemoryDeletion) -> SafeString:
+        # The first few, shortened; the detail page lists them all.
+        return first_of([f"{memory_id[:SHORT_ID]}…" for memory_id in obj.memory_ids], shown=2)
 
 
 @admin.register(MemoryExport)
 class MemoryExportAdmin(AuditAdmin):
     """Who exported whose memories: readable by staff, never changed from here."""
 
-    list_display = ["exported_at", "actor", "channel", "user_id", "db_id", "table_name", "count"]
-    list_display += ["finished"]
+    list_display = ["exported", "actor", "channel", "owner", "where", "count", "finished"]
     list_filter = ["channel", "db_id", "finished"]
     search_fields = ["user_id", "actor"]
     search_help_text = "Search by user_id or actor."
     date_hierarchy = "exported_at"
+
+    @admin.display(description="exported at", ordering="exported_at")
+    def exported(self, obj: MemoryExport) -> SafeString | str:
+        return stamp(obj.exported_at)
+
+    @admin.display(description="owner", ordering="user_id")
+    def owner(self, obj: MemoryExport) -> SafeString:
+        return lines(obj.user_id or "everyone")
