@@ -259,8 +259,9 @@ class DeletionFilterSerializer(serializers.Serializer[Any]):
     agent_id = IdentifierField(required=False)
     team_id = IdentifierField(required=False)
     topics = serializers.ListField(
-        # Topics are matched exactly as stored: a filter trims nothing.
-        child=StrictCharField(max_length=MAX_TOPIC_LENGTH, trim_whitespace=False),
+        # Topics are matched exactly as stored: a filter trims nothing. Not blank, as the
+        # document says (minLength), so that the fuzzer sends none.
+        child=StrictCharField(max_length=MAX_TOPIC_LENGTH, min_length=1, trim_whitespace=False),
         max_length=MAX_TOPICS,
         required=False,
         help_text="Memories that have every one of these topics.",

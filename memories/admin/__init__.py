@@ -1,11 +1,11 @@
-"""Django admin for memories on every configured database and table, and for the audit trail.
+"""Django admin for memories on every configured database and table (the audit trail's is in
+memories.admin.audit).
 
 The database and table come from the `target` query parameter (kept by the changelist's
 filters and in links to detail pages); every read and write goes through selectors and
 services on that target, never through the admin's default database.
 """
 
-import datetime
 import logging
 from collections.abc import Callable
 from functools import partial
@@ -28,15 +28,8 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils.safestring import SafeString
 
-from memories.admin.columns import (
-    SHORT_ID,
-    clamped,
-    epoch_stamp,
-    first_of,
-    lines,
-    short_id,
-    stamp,
-)
+from memories.admin.audit import MemoryDeletionAdmin, MemoryExportAdmin
+from memories.admin.columns import clamped, epoch_stamp, lines, short_id
 from memories.admin.filters import AgentFilter, TargetFilter, TeamFilter, TopicFilter
 from memories.admin.forms import MemoryForm
 from memories.admin.operations import delete_matching_view, export_users, retention_view
@@ -49,7 +42,7 @@ from memories.admin.targets import (
     unavailable_message,
 )
 from memories.exceptions import ErasureIncompleteError, MemoryNotFoundError, database_reason
-from memories.models import AbstractMemory, Channel, Memory, MemoryDeletion, MemoryExport
+from memories.models import AbstractMemory, Channel, Memory
 from memories.selectors import (
     MemoryFilter,
     deletion_plan,
@@ -65,10 +58,6 @@ from memories.wording import memories_counted
 CONFIRMATION_TEMPLATE = "memories/admin/confirm_deletion.html"
 
 logger = logging.getLogger("memories.admin")
-
-
-def _epoch(value: int | None) -> datetime.datetime | None:
-    return None if value is None else datetime.datetime.fromtimestamp(value, tz=datetime.UTC)
 
 
 def _rendered(response: HttpResponse) -> HttpResponse:
@@ -360,69 +349,4 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         )
 
 
-class AuditAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """An audit trail: readable by staff, never added to, changed or deleted from here."""
-
-    change_list_template = "memories/admin/audit_change_list.html"
-    list_per_page = 50
-
-    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
-        # As the memory list: the width of the screen for the records.
-        context = {"is_nav_sidebar_enabled": False, **(extra_context or {})}
-        return super().changelist_view(request, context)
-
-    @admin.display(description="where")
-    def where(self, obj: MemoryDeletion | MemoryExport) -> SafeString:
-        return lines(obj.db_id, obj.table_name)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(MemoryDeletion)
-class MemoryDeletionAdmin(AuditAdmin):
-    """The audit trail: readable by staff, never changed from here."""
-
-    list_display = ["deleted", "actor", "channel", "where", "owners", "count", "ids"]
-    list_filter = ["channel", "db_id", "actor"]
-    search_fields = ["memory_ids", "user_ids"]
-    search_help_text = "Search by memory_id or user_id."
-    date_hierarchy = "deleted_at"
-
-    @admin.display(description="deleted at", ordering="deleted_at")
-    def deleted(self, obj: MemoryDeletion) -> SafeString | str:
-        return stamp(obj.deleted_at)
-
-    @admin.display(description="owners")
-    def owners(self, obj: MemoryDeletion) -> SafeString:
-        return first_of(obj.user_ids, shown=2)
-
-    @admin.display(description="memory ids")
-    def ids(self, obj: MemoryDeletion) -> SafeString:
-        # The first few, shortened; the detail page lists them all.
-        return first_of([f"{memory_id[:SHORT_ID]}…" for memory_id in obj.memory_ids], shown=2)
-
-
-@admin.register(MemoryExport)
-class MemoryExportAdmin(AuditAdmin):
-    """Who exported whose memories: readable by staff, never changed from here."""
-
-    list_display = ["exported", "actor", "channel", "owner", "where", "count", "finished"]
-    list_filter = ["channel", "db_id", "finished"]
-    search_fields = ["user_id", "actor"]
-    search_help_text = "Search by user_id or actor."
-    date_hierarchy = "exported_at"
-
-    @admin.display(description="exported at", ordering="exported_at")
-    def exported(self, obj: MemoryExport) -> SafeString | str:
-        return stamp(obj.exported_at)
-
-    @admin.display(description="owner", ordering="user_id")
-    def owner(self, obj: MemoryExport) -> SafeString:
-        return lines(obj.user_id or "everyone")
+__all__ = ["MemoryAdmin", "MemoryDeletionAdmin", "MemoryExportAdmin"]
