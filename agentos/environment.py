@@ -1,11 +1,47 @@
-"""Reading the host project's configuration from environment variables."""
+"""Reading the host project's configuration from environment variables and its `.env` file."""
 
 import json
 import os
+import shlex
+import sys
+from pathlib import Path
 from typing import Any
 
 import dj_database_url
+import environ  # type: ignore[import-untyped]  # django-environ ships no types
 from django.core.exceptions import ImproperlyConfigured
+
+# Names the env file to read instead of the repository's `.env`; empty reads none.
+ENV_FILE_VARIABLE = "AGENTOS_ENV_FILE"
+
+
+def read_env_file(default: Path) -> Path | None:
+    """Add the variables of the env file that the environment does not set; the file read.
+
+    The file is AGENTOS_ENV_FILE, else `default` when it exists. The server (bin/serve) and
+    every `manage.py` command read the same one, so they see the same databases and keys;
+    a variable set in the environment wins over the file.
+    """
+    named = os.environ.get(ENV_FILE_VARIABLE)
+    if named is None:
+        if not default.is_file():
+            return None
+        path = default
+    elif not named:
+        return None
+    else:
+        path = Path(named)
+        if not path.is_file():
+            raise ImproperlyConfigured(f"{ENV_FILE_VARIABLE}: no file at {named}")
+    environ.Env.read_env(path)
+    return path
+
+
+def cache(url: str) -> dict[str, Any]:
+    """A CACHES entry for a URL: `redis://host:port/db` is Django's own Redis backend,
+    `locmemcache://` a cache of one process."""
+    config: dict[str, Any] = environ.Env.cache_url_config(url)
+    return config
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -94,3 +130,20 @@ def json_list(name: str) -> list[Any]:
     if not isinstance(parsed, list):
         raise ValueError(f"{name} must hold a JSON list")
     return parsed
+
+
+def shell_exports(names: list[str]) -> str:
+    """`export NAME=value` lines for those of names that the env file sets and the
+    environment does not: how bin/serve reads its own variables (HOST, PORT, ...) from the
+    same file as the settings."""
+    before = set(os.environ)
+    read_env_file(Path(__file__).resolve().parent.parent / ".env")
+    return "".join(
+        f"export {name}={shlex.quote(os.environ[name])}\n"
+        for name in names
+        if name in os.environ and name not in before
+    )
+
+
+if __name__ == "__main__":
+    sys.stdout.write(shell_exports(sys.argv[1:]))

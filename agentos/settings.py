@@ -1,19 +1,24 @@
-"""Settings of the agentos host project: everything that varies comes from the environment."""
+"""Settings of the agentos host project: everything that varies comes from the environment,
+or from the `.env` file at the repository root (see `.env.example`)."""
 
 import os
 from pathlib import Path
 
 from agentos.environment import (
+    cache,
     database,
     env_bool,
     env_list,
     json_list,
     memory_databases,
     memory_tables,
+    read_env_file,
     secret,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# First: every setting below may come from the file. The environment wins over it.
+ENV_FILE = read_env_file(BASE_DIR / ".env")
 
 DEBUG = env_bool("DJANGO_DEBUG")
 # Without DJANGO_SECRET_KEY a development key is used; `check --deploy` reports it.
@@ -84,7 +89,13 @@ MEMORIES = {
     "ADMIN_SCOPE": os.environ.get("AGENTOS_ADMIN_SCOPE", "agent_os:admin"),
     # A JSON list of rules, e.g. '[{"db_id": "default", "max_age_days": 365}]'.
     "RETENTION": json_list("AGENTOS_MEMORY_RETENTION"),
+    # Requests per token subject, e.g. "600/minute"; counted in the default cache below.
+    "THROTTLE_RATE": os.environ.get("AGENTOS_THROTTLE_RATE") or None,
 }
+
+# Throttling counts in this cache: each process has its own unless AGENTOS_CACHE_URL names a
+# shared one (`redis://127.0.0.1:6379/0`), as several workers or machines need.
+CACHES = {"default": cache(os.environ.get("AGENTOS_CACHE_URL") or "locmemcache://")}
 
 
 def _pem(value: str | None) -> str | None:

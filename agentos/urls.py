@@ -16,4 +16,6 @@ urlpatterns = [
     path("docs", SpectacularSwaggerView.as_view(url_name="openapi-json"), name="docs"),
     path("redoc", SpectacularRedocView.as_view(url_name="openapi-json"), name="redoc"),
     path("", include("memories.urls")),
+    # Agno's client also calls AgentOS routes for agents, teams, sessions...: 501 in JSON.
+    path("", include("memories.agentos_urls")),
 ]

@@ -3,6 +3,8 @@
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
+from memories.wording import memories_counted
+
 BAD_REQUEST = "BAD_REQUEST"
 UNAUTHENTICATED = "UNAUTHENTICATED"
 FORBIDDEN = "FORBIDDEN"
@@ -15,6 +17,7 @@ PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
 VALIDATION_ERROR = "VALIDATION_ERROR"
 TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"
 DELETION_UNFINISHED = "DELETION_UNFINISHED"
+NOT_IMPLEMENTED = "NOT_IMPLEMENTED"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 
@@ -70,7 +73,14 @@ class ErasureIncompleteError(MemoriesError):
             f"{db_id}/{table}: " + ("database failed" if count is None else f"{count} left")
             for (db_id, table), count in remaining.items()
         )
-        super().__init__(f"Unfinished after deleting {sum(deleted.values())} memories ({left})")
+        done = memories_counted(sum(deleted.values()))
+        super().__init__(f"Unfinished after deleting {done} ({left})")
+
+
+def database_reason(error: Exception) -> str:
+    """What a database error says went wrong, in one line (connection refused, no such
+    database), without the hints some drivers add on further lines."""
+    return next(iter(str(error).strip().splitlines()), type(error).__name__)
 
 
 # API errors: what the edge raises; exception_handlers.py renders them.
@@ -112,6 +122,14 @@ class DeletionUnfinished(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The deletion did not finish"
     default_code = DELETION_UNFINISHED
+
+
+class NotProvided(APIException):
+    """An Agno AgentOS route that this server, which administers memories only, lacks."""
+
+    status_code = status.HTTP_501_NOT_IMPLEMENTED
+    default_detail = "This server administers memories only: it does not provide this route"
+    default_code = NOT_IMPLEMENTED
 
 
 class InternalServerError(APIException):

@@ -1,6 +1,7 @@
 """API operations over many memories at once: the export, and deletion by filter."""
 
 from django.http import StreamingHttpResponse
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -9,7 +10,7 @@ from memories.exceptions import BadRequest
 from memories.exports import NDJSON, export_lines
 from memories.models import Channel
 from memories.permissions import DELETE_SCOPE, READ_SCOPE, IsAdminToken
-from memories.schema import BAD_REQUEST, UNAUTHENTICATED
+from memories.schema import BAD_REQUEST, NOT_IMPLEMENTED, UNAUTHENTICATED
 from memories.selectors import deletion_plan
 from memories.serializers import (
     DeletionFilterSerializer,
@@ -20,7 +21,7 @@ from memories.serializers import (
 )
 from memories.services import memories_delete_matching, memories_export
 from memories.targets import MemoryTarget, all_targets, has_table, require_table, resolve_target
-from memories.views import MemoryAPIView, validated_body, validated_params
+from memories.views import MemoryAPIView, NotProvidedView, validated_body, validated_params
 
 
 def export_targets(db_id: str | None, table: str | None, *, every: bool) -> list[MemoryTarget]:
@@ -153,3 +154,45 @@ class MemoryDeletionView(MemoryAPIView):
         ]
         total = sum(counts.values())
         return Response({"dry_run": body["dry_run"], "total": total, "tables": tables})
+
+
+# Agno AgentOS routes beside the memory API that Agno's client calls (agno.client.os), and
+# what they are: memories.agentos_urls answers each with 501.
+AGENTOS_ROOTS = {
+    "config": "the AgentOS configuration",
+    "databases": "database migrations",
+    "agents": "agents",
+    "teams": "teams",
+    "workflows": "workflows",
+    "sessions": "sessions",
+    "eval-runs": "evaluation runs",
+    "knowledge": "knowledge bases",
+    "traces": "traces",
+    "trace_session_stats": "trace statistics",
+    "metrics": "metrics",
+}
+
+
+class OptimizeMemoriesView(NotProvidedView):
+    """POST /optimize-memories: Agno's memory optimization, which needs a model; not here."""
+
+    what = "memory optimization (Agno's optimize_memories), which needs a model"
+    schema = AutoSchema()
+
+    @extend_schema(
+        operation_id="optimize_memories",
+        summary="Optimize User Memories",
+        description=(
+            "Not provided: Agno's AgentOS rewrites a user's memories with a model here, and "
+            "this server administers memories without one. Any method answers 501 "
+            "NOT_IMPLEMENTED, with or without a token. So do the other Agno AgentOS routes "
+            "that Agno's client calls, where the host includes memories.agentos_urls: "
+            + ", ".join(f"/{root}" for root in AGENTOS_ROOTS)
+            + "."
+        ),
+        request=None,
+        responses={501: NOT_IMPLEMENTED},
+        tags=["Memory"],
+    )
+    def post(self, request: Request) -> Response:
+        raise self.refusal()  # initial() has refused already

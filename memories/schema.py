@@ -136,6 +136,13 @@ TOO_MANY_REQUESTS = _error_response(
     "Request was throttled. Expected available in 12 seconds.",
     errors.TOO_MANY_REQUESTS,
 )
+NOT_IMPLEMENTED = _error_response(
+    "NotImplementedResponse",
+    "Not Implemented",
+    "This server administers memories only; it does not provide memory optimization "
+    "(Agno's optimize_memories), which needs a model",
+    errors.NOT_IMPLEMENTED,
+)
 VALIDATION_ERROR = _error_response(
     "ValidationErrorResponse",
     "Validation Error",

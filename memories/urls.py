@@ -4,7 +4,7 @@ from typing import Any
 
 from django.urls import URLPattern, path, re_path
 
-from memories.operations import MemoryDeletionView, MemoryExportView
+from memories.operations import MemoryDeletionView, MemoryExportView, OptimizeMemoriesView
 from memories.views import MemorySlashViewSet, MemoryViewSet, UnknownRouteView
 
 app_name = "memories"
@@ -28,6 +28,8 @@ ROUTES: dict[str, tuple[str, dict[str, Any]]] = {
 OPERATIONS = {
     "memory_export": ("memory-export", MemoryExportView),
     "memory_deletions": ("memory-deletions", MemoryDeletionView),
+    # Agno's client calls it; it needs a model, so it answers 501.
+    "optimize-memories": ("optimize-memories", OptimizeMemoriesView),
 }
 
 

@@ -12,6 +12,7 @@ from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.schemas.inspectors import ViewInspector
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 from rest_framework.viewsets import ViewSetMixin
@@ -19,7 +20,13 @@ from rest_framework.viewsets import ViewSetMixin
 from memories.authentication import BearerTokenAuthentication
 from memories.conf import memories_settings
 from memories.exception_handlers import api_exception_handler
-from memories.exceptions import BadRequest, NotFound, PayloadTooLarge, ValidationFailed
+from memories.exceptions import (
+    BadRequest,
+    NotFound,
+    NotProvided,
+    PayloadTooLarge,
+    ValidationFailed,
+)
 from memories.models import Channel
 from memories.negotiation import AnyMediaTypeNegotiation
 from memories.owners import NOBODY, Owner
@@ -307,21 +314,44 @@ class MemorySlashViewSet(MemoryViewSet):
     """The same endpoints reached with a trailing slash: served, documented once without."""
 
 
-class UnknownRouteView(MemoryAPIView):
-    """Unknown paths under the API answer 404 in the documented shape, not Django's page."""
+class RefusingView(MemoryAPIView):
+    """A path that answers one error in the documented shape to any method, before any
+    token is read; `refusal` says which."""
 
     authentication_classes = []
     permission_classes = []
     throttle_classes = []
-    schema = None
+    schema: ViewInspector | None = None  # undocumented, unless a subclass documents itself
 
     @property
     def default_response_headers(self) -> dict[str, str]:
-        # No `Allow`: an unknown path allows no method at all.
+        # No `Allow`: such a path allows no method at all.
         headers: dict[str, str] = super().default_response_headers
         headers.pop("Allow", None)
         return headers
 
+    def refusal(self) -> Exception:
+        raise NotImplementedError
+
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        raise NotFound()
+        raise self.refusal()
+
+
+class UnknownRouteView(RefusingView):
+    """Unknown paths under the API answer 404 in the documented shape, not Django's page."""
+
+    def refusal(self) -> Exception:
+        return NotFound()
+
+
+class NotProvidedView(RefusingView):
+    """An Agno AgentOS route that Agno's client calls and this server does not provide: 501
+    in the documented shape, with what it is (`what`, set per route)."""
+
+    what = "this Agno AgentOS route"
+
+    def refusal(self) -> Exception:
+        return NotProvided(
+            f"This server administers memories only; it does not provide {self.what}"
+        )

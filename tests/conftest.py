@@ -2,7 +2,8 @@
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import jwt
@@ -28,6 +29,37 @@ def db_id(request: pytest.FixtureRequest) -> str:
     """Each configured db_id in turn: two SQLite databases, PostgreSQL and MariaDB."""
     require_db_id(request.param)
     return str(request.param)
+
+
+# Two ways a configured memory database is down, for real: nothing listens on its port, or
+# its server answers but holds no such database.
+DOWN = {"closed port": {"PORT": "9"}, "missing database": {"NAME": "agentos_memories_missing"}}
+
+
+@contextmanager
+def database_down(alias: str, **broken_settings: str) -> Iterator[None]:
+    """Point an alias at a server or database that is not there, then restore it."""
+    connection = connections[alias]
+    saved = {key: connection.settings_dict[key] for key in broken_settings}
+    connection.close()
+    connection.settings_dict.update(broken_settings)
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict.update(saved)
+
+
+@pytest.fixture(
+    params=[(db_id, how) for db_id in SERVER_DB_IDS for how in DOWN],
+    ids=lambda param: f"{param[0]}-{param[1].replace(' ', '-')}",
+)
+def down(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A database server's db_id, down (closed port, missing database) during the test."""
+    db_id, how = request.param
+    require_db_id(db_id)
+    with database_down(db_id, **DOWN[how]):
+        yield db_id
 
 
 @pytest.fixture(scope="session")

@@ -56,6 +56,8 @@ def clean_environment() -> dict[str, str]:
         if not key.startswith(("DJANGO_", "AGENTOS_", "DATABASE_URL"))
     }
     env["DJANGO_SETTINGS_MODULE"] = "agentos.settings"
+    # Nor of a developer's .env file at the repository root.
+    env["AGENTOS_ENV_FILE"] = ""
     return env
 
 

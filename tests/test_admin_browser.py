@@ -40,7 +40,10 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser, live_server) -> Iterator[Page]:
+def page(django_db_setup, browser, live_server) -> Iterator[Page]:
+    # django_db_setup first: the session's live server, started before the test databases
+    # exist, would share the test thread's SQLite connections (":memory:" until then) with
+    # its request threads, and two threads on one connection crash SQLite.
     User.objects.create_superuser("operator", "operator@example.com", "s3cret-pass")
     context = browser.new_context(base_url=live_server.url)
     page = context.new_page()

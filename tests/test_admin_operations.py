@@ -53,7 +53,7 @@ def test_deleting_what_the_filters_match_confirms_then_deletes_there_only(staff,
 
     done = staff.post(DELETE_MATCHING + query, {"confirmed": "yes"}, follow=True)
 
-    assert [str(m) for m in done.context["messages"]] == ["Deleted 1 memories from lite."]
+    assert [str(m) for m in done.context["messages"]] == ["Deleted 1 memory from lite."]
     assert memory_ids_in("lite") == {"c2", "k1"}
     assert memory_ids_in("default") == {"d1"}
     record = MemoryDeletion.objects.get()

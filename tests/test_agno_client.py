@@ -1,4 +1,5 @@
-"""Agno's own AgentOS client, unchanged, against this server: every memory method but optimize."""
+"""Agno's own AgentOS client, unchanged, against this server: every memory method, and a clear
+501 for optimize_memories and the AgentOS routes this server does not provide."""
 
 import asyncio
 import sqlite3
@@ -109,3 +110,36 @@ def test_every_memory_method_round_trips(server, client, folder):
     assert gone.value.response.status_code == 404
     run(client.delete_memories([bobs.memory_id], user_id="bob", headers=admin))
     assert rows(folder) == {}
+
+
+@pytest.mark.parametrize(
+    "call, what",
+    [
+        (
+            lambda client, headers: client.optimize_memories("alice", headers=headers),
+            "memory optimization (Agno's optimize_memories), which needs a model",
+        ),
+        (lambda client, headers: client.aget_config(headers=headers), "Agno AgentOS the AgentOS"),
+        (lambda client, headers: client.list_agents(headers=headers), "Agno AgentOS agents"),
+        (
+            lambda client, headers: client.get_sessions(headers=headers),
+            "Agno AgentOS sessions",
+        ),
+    ],
+)
+def test_what_this_server_does_not_provide_is_a_501_that_says_so(
+    server, client, folder, call, what
+):
+    before = rows(folder)
+
+    with pytest.raises(httpx.HTTPStatusError) as refused:
+        run(call(client, server.bearer("root", admin=True)))
+
+    response = refused.value.response
+    assert response.status_code == 501
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json()["error_code"] == "NOT_IMPLEMENTED"
+    assert response.json()["detail"].startswith(
+        f"This server administers memories only; it does not provide {what}"
+    )
+    assert rows(folder) == before

@@ -1,34 +1,17 @@
 """A failing memory database answers 500 in the documented shape and loses nothing."""
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-from django.db import connections
 
 from memories.models import MemoryDeletion
-from tests.conftest import require_db_id
+from tests.conftest import database_down, require_db_id
 from tests.factories import memory_create, memory_ids_in
 
 # Real transactions: the broken connection is closed and reopened, no test transaction spans it.
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
 INTERNAL_ERROR = {"detail": "Internal server error", "error_code": "INTERNAL_SERVER_ERROR"}
-
-
-@contextmanager
-def unreachable(alias: str, **broken_settings: str) -> Iterator[None]:
-    """Point an alias at a server that is not there, for real, then restore it."""
-    connection = connections[alias]
-    saved = {key: connection.settings_dict[key] for key in broken_settings}
-    connection.close()
-    connection.settings_dict.update(broken_settings)
-    try:
-        yield
-    finally:
-        connection.close()
-        connection.settings_dict.update(saved)
 
 
 @pytest.mark.parametrize(
@@ -45,7 +28,7 @@ def test_unreachable_server_is_500_and_logged(as_user, caplog, broken_db_id, bro
 
     with (
         caplog.at_level(logging.ERROR, logger="memories"),
-        unreachable(broken_db_id, **broken_settings),
+        database_down(broken_db_id, **broken_settings),
     ):
         response = client.delete(f"/memories/m1?db_id={broken_db_id}")
 
@@ -62,8 +45,39 @@ def test_the_same_process_serves_again_once_the_database_is_back(as_user):
     memory_create("pg", memory_id="m1", user_id="alice")
     client = as_user("alice")
 
-    with unreachable("pg", PORT="1"):
+    with database_down("pg", PORT="1"):
         assert client.delete("/memories/m1?db_id=pg").status_code == 500
 
     assert client.delete("/memories/m1?db_id=pg").status_code == 204
     assert memory_ids_in("pg") == set()
+
+
+@pytest.mark.parametrize(
+    "method, path, body",
+    [
+        ("get", "/memories", None),
+        ("get", "/memories/m1", None),
+        ("post", "/memories", {"memory": "Likes tea"}),
+        ("patch", "/memories/m1", {"topics": ["drinks"]}),
+        ("delete", "/memories/m1", None),
+        ("delete", "/memories", {"memory_ids": ["m1"]}),
+        ("get", "/memory_topics", None),
+        ("get", "/user_memory_stats", None),
+        ("get", "/memory_export", None),
+    ],
+)
+def test_a_database_down_answers_its_db_id_with_500_and_the_others_serve(
+    as_user, down, method, path, body
+):
+    memory_create("lite", memory_id="m1", user_id="alice")
+    client = as_user("alice")
+
+    response = getattr(client, method)(f"{path}?db_id={down}", body, format="json")
+    served = client.get("/memories/m1?db_id=lite")
+
+    assert response.status_code == 500
+    assert response.json() == INTERNAL_ERROR
+    assert served.status_code == 200
+    assert served.json()["memory_id"] == "m1"
+    assert memory_ids_in("lite") == {"m1"}
+    assert not MemoryDeletion.objects.exists()

@@ -149,7 +149,7 @@ def test_a_rule_that_cannot_finish_fails_the_run_after_the_others(refilled):
         with configured(*rules):
             output = apply()
 
-    assert "Deleted 1 memories under rule 1." in output
+    assert "Deleted 1 memory under rule 1." in output
     assert memory_ids_in("default") == set()
 
 

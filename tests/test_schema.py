@@ -117,6 +117,7 @@ def test_trailing_slash_routes_are_not_documented_twice(document):
         ("/memory_deletions", "post"),
         ("/memory_export", "get"),
         ("/memory_topics", "get"),
+        ("/optimize-memories", "post"),
         ("/user_memory_stats", "get"),
     ]
     operation_ids = [operation["operationId"] for _, _, operation in api_operations(document)]
@@ -131,7 +132,20 @@ def test_bearer_is_the_only_security_without_anonymous_alternative(document):
         "bearerFormat": "JWT",
     }
     for path, method, operation in api_operations(document):
+        if path == "/optimize-memories":
+            continue  # not provided: the same 501 with a token or without
         assert operation["security"] == [{"HTTPBearer": []}], (method, path)
+
+
+def test_optimize_memories_is_documented_as_not_provided(document):
+    operation = document["paths"]["/optimize-memories"]["post"]
+
+    assert operation["operationId"] == "optimize_memories"  # Agno's client method's name
+    assert "security" not in operation
+    assert list(operation["responses"]) == ["501"]
+    example = operation["responses"]["501"]["content"]["application/json"]["examples"]
+    assert next(iter(example.values()))["value"]["error_code"] == "NOT_IMPLEMENTED"
+    assert "/agents, /teams" in operation["description"]
 
 
 def test_delete_documents_every_status_of_the_contract(document):

@@ -520,6 +520,37 @@ class ProtocolTests:
         assert rows() == untouched()
 
     @pytest.mark.parametrize(
+        "method, path, what",
+        [
+            ("post", "/optimize-memories", "memory optimization (Agno's optimize_memories)"),
+            ("post", "/optimize-memories/", "memory optimization (Agno's optimize_memories)"),
+            ("get", "/config", "Agno AgentOS the AgentOS configuration (config)"),
+            ("get", "/agents", "Agno AgentOS agents (agents)"),
+            ("post", "/agents/chef/runs", "Agno AgentOS agents (agents)"),
+            ("delete", "/sessions/s1", "Agno AgentOS sessions (sessions)"),
+            ("post", "/databases/default/migrate", "Agno AgentOS database migrations"),
+            ("get", "/knowledge/content", "Agno AgentOS knowledge bases (knowledge)"),
+            ("get", "/trace_session_stats", "Agno AgentOS trace statistics"),
+        ],
+    )
+    @pytest.mark.parametrize("admin", [True, False, None])
+    def test_agentos_routes_this_server_lacks_are_501_json(
+        self, as_user, api, method, path, what, admin
+    ):
+        client = api if admin is None else as_user("root", admin=admin)
+
+        response = getattr(client, method)(path, {"user_id": "alice"}, format="json")
+
+        assert response.status_code == 501
+        body = response.json()
+        assert body["error_code"] == "NOT_IMPLEMENTED"
+        assert body["detail"].startswith(
+            f"This server administers memories only; it does not provide {what}"
+        )
+        assert "Allow" not in response.headers
+        assert rows() == untouched()
+
+    @pytest.mark.parametrize(
         "accept", [None, "*/*", "application/json", "application/*", "text/html, */*;q=0.1"]
     )
     def test_any_accept_header_json_satisfies_deletes(self, as_user, db_id, accept):

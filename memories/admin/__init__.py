@@ -1,11 +1,13 @@
-"""Django admin for memories on every configured database and table, and for the audit trail.
+"""Django admin for memories on every configured database and table (the audit trail's is in
+memories.admin.audit).
 
 The database and table come from the `target` query parameter (kept by the changelist's
 filters and in links to detail pages); every read and write goes through selectors and
 services on that target, never through the admin's default database.
 """
 
-import datetime
+import logging
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -13,6 +15,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
 from django.db.models import QuerySet
 from django.http import (
     Http404,
@@ -23,14 +26,23 @@ from django.http import (
 )
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
-from django.utils.text import Truncator
+from django.utils.safestring import SafeString
 
+from memories.admin.audit import MemoryDeletionAdmin, MemoryExportAdmin
+from memories.admin.columns import clamped, epoch_stamp, lines, short_id
 from memories.admin.filters import AgentFilter, TargetFilter, TeamFilter, TopicFilter
 from memories.admin.forms import MemoryForm
 from memories.admin.operations import delete_matching_view, export_users, retention_view
-from memories.admin.targets import actor_of, changelist_url, target_from_request
-from memories.exceptions import ErasureIncompleteError, MemoryNotFoundError
-from memories.models import AbstractMemory, Channel, Memory, MemoryDeletion, MemoryExport
+from memories.admin.targets import (
+    actor_of,
+    changelist_url,
+    is_unreachable,
+    mark_unreachable,
+    target_from_request,
+    unavailable_message,
+)
+from memories.exceptions import ErasureIncompleteError, MemoryNotFoundError, database_reason
+from memories.models import AbstractMemory, Channel, Memory
 from memories.selectors import (
     MemoryFilter,
     deletion_plan,
@@ -41,28 +53,37 @@ from memories.selectors import (
 from memories.serializers import memory_text
 from memories.services import memories_delete, memory_delete, memory_update, user_memories_erase
 from memories.targets import MemoryTarget, all_targets
+from memories.wording import memories_counted
 
 CONFIRMATION_TEMPLATE = "memories/admin/confirm_deletion.html"
 
+logger = logging.getLogger("memories.admin")
 
-def _epoch(value: int | None) -> datetime.datetime | None:
-    return None if value is None else datetime.datetime.fromtimestamp(value, tz=datetime.UTC)
+
+def _rendered(response: HttpResponse) -> HttpResponse:
+    """The response with its template rendered now, so that a database failing while the
+    rows are read fails here, where it can be reported."""
+    if isinstance(response, TemplateResponse):
+        response.render()
+    return response
 
 
 @admin.register(Memory)
 class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     change_list_template = "memories/admin/change_list.html"
     form = MemoryForm
+    # Compact columns (memories.admin.columns): the text gets the room, ids are short (whole
+    # on hover and on the detail page), dates take two short lines.
     list_display = [
-        "memory_id",
+        "short_memory_id",
         "text",
-        "user_id",
+        "owner",
         "topic_list",
-        "agent_id",
-        "team_id",
+        "agent_and_team",
         "updated",
         "created",
     ]
+    list_display_links = ["short_memory_id"]
     list_filter = [TargetFilter, AgentFilter, TeamFilter, TopicFilter]
     search_fields = ["memory_id", "user_id"]
     search_help_text = "Search the memory text, user_id and memory_id."
@@ -73,24 +94,38 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     readonly_fields += ["created", "updated"]
     fields = ["memory_id", "memory", "topics", *readonly_fields[1:]]
 
+    @admin.display(description="id", ordering="memory_id")
+    def short_memory_id(self, obj: AbstractMemory) -> SafeString:
+        return short_id(obj.memory_id)
+
     @admin.display(description="memory")
-    def text(self, obj: AbstractMemory) -> str:
-        return Truncator(memory_text(obj.memory)).chars(80)
+    def text(self, obj: AbstractMemory) -> SafeString:
+        return clamped(memory_text(obj.memory))
+
+    @admin.display(description="user_id", ordering="user_id")
+    def owner(self, obj: AbstractMemory) -> SafeString:
+        return lines(obj.user_id)
 
     @admin.display(description="topics")
-    def topic_list(self, obj: AbstractMemory) -> str:
-        return ", ".join(obj.topics or [])
+    def topic_list(self, obj: AbstractMemory) -> SafeString:
+        return clamped(", ".join(topic for topic in obj.topics or [] if isinstance(topic, str)))
+
+    @admin.display(description="agent / team")
+    def agent_and_team(self, obj: AbstractMemory) -> SafeString:
+        return lines(obj.agent_id, obj.team_id)
 
     @admin.display(description="updated", ordering="updated_at")
-    def updated(self, obj: AbstractMemory) -> datetime.datetime | None:
-        return _epoch(obj.updated_at)
+    def updated(self, obj: AbstractMemory) -> SafeString | str:
+        return epoch_stamp(obj.updated_at)
 
     @admin.display(description="created", ordering="created_at")
-    def created(self, obj: AbstractMemory) -> datetime.datetime | None:
-        return _epoch(obj.created_at)
+    def created(self, obj: AbstractMemory) -> SafeString | str:
+        return epoch_stamp(obj.created_at)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return memory_queryset(target=target_from_request(request), user_id=None)
+        memories = memory_queryset(target=target_from_request(request), user_id=None)
+        # A page about a database that is down lists nothing, and asks it nothing.
+        return memories.none() if is_unreachable(request) else memories
 
     def get_object(
         self, request: HttpRequest, object_id: str, from_field: str | None = None
@@ -108,12 +143,52 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         context = {
+            # The list needs the width of the screen; the app list is one click away (Home).
+            "is_nav_sidebar_enabled": False,
             "memory_target": target_from_request(request),
             "filters_query": request.GET.urlencode(),
             "can_delete_matching": self.has_delete_permission(request),
             **(extra_context or {}),
         }
-        return super().changelist_view(request, context)
+        try:
+            # Rendered here: the rows are read while the template renders.
+            return _rendered(super().changelist_view(request, context))
+        except DatabaseError as error:
+            response = self._unavailable(request, error)
+        if request.method == "POST":
+            return response  # an action that failed: back to the list, with the message
+        # The list of a database that is down: its message, no rows, the other databases
+        # one click away in the filter.
+        mark_unreachable(request)
+        return _rendered(super().changelist_view(request, context))
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        return self._guarded(super().change_view, request, object_id, form_url, extra_context)
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        return self._guarded(super().history_view, request, object_id, extra_context)
+
+    def _guarded(
+        self, view: Callable[..., HttpResponse], request: HttpRequest, *args: Any
+    ) -> HttpResponse:
+        """The view's page, or when the database fails, the list with a message."""
+        try:
+            return _rendered(view(request, *args))
+        except DatabaseError as error:
+            return self._unavailable(request, error)
+
+    def _unavailable(self, request: HttpRequest, error: DatabaseError) -> HttpResponse:
+        """Say what failed (a database down, a table absent), log it, and go back to the
+        list of the current database and table."""
+        target = target_from_request(request)
+        message = unavailable_message(target, error)
+        logger.error("admin %s %s: %s", request.method, request.path, message)
+        self.message_user(request, message, messages.ERROR)
+        return HttpResponseRedirect(changelist_url(target))
 
     def get_urls(self) -> list[URLPattern]:
         wrap = self.admin_site.admin_view
@@ -151,6 +226,9 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def delete_view(
         self, request: HttpRequest, object_id: str, extra_context: Any = None
     ) -> HttpResponse:
+        return self._guarded(self._delete_view, request, object_id)
+
+    def _delete_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         target = target_from_request(request)
         memory = self.get_object(request, unquote(object_id))
         if memory is None:
@@ -190,7 +268,8 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             actor=actor_of(request),
             channel=Channel.ADMIN,
         )
-        self.message_user(request, f"Deleted {deletion.count} memories from {target.db_id}.")
+        deleted = memories_counted(deletion.count)
+        self.message_user(request, f"Deleted {deleted} from {target.db_id}.")
         return None
 
     @admin.action(
@@ -225,16 +304,23 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 message = f"The erasure of {user_id} did not finish: {error}. Run it again."
                 self.message_user(request, message, messages.ERROR)
                 continue
-            message = f"Erased {sum(totals.values())} memories of {user_id}."
+            message = f"Erased {memories_counted(sum(totals.values()))} of {user_id}."
             self.message_user(request, message, messages.SUCCESS)
         return None
 
     @admin.action(description="Export all memories of the selected users (NDJSON)")
     def export_selected_users(
         self, request: HttpRequest, queryset: QuerySet[Any]
-    ) -> StreamingHttpResponse:
+    ) -> StreamingHttpResponse | None:
         user_ids = sorted({m.user_id for m in queryset if m.user_id is not None})
-        return export_users(request, user_ids)
+        try:
+            return export_users(request, user_ids)
+        except DatabaseError as error:
+            # An export covers every database, or it does not start.
+            reason = database_reason(error)
+            message = f"The export did not start: a database cannot be reached ({reason})."
+            self.message_user(request, message, messages.ERROR)
+            return None
 
     def _action_fields(self, action: str, memories: list[Any]) -> list[tuple[str, str]]:
         selected = [(helpers.ACTION_CHECKBOX_NAME, m.memory_id) for m in memories]
@@ -263,41 +349,4 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         )
 
 
-class AuditAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """An audit trail: readable by staff, never added to, changed or deleted from here."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(MemoryDeletion)
-class MemoryDeletionAdmin(AuditAdmin):
-    """The audit trail: readable by staff, never changed from here."""
-
-    list_display = ["deleted_at", "actor", "channel", "db_id", "table_name", "count", "ids"]
-    list_filter = ["channel", "db_id", "actor"]
-    search_fields = ["memory_ids", "user_ids"]
-    search_help_text = "Search by memory_id or user_id."
-    date_hierarchy = "deleted_at"
-
-    @admin.display(description="memory ids")
-    def ids(self, obj: MemoryDeletion) -> str:
-        return Truncator(", ".join(obj.memory_ids)).chars(80)
-
-
-@admin.register(MemoryExport)
-class MemoryExportAdmin(AuditAdmin):
-    """Who exported whose memories: readable by staff, never changed from here."""
-
-    list_display = ["exported_at", "actor", "channel", "user_id", "db_id", "table_name", "count"]
-    list_display += ["finished"]
-    list_filter = ["channel", "db_id", "finished"]
-    search_fields = ["user_id", "actor"]
-    search_help_text = "Search by user_id or actor."
-    date_hierarchy = "exported_at"
+__all__ = ["MemoryAdmin", "MemoryDeletionAdmin", "MemoryExportAdmin"]

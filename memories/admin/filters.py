@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from memories.admin.targets import TARGET_PARAM, target_from_request, target_key
+from memories.admin.targets import TARGET_PARAM, is_unreachable, target_from_request, target_key
 from memories.selectors import filter_memories, memory_column_values, memory_topics
 from memories.targets import all_targets, resolve_target
 
@@ -39,6 +39,8 @@ class ColumnFilter(admin.SimpleListFilter):
     column = ""
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        if is_unreachable(request):
+            return []
         target = target_from_request(request)
         values = memory_column_values(target=target, column=self.column)
         return [(value, value) for value in values]
@@ -64,6 +66,8 @@ class TopicFilter(admin.SimpleListFilter):
     parameter_name = "topic"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        if is_unreachable(request):
+            return []
         topics = memory_topics(target=target_from_request(request), user_id=None)
         return [(topic, topic) for topic in topics[:100]]
 

@@ -19,6 +19,7 @@ from memories.retention import retention_rules
 from memories.selectors import MemoryFilter, deletion_plan
 from memories.services import memories_delete_matching, memories_export
 from memories.targets import all_targets, has_table
+from memories.wording import memories_counted
 
 DELETE_MATCHING_TEMPLATE = "memories/admin/delete_matching.html"
 RETENTION_TEMPLATE = "memories/admin/retention.html"
@@ -71,10 +72,14 @@ def delete_matching_view(model_admin: "ModelAdmin[Any]", request: HttpRequest) -
             return back
         count = sum(deleted.values())
         model_admin.message_user(
-            request, f"Deleted {count} memories from {target.db_id}.", messages.SUCCESS
+            request, f"Deleted {memories_counted(count)} from {target.db_id}.", messages.SUCCESS
         )
         return HttpResponseRedirect(changelist_url(target))
     (planned,) = deletion_plan(targets=[target], memory_filters=[memory_filter])
+    if not planned.is_reachable:
+        message = f"Database {target.db_id} cannot be reached: nothing can be deleted from it now."
+        model_admin.message_user(request, message, messages.ERROR)
+        return back
     return TemplateResponse(
         request,
         DELETE_MATCHING_TEMPLATE,

@@ -2,13 +2,16 @@
 
 from urllib.parse import urlencode
 
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, QueryDict
 from django.urls import reverse
 
-from memories.exceptions import MemoriesError
-from memories.targets import MemoryTarget, resolve_target
+from memories.exceptions import MemoriesError, database_reason
+from memories.targets import MemoryTarget, has_table, resolve_target
 
 TARGET_PARAM = "target"
+# Set on a request whose target's database failed: its pages list nothing and ask it nothing.
+_UNREACHABLE = "_memories_target_unreachable"
 
 
 def target_key(target: MemoryTarget) -> str:
@@ -37,3 +40,27 @@ def changelist_url(target: MemoryTarget) -> str:
 
 def actor_of(request: HttpRequest) -> str:
     return str(request.user.get_username())
+
+
+def mark_unreachable(request: HttpRequest) -> None:
+    setattr(request, _UNREACHABLE, True)
+
+
+def is_unreachable(request: HttpRequest) -> bool:
+    return bool(getattr(request, _UNREACHABLE, False))
+
+
+def unavailable_message(target: MemoryTarget, error: DatabaseError) -> str:
+    """What an operator is told when a page's queries failed: the database is down, the
+    table is absent, or the database failed otherwise."""
+    try:
+        present = has_table(target)
+    except DatabaseError as failure:
+        return (
+            f"Database {target.db_id} cannot be reached ({database_reason(failure)}): its "
+            "memories cannot be listed, changed or deleted until it answers. The other "
+            "databases are in the filter."
+        )
+    if not present:
+        return f"Table {target.table} does not exist in database {target.db_id}."
+    return f"Database {target.db_id} failed: {database_reason(error)}"

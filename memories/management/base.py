@@ -1,6 +1,9 @@
 """What the memory commands share: choosing db_ids, and showing progress."""
 
 import getpass
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -10,6 +13,7 @@ from memories.models import Channel
 from memories.selectors import MemoryFilter, PlannedDeletion
 from memories.services import ERASE_BATCH_SIZE, ErasedBatch, memories_delete_matching
 from memories.targets import MemoryTarget, all_targets, configured_db_ids
+from memories.wording import memories_counted
 
 
 class MemoryCommand(BaseCommand):
@@ -45,6 +49,7 @@ class Progress:
 
     def __init__(self, out: Any, total: int, *, interactive: bool) -> None:
         self.out, self.total, self.done, self.interactive = out, total, 0, interactive
+        self.drawn = False  # the bar is on the terminal's current line
 
     def advance(self, count: int, what: str) -> None:
         """`count` more done; `what` says what, for the plain line."""
@@ -54,12 +59,35 @@ class Progress:
             bar = "#" * filled + "-" * (self.WIDTH - filled)
             self.out.write(f"\r[{bar}] {self.done}/{self.total}", ending="")
             self.out.flush()
+            self.drawn = True
         else:
             self.out.write(f"{what} ({self.done}/{self.total})")
 
     def finish(self) -> None:
-        if self.interactive:
+        """End the bar's line, so that what follows starts on a line of its own."""
+        if self.drawn:
             self.out.write("")
+            self.drawn = False
+
+    @contextmanager
+    def logging_apart(self, logger_name: str, *, verbosity: int) -> Iterator[None]:
+        """While it runs: the logger's INFO lines only at verbosity 2 or more, and any line
+        it logs ends the bar's line first, so that no log line lands over the bar."""
+        logger = logging.getLogger(logger_name)
+        level = logger.level
+        if verbosity < 2:
+            logger.setLevel(logging.WARNING)
+
+        def end_the_bar(record: logging.LogRecord) -> bool:
+            self.finish()
+            return True
+
+        logger.addFilter(end_the_bar)
+        try:
+            yield
+        finally:
+            logger.removeFilter(end_the_bar)
+            logger.setLevel(level)
 
 
 class DeletionCommand(MemoryCommand):
@@ -71,12 +99,13 @@ class DeletionCommand(MemoryCommand):
     ABSENT = "table absent"
     UNREACHABLE = "database unreachable"
     NOTHING = "Nothing to delete."
-    CONFIRM = "Delete {total} memories permanently? This cannot be undone. Type 'yes' to go on: "
+    CONFIRM = "Delete {total} permanently? This cannot be undone. Type 'yes' to go on: "
     CANCELLED = "Cancelled: nothing was deleted."
     DRY_RUN = "Dry run: nothing was deleted."
     BATCH = "deleted {count} from {db_id}/{table}"
-    DONE = "Deleted {total} memories {what}."
-    UNFINISHED = "Deleted {total} memories {what}, but the deletion did not finish: {error}"
+    # {total}: "1 memory", "2 memories".
+    DONE = "Deleted {total} {what}."
+    UNFINISHED = "Deleted {total} {what}, but the deletion did not finish: {error}"
 
     def add_deletion_arguments(self, parser: CommandParser, *, asks: bool = True) -> None:
         """--dry-run, --batch-size and, where the command asks first, --yes."""
@@ -124,7 +153,10 @@ class DeletionCommand(MemoryCommand):
             self.stdout.write(self.NOTHING)
             return 0
         confirmed = options.get("yes", True)
-        if not confirmed and input(self.CONFIRM.format(total=total)).strip() != "yes":
+        if (
+            not confirmed
+            and input(self.CONFIRM.format(total=memories_counted(total))).strip() != "yes"
+        ):
             self.stdout.write(self.CANCELLED)
             return 0
         progress = Progress(self.stdout, total, interactive=self.stdout.isatty())
@@ -134,26 +166,29 @@ class DeletionCommand(MemoryCommand):
             progress.advance(batch.deleted, self.BATCH.format(count=batch.deleted, **where))
 
         try:
-            totals = memories_delete_matching(
-                memory_filter=memory_filter,
-                # Every table that exists, memories written since the count taken too; an
-                # unreachable database is tried again, and named in the failure if it fails.
-                targets=[
-                    item.target for item in plan if item.count is not None or not item.is_reachable
-                ],
-                actor=self.actor,
-                channel=channel,
-                batch_size=options["batch_size"],
-                on_batch=advance,
-                counted={item.target: item.count for item in plan if item.count is not None},
-            )
+            with progress.logging_apart("memories.deletions", verbosity=options["verbosity"]):
+                totals = memories_delete_matching(
+                    memory_filter=memory_filter,
+                    # Every table that exists, memories written since the count taken too; an
+                    # unreachable database is tried again, and named in the failure if it fails.
+                    targets=[
+                        item.target
+                        for item in plan
+                        if item.count is not None or not item.is_reachable
+                    ],
+                    actor=self.actor,
+                    channel=channel,
+                    batch_size=options["batch_size"],
+                    on_batch=advance,
+                    counted={item.target: item.count for item in plan if item.count is not None},
+                )
         except ErasureIncompleteError as error:
             progress.finish()
             for (db_id, table), deleted in error.deleted.items():
                 self.stdout.write(self.PLAN_LINE.format(db_id=db_id, table=table, count=deleted))
             done = sum(error.deleted.values())
             raise CommandError(
-                self.UNFINISHED.format(total=done, what=what, error=error)
+                self.UNFINISHED.format(total=memories_counted(done), what=what, error=error)
             ) from error
         progress.finish()
         for target, deleted in totals.items():
@@ -161,5 +196,7 @@ class DeletionCommand(MemoryCommand):
                 self.PLAN_LINE.format(db_id=target.db_id, table=target.table, count=deleted)
             )
         deleted_total = sum(totals.values())
-        self.stdout.write(self.style.SUCCESS(self.DONE.format(total=deleted_total, what=what)))
+        self.stdout.write(
+            self.style.SUCCESS(self.DONE.format(total=memories_counted(deleted_total), what=what))
+        )
         return deleted_total

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.db import DatabaseError
 
-from memories.exceptions import ErasureIncompleteError, FilterRequiredError
+from memories.exceptions import ErasureIncompleteError, FilterRequiredError, database_reason
 from memories.models import Channel
 from memories.selectors import MemoryFilter, memory_count, memory_matching
 from memories.services.deletion import delete_selection
@@ -81,10 +81,12 @@ def memories_delete_matching(
                 deleted,
                 first,
             )
-        except DatabaseError:
+        except DatabaseError as failure:
             # A database that fails stops its own table, not the others: what it deleted
-            # stays deleted and audited, and the error names it.
-            logger.exception("memory deletion failed on %s/%s", target.db_id, target.table)
+            # stays deleted and audited, and the error names it. One line: the driver's
+            # reason says what an operator needs (connection refused, no such database).
+            reason = database_reason(failure)
+            logger.error("memory deletion failed on %s/%s: %s", target.db_id, target.table, reason)
             left[target] = None
             continue
         if remaining:

@@ -35,7 +35,7 @@ def test_counts_then_deletes_what_every_filter_matches(db_id):
 
     done = delete(*chef_with_food_and_tea, "--db-id", db_id, "--yes")
 
-    assert "Deleted 1 memories matching agent_id='chef', topic='food', topic='tea'." in done
+    assert "Deleted 1 memory matching agent_id='chef', topic='food', topic='tea'." in done
     assert memory_ids_in(db_id) == {"c2", "C3", "o1"}
     record = MemoryDeletion.objects.get()
     assert (record.memory_ids, record.channel, record.count) == (["c1"], "command", 1)

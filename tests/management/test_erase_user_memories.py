@@ -16,7 +16,7 @@ from memories.services import ERASE_MAX_ROUNDS, ErasedBatch, user_memories_erase
 from memories.signals import memories_deleted, memory_deleted
 from memories.statements import Statements
 from memories.statements.postgresql import PostgreSQLStatements
-from memories.targets import resolve_target
+from memories.targets import configured_tables, resolve_target
 from tests.conftest import ALL_DB_IDS, deletion_log, require_db_id
 from tests.factories import memory_create, memory_ids_in
 
@@ -131,7 +131,7 @@ def test_a_batch_failing_midway_keeps_earlier_batches_and_a_rerun_finishes(sprea
     with pytest.raises(CommandError) as failed:
         erase("alice", "--yes", "--db-id", "default", "--batch-size", "1")
 
-    assert str(failed.value).startswith("Deleted 1 memories of 'alice', but the deletion")
+    assert str(failed.value).startswith("Deleted 1 memory of 'alice', but the deletion")
     assert "(default/agno_memories: database failed)" in str(failed.value)
 
     # Batches take any of the user's memories: exactly one of alice's went, with its record.
@@ -233,7 +233,7 @@ def test_each_batch_is_one_delete_that_picks_its_rows_itself(db_id):
 def erase_logged(caplog, batch_size: int) -> list[dict]:
     """Erase alice's memories on default in batches; the deletion log lines' fields."""
     with caplog.at_level(logging.INFO, logger="memories.deletions"):
-        erase("alice", "--yes", "--db-id", "default", "--batch-size", str(batch_size))
+        erase("alice", "--yes", "-v", "2", "--db-id", "default", "--batch-size", str(batch_size))
     return deletion_log(caplog)
 
 
@@ -390,39 +390,38 @@ def alice_in_lite():
     memory_create("lite", memory_id="b0", user_id="bob")
 
 
-@pytest.fixture
-def pg_down():
-    """The pg database unreachable: its alias points at a port where nothing listens."""
-    require_db_id("pg")
-    connection = connections["pg"]
-    connection.close()
-    real_port = connection.settings_dict["PORT"]
-    connection.settings_dict["PORT"] = "9"
-    yield
-    connection.close()
-    connection.settings_dict["PORT"] = real_port
+def plan_line(db_id: str, table: str, count: object) -> str:
+    return f"  {db_id:<16} {table:<32} {count}\n"
 
 
 @pytest.mark.django_db(transaction=True, databases="__all__")
-def test_a_database_that_is_down_is_shown_beside_the_others_counts(alice_in_lite, pg_down):
-    output = erase("alice", "--dry-run", "--db-id", "pg", "--db-id", "lite")
+def test_a_database_that_is_down_is_shown_beside_the_others_counts(alice_in_lite, down):
+    output = erase("alice", "--dry-run", "--db-id", down, "--db-id", "lite")
 
-    assert f"  {'lite':<16} {'agno_memories':<32} 3\n" in output
-    assert f"  {'pg':<16} {'agno_memories':<32} database unreachable\n" in output
-    assert f"  {'pg':<16} {'ai.agno_memories':<32} database unreachable\n" in output
-    assert "Dry run: nothing was deleted." in output
+    assert plan_line("lite", "agno_memories", 3) in output
+    for table in configured_tables(down):
+        assert plan_line(down, table, "database unreachable") in output
+    assert output.endswith("Dry run: nothing was deleted.\n")
 
 
 @pytest.mark.django_db(transaction=True, databases="__all__")
-def test_an_erasure_erases_what_it_can_and_fails_naming_what_it_could_not(alice_in_lite, pg_down):
+def test_an_erasure_erases_what_it_can_and_fails_naming_what_it_could_not(alice_in_lite, down):
+    out = StringIO()
     with pytest.raises(CommandError) as failed:
-        erase("alice", "--yes", "--db-id", "pg", "--db-id", "lite")
+        call_command(
+            "erase_user_memories", "alice", "--yes", "--db-id", down, "--db-id", "lite", stdout=out
+        )
 
     message = str(failed.value)
     assert message.startswith("Deleted 3 memories of 'alice', but the deletion did not finish")
-    assert "pg/agno_memories: database failed; pg/ai.agno_memories: database failed" in message
+    failures = "; ".join(f"{down}/{table}: database failed" for table in configured_tables(down))
+    assert f"({failures})" in message
+    # What it did is listed; no line claims success.
+    assert plan_line("lite", "agno_memories", 3) in out.getvalue()
+    assert "Deleted" not in out.getvalue()
     assert memory_ids_in("lite") == {"b0"}
-    assert {record.db_id for record in MemoryDeletion.objects.all()} == {"lite"}
+    (record,) = MemoryDeletion.objects.all()
+    assert (record.db_id, record.count, record.user_ids) == ("lite", 3, ["alice"])
 
 
 def test_a_batch_rolled_back_as_a_deadlock_victim_is_run_again(monkeypatch):

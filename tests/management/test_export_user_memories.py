@@ -44,4 +44,4 @@ def test_writes_to_stdout_for_one_db_id(capsys):
     call_command("export_user_memories", "alice", "--db-id", "lite", stdout=out)
 
     assert [json.loads(line)["memory_id"] for line in out.getvalue().splitlines()] == ["a2"]
-    assert "Exported 1 memories of 'alice' to standard output." in capsys.readouterr().err
+    assert "Exported 1 memory of 'alice' to standard output." in capsys.readouterr().err

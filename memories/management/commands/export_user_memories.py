@@ -13,6 +13,7 @@ from memories.models import Channel
 from memories.selectors import MemoryFilter, memory_count
 from memories.services import memories_export
 from memories.targets import MemoryTarget, has_table
+from memories.wording import memories_counted
 
 
 class Command(MemoryCommand):
@@ -22,7 +23,7 @@ class Command(MemoryCommand):
         "output or --output FILE. Each table exported writes an audit record."
     )
 
-    DONE = "Exported {count} memories of {user_id!r} to {where}."
+    DONE = "Exported {count} of {user_id!r} to {where}."  # {count}: "1 memory"
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("user_id", help="The owner whose memories are exported.")
@@ -43,7 +44,7 @@ class Command(MemoryCommand):
             with open(output, "wb") as file:
                 count = self._export(user_id, targets, report, file.write)
         where = str(output) if output is not None else "standard output"
-        report.write(self.DONE.format(count=count, user_id=user_id, where=where))
+        report.write(self.DONE.format(count=memories_counted(count), user_id=user_id, where=where))
 
     def _write_stdout(self, chunk: bytes) -> None:
         self.stdout.write(chunk.decode(), ending="")

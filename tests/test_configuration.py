@@ -1,0 +1,119 @@
+"""The bundled project's one configuration: the environment and the `.env` file, read alike by
+the server and by every command."""
+
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.servers import ROOT, clean_environment, project_command
+from tests.test_http_server import memory_ids, seed
+
+EXAMPLE = (ROOT / ".env.example").read_text()
+
+
+def project_copy(folder: Path) -> Path:
+    """The project's own files (manage.py, agentos/) in folder: its repository root."""
+    shutil.copy(ROOT / "manage.py", folder / "manage.py")
+    shutil.copytree(ROOT / "agentos", folder / "agentos")
+    return folder
+
+
+def manage(root: Path, *args: str, **variables: str) -> subprocess.CompletedProcess[str]:
+    """manage.py in root (or `python -c CODE` for args `-c CODE`), with no configuration but
+    root's .env file and variables."""
+    env = clean_environment()
+    del env["AGENTOS_ENV_FILE"]  # the .env file at root, as an operator's shell reads it
+    return subprocess.run(
+        [sys.executable, *(args if args[0] == "-c" else ["manage.py", *args])],
+        cwd=root,
+        env={**env, **variables},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_an_erasure_from_a_shell_covers_every_database_of_the_env_file(tmp_path):
+    root = project_copy(tmp_path)
+    (root / ".env").write_text(
+        f"DATABASE_URL=sqlite:///{root / 'default.sqlite3'}\n"
+        f"AGENTOS_MEMORY_DATABASES=extra=sqlite:///{root / 'extra.sqlite3'}\n"
+        "AGENTOS_JWT_SIGNING_KEY='a-signing-key-from-the-env-file-0123456789'\n"
+    )
+    assert manage(root, "migrate", "-v", "0").returncode == 0
+    assert manage(root, "migrate_memory_databases", "-v", "0").returncode == 0
+    seed(root / "default.sqlite3", "alice", "bob")
+    seed(root / "extra.sqlite3", "alice", "alice")
+
+    result = manage(root, "erase_user_memories", "alice", "--yes")
+
+    assert result.returncode == 0, result.stderr
+    plan = result.stdout.splitlines()[:3]
+    assert plan == [
+        "Memories of 'alice' to delete:",
+        f"  {'default':<16} {'agno_memories':<32} 1",
+        f"  {'extra':<16} {'agno_memories':<32} 2",
+    ]
+    assert "Deleted 3 memories of 'alice'." in result.stdout
+    assert len(memory_ids(root / "default.sqlite3")) == 1  # bob's
+    assert memory_ids(root / "extra.sqlite3") == set()
+    with sqlite3.connect(root / "default.sqlite3") as connection:
+        records = connection.execute(
+            "SELECT db_id, count FROM memories_memorydeletion ORDER BY db_id"
+        ).fetchall()
+    connection.close()
+    assert records == [("default", 1), ("extra", 2)]
+
+
+def test_the_environment_wins_over_the_env_file(tmp_path):
+    root = project_copy(tmp_path)
+    (root / ".env").write_text(
+        "AGENTOS_MEMORY_DATABASES=filed=sqlite:///filed.sqlite3\n"
+        'AGENTOS_THROTTLE_RATE="5/minute"\n'
+    )
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(sorted(settings.MEMORIES['DATABASES']), settings.MEMORIES['THROTTLE_RATE'], "
+        "settings.ENV_FILE)"
+    )
+
+    from_file = manage(root, "-c", code)
+    from_environment = manage(
+        root, "-c", code, AGENTOS_MEMORY_DATABASES="set=sqlite:///set.sqlite3"
+    )
+
+    assert from_file.stdout.split() == ["['default',", "'filed']", "5/minute", str(root / ".env")]
+    assert from_environment.stdout.split()[:2] == ["['default',", "'set']"]
+
+
+def test_a_named_env_file_must_exist(tmp_path):
+    result = project_command(
+        [sys.executable, "manage.py", "check"], AGENTOS_ENV_FILE=str(tmp_path / "absent.env")
+    )
+
+    assert result.returncode != 0
+    assert f"AGENTOS_ENV_FILE: no file at {tmp_path / 'absent.env'}" in result.stderr
+
+
+def test_env_example_names_every_variable_the_project_reads():
+    settings = (ROOT / "agentos" / "settings.py").read_text()
+    settings += (ROOT / "agentos" / "environment.py").read_text()
+    serve = (ROOT / "bin" / "serve").read_text()
+    read = set(re.findall(r'"((?:DJANGO|AGENTOS|DATABASE)_[A-Z_]+)"', settings))
+    read |= set(re.findall(r"\$\{([A-Z_]+):-", serve))
+    example = set(re.findall(r"^#?([A-Z][A-Z_]+)=", EXAMPLE, flags=re.MULTILINE))
+
+    assert {"AGENTOS_MEMORY_DATABASES", "AGENTOS_CACHE_URL", "PORT"} <= read
+    # The file cannot name another file to read.
+    assert read - {"AGENTOS_ENV_FILE"} == example
+
+
+def test_the_env_file_is_not_committed():
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", ".env"], cwd=ROOT, check=False, timeout=30
+    )
+    assert ignored.returncode == 0
