@@ -4,6 +4,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= python3
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
+BENCH_STAMP := $(VENV)/.bench-installed
 
 .PHONY: run test fuzz soak bench lint typecheck pytest install install-dev system-deps clean
 
@@ -23,6 +24,10 @@ $(DEV_STAMP): pyproject.toml | $(PY)
 install: $(RUN_STAMP)
 
 install-dev: $(DEV_STAMP)
+
+$(BENCH_STAMP): $(DEV_STAMP)
+	$(PY) -m pip install --quiet -e ".[server,postgres,mysql,dev,bench]"
+	touch $@
 
 system-deps:
 	bin/system-deps
@@ -49,7 +54,7 @@ pytest: $(DEV_STAMP)
 test: lint typecheck pytest
 
 # The delete benchmark (several minutes): writes BENCHMARKS.md.
-bench: $(DEV_STAMP)
+bench: $(BENCH_STAMP)
 	bin/system-deps wrk
 	$(PY) bench/run.py $(BENCH_ARGS)
 
