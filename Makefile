@@ -44,7 +44,8 @@ typecheck: $(DEV_STAMP)
 
 # Tests that serve the project themselves choose its databases: the second run skips them.
 SERVING_TESTS := test_http_server test_agno_client test_agno_storage test_admin_browser \
-	test_fuzz test_soak test_packaging test_deployment test_served_connections test_served_edge
+	test_fuzz test_soak test_packaging test_deployment test_served_connections test_served_edge \
+	test_served_browser_middleware
 
 pytest: $(DEV_STAMP)
 	$(VENV)/bin/pytest
