@@ -26,6 +26,7 @@ import json
 import os
 import platform
 import re
+import resource
 import secrets
 import signal
 import socket
@@ -121,6 +122,17 @@ class Database:
             # moment ago has none, and gets plans that no table in service gets.
             connection.execute(f"ANALYZE {table}")
 
+    def backend_pids(self) -> list[int]:
+        """The PostgreSQL server processes connected to this database (none for SQLite)."""
+        if self.backend != "postgres":
+            return []
+        with self.connect() as connection:
+            found = connection.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                [self.name],
+            )
+            return [row[0] for row in found]
+
     def memory_ids(self, table: str = TABLE) -> set[str]:
         with self.connect() as connection:
             return {row[0] for row in connection.execute(f"SELECT memory_id FROM {table}")}
@@ -180,6 +192,12 @@ def cpu_seconds(pids: list[int]) -> float:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / TICKS
+
+
+def children_cpu_seconds() -> float:
+    """CPU time of this process's children that have ended (wrk, once it has)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def peak_memory_mib(workers: list[int]) -> float:
@@ -358,9 +376,17 @@ def measure_http(backend: str, run: int, args: argparse.Namespace, folder: Path)
                 ]
                 with served(env, folder, server) as (base, pids):
                     warm_workers(base, tokens[users[0]])
-                    before = cpu_seconds(pids)
+                    # The database server's processes serving this server's connections
+                    # (PostgreSQL), and wrk: the rest of the machine's work per delete.
+                    backends = database.backend_pids()
+                    before = cpu_seconds(pids), cpu_seconds(backends), children_cpu_seconds()
                     result = run_wrk(base, plan, connections, folder, FILLER[server])
-                    result["cpu_ms_per_request"] = 1000 * (cpu_seconds(pids) - before) / len(plan)
+                    after = cpu_seconds(pids), cpu_seconds(backends), children_cpu_seconds()
+                    used = [1000 * (a - b) / len(plan) for a, b in zip(after, before, strict=True)]
+                    result["cpu_ms_per_request"] = used[0]
+                    if backends:
+                        result["db_cpu_ms_per_request"] = used[1]
+                    result["client_cpu_ms_per_request"] = used[2]
                     result["peak_worker_mib"] = peak_memory_mib(pids[1:])
                 left = database.memory_ids(table)
                 result["verified"] = left == set(spared) and result["statuses"] == {204: len(plan)}
@@ -483,6 +509,21 @@ def bulk_erasure(
         recorded_s = timed(lambda: delete_and_record(database, connection, "erased"))
     recorded_ok = database.memory_ids() == set(others)
 
+    # The same, between the two counts a complete erasure needs: the one it shows (and bounds
+    # its first round with) and the final one that finds nothing left.
+    reseed()
+    with database.connect() as connection:
+        placeholder = "%s" if database.backend == "postgres" else "?"
+        count = f"SELECT count(*) FROM agno_memories WHERE user_id = {placeholder}"
+
+        def counted_erasure() -> None:
+            connection.execute(count, ["erased"]).fetchone()
+            delete_and_record(database, connection, "erased")
+            assert connection.execute(count, ["erased"]).fetchone()[0] == 0
+
+        counted_s = timed(counted_erasure)
+    counted_ok = database.memory_ids() == set(others)
+
     # The bulk API's own floor: the same batches of ids deleted by plain statements, with no
     # owner test, audit, HTTP or Python in between.
     reseed()
@@ -509,6 +550,12 @@ def bulk_erasure(
             "scenario": "erase raw, recorded",
             "seconds": recorded_s,
             "verified": recorded_ok,
+        },
+        {
+            "backend": database.backend,
+            "scenario": "erase raw, recorded, counted before and after",
+            "seconds": counted_s,
+            "verified": counted_ok,
         },
         {
             "backend": database.backend,
@@ -579,6 +626,8 @@ def summarize(runs: list[dict]) -> dict[tuple[str, str], dict]:  # type: ignore[
             "p90",
             "p99",
             "cpu_ms_per_request",
+            "db_cpu_ms_per_request",
+            "client_cpu_ms_per_request",
             "peak_worker_mib",
             "seconds",
         ):
@@ -600,8 +649,8 @@ def cell(row: dict, metric: str, digits: int = 1) -> str:  # type: ignore[type-a
 def report(summary: dict, runs: list[dict]) -> str:  # type: ignore[type-arg]
     lines = [
         "| backend | scenario | req/s | p50 ms | p90 ms | p99 ms | server CPU ms/req"
-        " | peak worker MiB | statuses | rows verified |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        " | database CPU ms/req | wrk CPU ms/req | peak worker MiB | statuses | rows verified |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (backend, scenario), row in summary.items():
         if scenario.startswith("erase"):
@@ -609,6 +658,8 @@ def report(summary: dict, runs: list[dict]) -> str:  # type: ignore[type-arg]
         lines.append(
             f"| {backend} | {scenario} | {cell(row, 'requests_per_s', 0)} | {cell(row, 'p50')} | "
             f"{cell(row, 'p90')} | {cell(row, 'p99')} | {cell(row, 'cpu_ms_per_request', 2)} | "
+            f"{cell(row, 'db_cpu_ms_per_request', 2)} | "
+            f"{cell(row, 'client_cpu_ms_per_request', 2)} | "
             f"{cell(row, 'peak_worker_mib')} | {row['statuses'] or ''} | {row['verified']} |"
         )
     lines += [
@@ -638,6 +689,16 @@ def report(summary: dict, runs: list[dict]) -> str:  # type: ignore[type-arg]
     return "\n".join(lines)
 
 
+def each_run(runs: list[dict], backend: str) -> Iterator[dict[str, dict]]:  # type: ignore[type-arg]
+    """Per run, the backend's results by scenario."""
+    for run in dict.fromkeys(result["run"] for result in runs):
+        yield {
+            result["scenario"]: result
+            for result in runs
+            if result["run"] == run and result["backend"] == backend
+        }
+
+
 def ratio(
     runs: list[dict],  # type: ignore[type-arg]
     backend: str,
@@ -647,12 +708,7 @@ def ratio(
 ) -> tuple[float, float, float] | None:
     """metric of scenario over metric of reference, within each run: median, min, max."""
     values = []
-    for run in dict.fromkeys(result["run"] for result in runs):
-        found = {
-            result["scenario"]: result
-            for result in runs
-            if result["run"] == run and result["backend"] == backend
-        }
+    for found in each_run(runs, backend):
         if metric in found.get(scenario, {}) and metric in found.get(reference, {}):
             values.append(found[scenario][metric] / found[reference][metric])
     if not values:
@@ -742,6 +798,12 @@ COMPARISONS = [
         "erase raw, 1000 ids per statement",
         "seconds",
     ),
+    (
+        "erase command / the recording statement between the two counts",
+        "erase command",
+        "erase raw, recorded, counted before and after",
+        "seconds",
+    ),
     ("erase command / raw DELETE", "erase command", "erase raw", "seconds"),
     ("one recording statement / raw DELETE", "erase raw, recorded", "erase raw", "seconds"),
 ]
@@ -764,6 +826,38 @@ def targets(runs: list[dict]) -> list[str]:  # type: ignore[type-arg]
     lines += ["", "For comparison (PostgreSQL, ratios within each run):", ""]
     for what, scenario, reference, metric in COMPARISONS:
         lines.append(f"- {what}: {span(ratio(runs, 'postgres', scenario, reference, metric))}")
+    lines += ["", *cpu_budget(runs)]
+    return lines
+
+
+MACHINE_CPU = ("cpu_ms_per_request", "db_cpu_ms_per_request", "client_cpu_ms_per_request")
+
+
+def cpu_budget(runs: list[dict]) -> list[str]:  # type: ignore[type-arg]
+    """What 2.5 x the peer's deletes/s leaves the project's server, per owner replay.
+
+    Server, database backends and wrk share the machine's cores: on a machine that both
+    replays keep as busy, deletes/s go as the inverse of the CPU all three spend per delete.
+    """
+    lines = []
+    for connections in (16, 64):
+        allowed, measured = [], []
+        for found in each_run(runs, "postgres"):
+            ours = found.get(f"owner c{connections}")
+            peer = found.get(f"peer owner c{connections}")
+            if not ours or not peer or not all(m in r for m in MACHINE_CPU for r in (ours, peer)):
+                continue
+            rest = ours["db_cpu_ms_per_request"] + ours["client_cpu_ms_per_request"]
+            allowed.append(sum(peer[m] for m in MACHINE_CPU) / 2.5 - rest)
+            measured.append(ours["cpu_ms_per_request"])
+        if allowed:
+            lines.append(
+                f"- owner c{connections}: 2.5 x the peer's deletes/s leaves the server "
+                f"{span((statistics.median(allowed), min(allowed), max(allowed)))} ms of CPU "
+                f"per delete (the peer's server, database and wrk CPU per delete / 2.5, less "
+                f"the project's database and wrk CPU); it spends "
+                f"{span((statistics.median(measured), min(measured), max(measured)))} ms"
+            )
     return lines
 
 
