@@ -201,13 +201,15 @@ def children_cpu_seconds() -> float:
 
 
 def peak_memory_mib(workers: list[int]) -> float:
+    """The largest peak resident size of the workers (a helper process that came and went
+    meanwhile, such as a multiprocessing tracker, is no worker)."""
     peaks = []
     for pid in workers:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             status = Path(f"/proc/{pid}/status").read_text()
-        except FileNotFoundError:
-            raise RuntimeError(f"worker {pid} exited during the run") from None
-        peaks.append(int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024)  # type: ignore[union-attr]
+            peaks.append(int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024)  # type: ignore[union-attr]
+    if not peaks:
+        raise RuntimeError(f"the workers {workers} exited during the run")
     return max(peaks)
 
 
@@ -376,6 +378,7 @@ def measure_http(backend: str, run: int, args: argparse.Namespace, folder: Path)
                 ]
                 with served(env, folder, server) as (base, pids):
                     warm_workers(base, tokens[users[0]])
+                    pids = process_tree(pids[0])  # the workers, now that they all serve
                     # The database server's processes serving this server's connections
                     # (PostgreSQL), and wrk: the rest of the machine's work per delete.
                     backends = database.backend_pids()
