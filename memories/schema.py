@@ -3,7 +3,7 @@
 import functools
 from typing import Any
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -19,6 +19,7 @@ from memories import exceptions as errors
 from memories.conf import memories_settings
 from memories.selectors import SORT_FIELDS
 from memories.serializers import (
+    FILTER_FIELDS,
     MAX_MEMORY_LENGTH,
     MAX_TOPIC_LENGTH,
     MAX_TOPICS,
@@ -453,3 +454,16 @@ memory_viewset_schema = extend_schema_view(
         },
     ),
 )
+
+
+class DeletionFilterScheme(OpenApiSerializerExtension):
+    """The body of a deletion by filter names at least one filter: `anyOf` the required ones,
+    which a serializer cannot say (its validate() enforces it)."""
+
+    target_class = "memories.serializers.DeletionFilterSerializer"
+
+    def map_serializer(self, auto_schema: AutoSchema, direction: Any) -> dict[str, Any]:
+        # What drf-spectacular itself calls for a serializer, as its contrib extensions do.
+        schema: dict[str, Any] = auto_schema._map_basic_serializer(self.target, direction)  # type: ignore[no-untyped-call]
+        schema["anyOf"] = [{"required": [name]} for name in FILTER_FIELDS]
+        return schema

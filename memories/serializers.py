@@ -260,7 +260,8 @@ class DeletionFilterSerializer(serializers.Serializer[Any]):
     team_id = IdentifierField(required=False)
     topics = serializers.ListField(
         # Topics are matched exactly as stored: a filter trims nothing.
-        child=StrictCharField(max_length=MAX_TOPIC_LENGTH, trim_whitespace=False),
+        child=TextField(max_length=MAX_TOPIC_LENGTH, trim_whitespace=False),
+        min_length=1,
         max_length=MAX_TOPICS,
         required=False,
         help_text="Memories that have every one of these topics.",
@@ -271,8 +272,9 @@ class DeletionFilterSerializer(serializers.Serializer[Any]):
     created_before = serializers.DateTimeField(required=False)
     db_id = IdentifierField(required=False, help_text="Only this db_id (default: every one).")
     table = IdentifierField(required=False, help_text="Only this table of db_id.")
+    # Stated every time: a request that deletes says so (false), one that counts says true.
     dry_run = serializers.BooleanField(
-        default=False, help_text="Only count what would be deleted."
+        help_text="true: only count what would be deleted; false: delete it."
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ EXAMPLES = os.environ.get("AGENTOS_FUZZ_EXAMPLES", "25")
 # Every check, positive-data acceptance and negative-data rejection included: the document
 # states every rule the API enforces, and the API enforces every rule the document states.
 CONFIG = Path(__file__).with_name("schemathesis.toml")
+HOOKS = Path(__file__).with_name("schemathesis_hooks.py")
 SCHEMATHESIS = Path(sys.executable).with_name("st")
 
 
@@ -50,7 +51,7 @@ def test_every_operation_answers_as_documented(server, admin, tmp_path):
         text=True,
         timeout=1200,
         check=False,
-        env={**os.environ, "NO_COLOR": "1"},
+        env={**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_HOOKS": str(HOOKS)},
     )
 
     summary = result.stdout[-4000:]

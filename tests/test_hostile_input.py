@@ -56,8 +56,10 @@ QUERY_NAMES = [
     "limit",
     "page",
     "table",
+    "all_databases",
 ]
 BODY_NAMES = ["memory", "user_id", "topics", "agent_id", "team_id", "memory_ids"]
+BODY_NAMES += ["dry_run", "updated_before", "created_before", "db_id", "table"]
 ENDPOINTS = [
     ("get", "/memories"),
     ("post", "/memories"),
@@ -67,6 +69,8 @@ ENDPOINTS = [
     ("delete", "/memories/{id}"),
     ("get", "/memory_topics"),
     ("get", "/user_memory_stats"),
+    ("get", "/memory_export"),
+    ("post", "/memory_deletions"),
 ]
 SEEDED = ["m1", "m2", "m3"]
 
@@ -120,8 +124,13 @@ def assert_answered_cleanly(response: Any, before: Any, after: Any) -> None:
 
 def send(client: APIClient, method: str, path: str, body: Any) -> Any:
     if body is None:
-        return client.generic(method.upper(), path)
-    return client.generic(method.upper(), path, json.dumps(body), "application/json")
+        response = client.generic(method.upper(), path)
+    else:
+        response = client.generic(method.upper(), path, json.dumps(body), "application/json")
+    if response.streaming:
+        # An export: what fails while it streams must fail here too.
+        b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    return response
 
 
 @HOSTILE_SETTINGS

@@ -222,7 +222,7 @@ class DeletionByFilterTests:
 
         response = as_user("root", admin=True).post(
             "/memory_deletions",
-            {"agent_id": "chef", "team_id": "kitchen", "db_id": db_id},
+            {"agent_id": "chef", "team_id": "kitchen", "db_id": db_id, "dry_run": False},
             format="json",
         )
 
@@ -234,7 +234,9 @@ class DeletionByFilterTests:
 
     def test_a_table_without_its_db_id_is_the_usual_400(self, as_user):
         response = as_user("root", admin=True).post(
-            "/memory_deletions", {"table": "agno_memories", "agent_id": "x"}, format="json"
+            "/memory_deletions",
+            {"table": "agno_memories", "agent_id": "x", "dry_run": False},
+            format="json",
         )
 
         assert response.status_code == 400
@@ -248,8 +250,21 @@ class DeletionByFilterTests:
         memory_create(db_id, memory_id="plain", topics=["food"])
 
         response = as_user("root", admin=True).post(
-            "/memory_deletions", {"topics": [" food "], "db_id": db_id}, format="json"
+            "/memory_deletions",
+            {"topics": [" food "], "db_id": db_id, "dry_run": False},
+            format="json",
         )
 
         assert response.json()["total"] == 1
         assert memory_ids_in(db_id) == {"plain"}
+
+    def test_dry_run_must_be_stated(self, as_user):
+        memory_create(memory_id="a1", user_id="alice")
+
+        response = as_user("root", admin=True).post(
+            "/memory_deletions", {"user_id": "alice"}, format="json"
+        )
+
+        assert response.status_code == 422
+        assert response.json()["detail"] == "dry_run: This field is required."
+        assert memory_ids_in("default") == {"a1"}
