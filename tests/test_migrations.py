@@ -95,7 +95,12 @@ def test_audit_id_lists_are_compressed_with_lz4_on_postgresql():
 
     assert (column_compression(), stored) == (("l", "lz4") if lz4 else ("", "pglz"))
     assert MemoryDeletion.objects.get(pk=record.pk).memory_ids == ids
-    migrate_to("0002_memorydeletion")
-    assert column_compression() == ""  # the server's default again
-    migrate_to("0003_memory_ids_lz4")
-    assert column_compression() == ("l" if lz4 else "")
+    latest = MigrationExecutor(connection).loader.graph.leaf_nodes("memories")
+    try:
+        migrate_to("0002_memorydeletion")
+        assert column_compression() == ""  # the server's default again
+        migrate_to("0003_memory_ids_lz4")
+        assert column_compression() == ("l" if lz4 else "")
+    finally:
+        # Back to the latest migration: the tests after this one need its tables.
+        MigrationExecutor(connection).migrate(latest)
