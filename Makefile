@@ -4,6 +4,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= python3
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
+BENCH_STAMP := $(VENV)/.bench-installed
 
 .PHONY: run test fuzz soak bench lint typecheck pytest install install-dev system-deps clean
 
@@ -24,6 +25,10 @@ install: $(RUN_STAMP)
 
 install-dev: $(DEV_STAMP)
 
+$(BENCH_STAMP): $(DEV_STAMP)
+	$(PY) -m pip install --quiet -e ".[server,postgres,mysql,dev,bench]"
+	touch $@
+
 system-deps:
 	bin/system-deps
 
@@ -40,7 +45,8 @@ typecheck: $(DEV_STAMP)
 # Tests that serve the project themselves choose its databases: the second run skips them.
 SERVING_TESTS := test_http_server test_agno_client test_agno_storage test_admin_browser \
 	test_fuzz test_soak test_packaging test_deployment test_served_connections test_served_edge \
-	test_served_databases test_several_instances test_configuration test_admin_layout
+	test_served_databases test_several_instances test_configuration test_admin_layout \
+	test_served_browser_middleware
 
 pytest: $(DEV_STAMP)
 	$(VENV)/bin/pytest
@@ -50,7 +56,7 @@ pytest: $(DEV_STAMP)
 test: lint typecheck pytest
 
 # The delete benchmark (several minutes): writes BENCHMARKS.md.
-bench: $(DEV_STAMP)
+bench: $(BENCH_STAMP)
 	bin/system-deps wrk
 	$(PY) bench/run.py $(BENCH_ARGS)
 

@@ -41,14 +41,16 @@ INSTALLED_APPS = [
     "memories",
 ]
 
+# Sessions, users and messages serve the browser pages (the admin, the documentation): the
+# memory API's bearer-token requests skip them (agentos/middleware.py).
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "agentos.middleware.BrowserSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "agentos.middleware.BrowserAuthenticationMiddleware",
+    "agentos.middleware.BrowserMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

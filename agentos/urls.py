@@ -9,13 +9,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 handler400 = "memories.exception_handlers.bad_request"
 
 urlpatterns = [
+    # The API first: its requests, nearly all of them, match on the first patterns tried.
+    path("", include("memories.urls")),
     path("", TemplateView.as_view(template_name="index.html"), name="index"),
     path("admin/", admin.site.urls),
     path("openapi.json", SpectacularAPIView.as_view(), {"format": "json"}, name="openapi-json"),
     path("openapi.yaml", SpectacularAPIView.as_view(), {"format": "yaml"}, name="openapi-yaml"),
     path("docs", SpectacularSwaggerView.as_view(url_name="openapi-json"), name="docs"),
     path("redoc", SpectacularRedocView.as_view(url_name="openapi-json"), name="redoc"),
-    path("", include("memories.urls")),
     # Agno's client also calls AgentOS routes for agents, teams, sessions...: 501 in JSON.
     path("", include("memories.agentos_urls")),
 ]

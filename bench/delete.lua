@@ -1,6 +1,7 @@
 -- Replays a prepared list of requests once each: "METHOD PATH TOKEN" per line, one file per
--- wrk thread. A connection that finds its thread's list used up fetches a small static file
--- (answered 200, which no DELETE ever is) until wrk ends. A thread that has every answer to
+-- wrk thread. A connection that finds its thread's list used up fetches a filler path (the
+-- second argument: a small static file, or the peer's health check; answered 200, which no
+-- DELETE ever is) until wrk ends. A thread that has every answer to
 -- its list leaves a marker file (and one when it has sent it all: a request lost to a socket
 -- error is never answered); once all have, the caller interrupts wrk, whose main thread
 -- would otherwise sleep through the whole -d duration. (Stopping a thread early would leave
@@ -19,7 +20,7 @@ function init(args)
     local method, path, token = line:match("^(%S+) (%S+) (%S+)$")
     table.insert(plan, wrk.format(method, path, { ["Authorization"] = "Bearer " .. token }))
   end
-  filler = wrk.format("GET", "/static/admin/img/icon-yes.svg")
+  filler = wrk.format("GET", args[2])
   -- wrk calls request() once on the first thread to check the script: give it the filler.
   checked = index ~= 0
   sent = 0

@@ -1,9 +1,10 @@
-"""Where a served gunicorn worker spends its time during a delete load, sampled with py-spy.
+"""Where a served worker spends its time during a delete load, sampled with py-spy.
 
 Seeds a fresh PostgreSQL database, serves the project with `bin/serve`, replays owner
 deletes with wrk at concurrency 16 and samples one worker for a few seconds. Prints the
 share of the samples spent in each frame (inclusive), e.g. the database waits, the health
-check, authentication, gunicorn's own parsing and writing.
+check, authentication, the server's access log (granian's workers run Python only in
+the application's threads: parsing and writing are in Rust).
 
     .venv/bin/python bench/sample.py --memories 15000 --top 60
 """
@@ -28,7 +29,7 @@ def frame_name(frame: str) -> str:
 
 
 def scaffolding(frame: str) -> bool:
-    """gunicorn's start-up frames, under every sample alike."""
+    """The server's start-up frames, under every sample alike (gunicorn's, if it serves)."""
     return any(
         part in frame
         for part in ("(gunicorn/app/", "(gunicorn/arbiter.py", "<module>", "init_process")

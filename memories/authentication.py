@@ -9,6 +9,7 @@ from rest_framework_simplejwt.authentication import JWTStatelessUserAuthenticati
 from rest_framework_simplejwt.exceptions import TokenError
 
 from memories.tokens import BearerToken, TokenPrincipal, principal_from
+from memories.verified_tokens import verified_tokens
 
 # Far above any real JWT; below the 8 KiB header limit of gunicorn and most proxies.
 MAX_HEADER_LENGTH = 8000
@@ -27,11 +28,16 @@ class BearerTokenAuthentication(JWTStatelessUserAuthentication):
         if raw_token is None:
             # A header of another scheme, or "Bearer" with no token or too many parts.
             raise AuthenticationFailed("Authorization header must be 'Bearer <token>'")
+        verified = verified_tokens.get(raw_token)
+        if verified is not None:
+            return verified.principal, verified.token
         try:
             token = BearerToken(raw_token)  # type: ignore[arg-type]
-            return principal_from(token), token
+            principal = principal_from(token)
         except TokenError as error:
             raise AuthenticationFailed(str(error.args[0])) from error
+        verified_tokens.remember(raw_token, token, principal)
+        return principal, token
 
     def get_header(self, request: Request) -> bytes:
         header = request.META.get("HTTP_AUTHORIZATION")

@@ -22,6 +22,16 @@ _STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
 
 def json_depth_exceeds(text: str, limit: int) -> bool:
     """Whether arrays and objects in text nest deeper than limit, found without recursion."""
+    # Nesting is never deeper than the opening brackets are many (those inside strings
+    # counted too, which only overestimates): a body with few of them, such as a list of
+    # 1000 ids, needs no scan of its strings. (8% of a bulk delete's CPU in-process.)
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    return _scanned_depth_exceeds(text, limit)
+
+
+def _scanned_depth_exceeds(text: str, limit: int) -> bool:
+    """json_depth_exceeds, token by token."""
     depth = 0
     for match in _STRING_OR_BRACKET.finditer(text):
         token = match.group()

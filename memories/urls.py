@@ -44,10 +44,11 @@ def _with_and_without_slash() -> list[URLPattern]:
     return patterns
 
 
-_API_ROOTS = "|".join(dict.fromkeys(route.split("/")[0] for route in [*ROUTES, *OPERATIONS]))
+# The first segment of every path the API answers.
+API_ROOTS = tuple(dict.fromkeys(route.split("/")[0] for route in [*ROUTES, *OPERATIONS]))
 
 urlpatterns = [
     *_with_and_without_slash(),
     # Any path below them, control characters and newlines included.
-    re_path(rf"^(?:{_API_ROOTS})(?:/[\s\S]*)?\Z", UnknownRouteView.as_view()),
+    re_path(rf"^(?:{'|'.join(API_ROOTS)})(?:/[\s\S]*)?\Z", UnknownRouteView.as_view()),
 ]

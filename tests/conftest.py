@@ -13,9 +13,16 @@ from django.db import connections
 from rest_framework.test import APIClient
 
 from memories.targets import memory_model
+from memories.verified_tokens import verified_tokens
 
 ALL_DB_IDS = ["default", "lite", "pg", "maria"]
 SERVER_DB_IDS = {"pg": "PostgreSQL", "maria": "MariaDB"}
+
+
+@pytest.fixture(autouse=True)
+def forget_verified_tokens() -> None:
+    """Each test starts with no token remembered (tests/test_verified_tokens.py tests it)."""
+    verified_tokens.clear()
 
 
 def require_db_id(db_id: str) -> None:

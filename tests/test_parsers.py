@@ -4,8 +4,10 @@ import json
 import logging
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from memories.parsers import MAX_JSON_DEPTH, json_depth_exceeds
+from memories.parsers import MAX_JSON_DEPTH, _scanned_depth_exceeds, json_depth_exceeds
 from tests.factories import memory_create, memory_ids_in
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -13,6 +15,23 @@ pytestmark = pytest.mark.django_db(databases="__all__")
 
 def nested(depth: int) -> str:
     return "[" * depth + "]" * depth
+
+
+# Nested lists and objects whose strings are full of brackets, quotes and backslashes.
+_TEXT = st.text(alphabet='[]{}"\\ab', max_size=6)
+JSON_VALUES = st.recursive(
+    st.none() | st.integers() | _TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4),
+    max_leaves=30,
+)
+
+
+def depth_of(value: object) -> int:
+    if isinstance(value, list):
+        return 1 + max(map(depth_of, value), default=0)
+    if isinstance(value, dict):
+        return 1 + max(map(depth_of, value.values()), default=0)
+    return 0
 
 
 class DepthTests:
@@ -31,6 +50,13 @@ class DepthTests:
 
     def test_deep_nesting_is_found_without_recursion(self):
         assert json_depth_exceeds(nested(100_000), MAX_JSON_DEPTH)
+
+    @given(value=JSON_VALUES, limit=st.integers(min_value=0, max_value=8))
+    def test_counting_brackets_first_decides_as_the_scan_and_the_decoder(self, value, limit):
+        text = json.dumps(value, ensure_ascii=False)
+
+        assert json_depth_exceeds(text, limit) is _scanned_depth_exceeds(text, limit)
+        assert json_depth_exceeds(text, limit) is (depth_of(value) > limit)
 
 
 @pytest.mark.parametrize(

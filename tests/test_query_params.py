@@ -1,14 +1,22 @@
-"""validated_params: one query serializer per class serves every request, sharing nothing."""
+"""validated_params and validated_body: one serializer per class serves every request,
+sharing nothing, deciding as a fresh serializer does."""
 
 import threading
 
 import pytest
 from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
-from memories.serializers import MemoryIdQuerySerializer, MemoryListQuerySerializer
-from memories.views import validated_params
+from memories.serializers import (
+    DeletionFilterSerializer,
+    MemoriesDeleteSerializer,
+    MemoryIdQuerySerializer,
+    MemoryListQuerySerializer,
+    MemoryWriteSerializer,
+)
+from memories.views import validated_body, validated_params
 
 
 def request(query: str) -> Request:
@@ -58,3 +66,44 @@ def test_concurrent_requests_each_get_their_own_values():
         thread.join()
 
     assert failures == []
+
+
+def body_request(body: object) -> Request:
+    return Request(
+        APIRequestFactory().post("/memories", body, format="json"),
+        parsers=[JSONParser()],
+    )
+
+
+BODIES = [
+    (MemoriesDeleteSerializer, {"memory_ids": ["m1", "m2"], "user_id": "alice"}),
+    (MemoriesDeleteSerializer, {"memory_ids": []}),
+    (MemoriesDeleteSerializer, {"memory_ids": ["ok", "", "x" * 256, "a\x00"], "user_id": 3}),
+    (MemoriesDeleteSerializer, {"memory_ids": "m1"}),
+    (MemoriesDeleteSerializer, {}),
+    (MemoryWriteSerializer, {"memory": "Likes tea", "topics": ["drinks", " drinks "]}),
+    (MemoryWriteSerializer, {"memory": "  ", "topics": [""] * 51}),
+    (DeletionFilterSerializer, {"user_id": "alice", "dry_run": True}),
+    (DeletionFilterSerializer, {"dry_run": False}),
+    (DeletionFilterSerializer, {"topics": [], "created_before": "yesterday"}),
+]
+
+
+@pytest.mark.parametrize(("serializer_class", "body"), BODIES)
+def test_a_body_is_decided_as_a_fresh_serializer_decides(serializer_class, body):
+    fresh = serializer_class(data=body)
+    if fresh.is_valid():
+        assert validated_body(serializer_class, body_request(body)) == fresh.validated_data
+        return
+    with pytest.raises(ValidationError) as raised:
+        validated_body(serializer_class, body_request(body))
+    assert raised.value.detail == fresh.errors
+
+
+def test_a_refused_body_leaves_nothing_for_the_next():
+    with pytest.raises(ValidationError):
+        validated_body(MemoriesDeleteSerializer, body_request({"memory_ids": [""]}))
+
+    body = validated_body(MemoriesDeleteSerializer, body_request({"memory_ids": ["m1"]}))
+
+    assert body == {"memory_ids": ["m1"]}

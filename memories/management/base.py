@@ -11,7 +11,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from memories.exceptions import ErasureIncompleteError
 from memories.models import Channel
 from memories.selectors import MemoryFilter, PlannedDeletion
-from memories.services import ERASE_BATCH_SIZE, ErasedBatch, memories_delete_matching
+from memories.services import ErasedBatch, memories_delete_matching
+from memories.statements import Statements
+from memories.statements.postgresql import PostgreSQLStatements
 from memories.targets import MemoryTarget, all_targets, configured_db_ids
 from memories.wording import memories_counted
 
@@ -115,9 +117,10 @@ class DeletionCommand(MemoryCommand):
         parser.add_argument(
             "--batch-size",
             type=int,
-            default=ERASE_BATCH_SIZE,
             metavar="N",
-            help=f"Memories deleted per transaction (default {ERASE_BATCH_SIZE}).",
+            help="Memories deleted per transaction (default: "
+            f"{PostgreSQLStatements.batch_size} on PostgreSQL, {Statements.batch_size} on SQLite "
+            "and MySQL/MariaDB).",
         )
         if asks:
             parser.add_argument("--yes", action="store_true", help="Do not ask for confirmation.")
@@ -142,7 +145,7 @@ class DeletionCommand(MemoryCommand):
         options: dict[str, Any],
     ) -> int:
         """After write_plan: confirm, delete, report; how many were deleted."""
-        if options["batch_size"] < 1:
+        if options["batch_size"] is not None and options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1.")
         total = sum(item.count or 0 for item in plan)
         if options["dry_run"]:

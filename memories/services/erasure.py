@@ -11,13 +11,14 @@ from memories.exceptions import ErasureIncompleteError, FilterRequiredError, dat
 from memories.models import Channel
 from memories.selectors import MemoryFilter, memory_count, memory_matching
 from memories.services.deletion import delete_selection
-from memories.statements import FilterBatch, condition_of, statements_for
+from memories.statements import FilterBatch, Statements, condition_of, statements_for
 from memories.targets import MemoryTarget, has_table
 
 logger = logging.getLogger("memories.deletions")
 
-# Memories per batch: each batch is one statement, one transaction, one audit record.
-ERASE_BATCH_SIZE = 5000
+# Memories per batch where the engine's statements name no size of their own (see
+# Statements.batch_size): each batch is one statement, one transaction, one audit record.
+ERASE_BATCH_SIZE = Statements.batch_size
 # Attempts of a batch that the database rolls back for a conflict with a writer (a deadlock).
 BATCH_ATTEMPTS = 3
 # Rounds of batches (each ended by a count) that find at least as many matching memories
@@ -42,12 +43,15 @@ def memories_delete_matching(
     targets: Sequence[MemoryTarget],
     actor: str,
     channel: Channel,
-    batch_size: int = ERASE_BATCH_SIZE,
+    batch_size: int | None = None,
     max_rounds: int = ERASE_MAX_ROUNDS,
     on_batch: ProgressCallback | None = None,
     counted: Mapping[MemoryTarget, int] | None = None,
 ) -> dict[MemoryTarget, int]:
     """Delete every memory matching memory_filter in targets; the count deleted per target.
+
+    Batches hold `batch_size` memories at most, by default the size the target's engine
+    deletes most cheaply in (Statements.batch_size).
 
     `counted` may give counts the caller has just taken (its plan): they bound the first
     round instead of a count of its own. Only the final count decides that nothing is left.
@@ -108,7 +112,7 @@ def user_memories_erase(
     targets: Sequence[MemoryTarget],
     actor: str,
     channel: Channel,
-    batch_size: int = ERASE_BATCH_SIZE,
+    batch_size: int | None = None,
     max_rounds: int = ERASE_MAX_ROUNDS,
     on_batch: ProgressCallback | None = None,
 ) -> dict[MemoryTarget, int]:
@@ -144,7 +148,7 @@ def _delete_from(
     memory_filter: MemoryFilter,
     actor: str,
     channel: Channel,
-    batch_size: int,
+    batch_size: int | None,
     max_rounds: int,
     on_batch: ProgressCallback | None,
     deleted: dict[MemoryTarget, int],
@@ -155,6 +159,8 @@ def _delete_from(
     the batches delete); how many the last count found. `deleted[target]` counts each
     committed batch as it goes, so it is exact even when a database fails midway."""
     condition = condition_of(memory_matching(target=target, memory_filter=memory_filter))
+    if batch_size is None:
+        batch_size = statements_for(target.alias).batch_size
     left = memory_count(target=target, memory_filter=memory_filter) if first is None else first
     stalled = 0
     while left and stalled < max_rounds:
