@@ -6,7 +6,7 @@ RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 BENCH_STAMP := $(VENV)/.bench-installed
 
-.PHONY: run test fuzz soak bench lint typecheck pytest install install-dev system-deps clean
+.PHONY: run test fuzz soak bench lint typecheck pytest openapi install install-dev system-deps clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,12 @@ soak: $(DEV_STAMP)
 # A long schemathesis run against the served OpenAPI document (make test runs a short one).
 fuzz: $(DEV_STAMP)
 	AGENTOS_FUZZ_EXAMPLES=$${AGENTOS_FUZZ_EXAMPLES:-500} $(VENV)/bin/pytest tests/test_fuzz.py -p no:randomly
+
+# Regenerate tests/openapi.yaml, the committed snapshot of the API document, after a change to it.
+openapi: $(DEV_STAMP)
+	$(PY) manage.py spectacular --settings tests.settings --validate --fail-on-warn \
+		--generator-class memories.docs.MemoryAPISchemaGenerator \
+		--custom-settings memories.docs.DOCUMENT_SETTINGS --file tests/openapi.yaml
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -3,7 +3,6 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import TemplateView
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 # API routes answer a disallowed Host in the API's error shape, not Django's HTML page.
 handler400 = "memories.exception_handlers.bad_request"
@@ -13,10 +12,8 @@ urlpatterns = [
     path("", include("memories.urls")),
     path("", TemplateView.as_view(template_name="index.html"), name="index"),
     path("admin/", admin.site.urls),
-    path("openapi.json", SpectacularAPIView.as_view(), {"format": "json"}, name="openapi-json"),
-    path("openapi.yaml", SpectacularAPIView.as_view(), {"format": "yaml"}, name="openapi-yaml"),
-    path("docs", SpectacularSwaggerView.as_view(url_name="openapi-json"), name="docs"),
-    path("redoc", SpectacularRedocView.as_view(url_name="openapi-json"), name="redoc"),
+    # openapi.json, openapi.yaml, docs (Swagger UI) and redoc, served offline.
+    path("", include("memories.docs_urls")),
     # Agno's client also calls AgentOS routes for agents, teams, sessions...: 501 in JSON.
     path("", include("memories.agentos_urls")),
 ]

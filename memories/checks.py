@@ -3,9 +3,11 @@
 from collections import Counter
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, register
 from django.core.checks import Warning as CheckWarning
+from django.urls import URLResolver, get_resolver
 
 from memories.conf import memories_settings
 
@@ -105,3 +107,35 @@ def check_token_key_deployed(app_configs: Any = None, **kwargs: Any) -> list[Che
     if missing is None:
         return []
     return [Error(_NO_KEY.format(missing), hint=_NO_KEY_HINT, id="memories.E006")]
+
+
+# What memories.docs_urls needs: drf-spectacular's page templates, the sidecar's static files.
+DOCS_APPS = ("drf_spectacular", "drf_spectacular_sidecar")
+
+
+def _serves_docs(patterns: Any) -> bool:
+    from memories.docs import MemoryAPIRedocView, MemoryAPISwaggerView
+
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            if _serves_docs(pattern.url_patterns):
+                return True
+        elif getattr(pattern.callback, "cls", None) in (MemoryAPISwaggerView, MemoryAPIRedocView):
+            return True
+    return False
+
+
+@register(Tags.urls)
+def check_docs_apps(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    missing = [name for name in DOCS_APPS if not apps.is_installed(name)]
+    if not missing or not _serves_docs(get_resolver().url_patterns):
+        return []
+    return [
+        Error(
+            "memories.docs_urls serves Swagger UI and Redoc from drf-spectacular-sidecar's "
+            f"static files, and INSTALLED_APPS lacks {', '.join(map(repr, missing))}.",
+            hint=f"Add {', '.join(map(repr, missing))} to INSTALLED_APPS (the package "
+            "drf-spectacular-sidecar provides drf_spectacular_sidecar).",
+            id="memories.E008",
+        )
+    ]

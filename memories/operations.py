@@ -1,8 +1,7 @@
 """API operations over many memories at once: the export, and deletion by filter."""
 
 from django.http import StreamingHttpResponse
-from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -10,7 +9,8 @@ from memories.exceptions import BadRequest
 from memories.exports import NDJSON, export_lines
 from memories.models import Channel
 from memories.permissions import DELETE_SCOPE, READ_SCOPE, IsAdminToken
-from memories.schema import BAD_REQUEST, NOT_IMPLEMENTED, UNAUTHENTICATED
+from memories.schema import MemoryAutoSchema, documented
+from memories.schema_parts import BAD_REQUEST, NOT_IMPLEMENTED, UNAUTHENTICATED
 from memories.selectors import deletion_plan
 from memories.serializers import (
     DeletionFilterSerializer,
@@ -52,7 +52,7 @@ class MemoryExportView(MemoryAPIView):
     def required_scope(self) -> str | None:
         return READ_SCOPE
 
-    @extend_schema(
+    @documented(
         operation_id="export_memories",
         summary="Export Memories",
         description=(
@@ -72,7 +72,6 @@ class MemoryExportView(MemoryAPIView):
             404: OpenApiResponse(description="db_id or table not found"),
             422: OpenApiResponse(description="A parameter fails validation"),
         },
-        tags=["Memory"],
     )
     def get(self, request: Request) -> StreamingHttpResponse:
         params = validated_params(ExportQuerySerializer, request)
@@ -100,7 +99,7 @@ class MemoryDeletionView(MemoryAPIView):
     def required_scope(self) -> str | None:
         return DELETE_SCOPE
 
-    @extend_schema(
+    @documented(
         operation_id="delete_memories_by_filter",
         summary="Delete Memories By Filter",
         description=(
@@ -132,7 +131,6 @@ class MemoryDeletionView(MemoryAPIView):
             ),
             422: OpenApiResponse(description="A field fails validation, or no filter given"),
         },
-        tags=["Memory"],
     )
     def post(self, request: Request) -> Response:
         body = validated_body(DeletionFilterSerializer, request)
@@ -177,9 +175,9 @@ class OptimizeMemoriesView(NotProvidedView):
     """POST /optimize-memories: Agno's memory optimization, which needs a model; not here."""
 
     what = "memory optimization (Agno's optimize_memories), which needs a model"
-    schema = AutoSchema()
+    schema = MemoryAutoSchema()
 
-    @extend_schema(
+    @documented(
         operation_id="optimize_memories",
         summary="Optimize User Memories",
         description=(
@@ -192,7 +190,6 @@ class OptimizeMemoriesView(NotProvidedView):
         ),
         request=None,
         responses={501: NOT_IMPLEMENTED},
-        tags=["Memory"],
     )
     def post(self, request: Request) -> Response:
         raise self.refusal()  # initial() has refused already

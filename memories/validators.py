@@ -21,6 +21,8 @@ _WHITESPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\
 # \Z, since Python's $ also matches before a final newline). Lone surrogates, which no
 # pattern names portably, are refused besides.
 IDENTIFIER_REGEX = r"\A[^\x00-\x1f\x7f]*\Z"
+# Any text without NUL, which PostgreSQL cannot store.
+NO_NUL_REGEX = r"\A[^\x00]*\Z"
 TEXT_REGEX = rf"\A[^\x00]*[^\x00{_WHITESPACE}][^\x00]*\Z"
 
 

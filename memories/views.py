@@ -4,7 +4,7 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.decorators import action
@@ -38,7 +38,22 @@ from memories.permissions import (
     HasRequiredScope,
     IsTokenAuthenticated,
 )
-from memories.schema import MemoryAutoSchema, memory_viewset_schema
+from memories.schema import MemoryAutoSchema, documented
+from memories.schema_parts import (
+    MEMORY_EXAMPLE,
+    PAGINATED_MEMORIES,
+    PAGINATED_STATS,
+    PAYLOAD_TOO_LARGE,
+    TARGET_ERRORS,
+    choice_query,
+    internal_error,
+    not_found,
+    nullable_query,
+    one_memory_parameters,
+    page_parameters,
+    target_parameters,
+    topics_query,
+)
 from memories.selectors import memory_get, memory_list, memory_topics, user_memory_stats
 from memories.serializers import (
     MemoriesDeleteSerializer,
@@ -131,6 +146,8 @@ class MemoryAPIView(APIView):
     renderer_classes: Sequence[type[BaseRenderer]] = [JSONRenderer]
     parser_classes: Sequence[type[BaseParser]] = [BoundedJSONParser]
     content_negotiation_class = AnyMediaTypeNegotiation
+    # drf-spectacular's, whatever the host's DEFAULT_SCHEMA_CLASS.
+    schema: ViewInspector | None = MemoryAutoSchema()
 
     # Scopes each action needs when MEMORIES["REQUIRE_SCOPES"] is on.
     action_scopes: dict[str, str] = {}
@@ -178,11 +195,9 @@ class MemoryAPIView(APIView):
         return api_exception_handler
 
 
-@memory_viewset_schema
 class MemoryViewSet(ViewSetMixin, MemoryAPIView):
     """Memories of one database and table, as the caller may see them."""
 
-    schema = MemoryAutoSchema()
     action_scopes = {
         "list_memories": READ_SCOPE,
         "retrieve": READ_SCOPE,
@@ -195,6 +210,46 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
     }
 
     # Not named `list`: drf-spectacular would document the paginated object as an array.
+    @documented(
+        operation_id="get_memories",
+        summary="List Memories",
+        description=(
+            "List the memories the caller may see, filtered (every filter must match), "
+            "sorted and paginated. A regular token sees its own memories only; an admin "
+            "sees every memory and may filter by user_id. Ties are broken by memory_id, "
+            "so pages never overlap."
+        ),
+        parameters=[
+            nullable_query("user_id", "Filter memories by user ID"),
+            nullable_query("agent_id", "Filter memories by agent ID"),
+            nullable_query("team_id", "Filter memories by team ID"),
+            topics_query(),
+            nullable_query(
+                "search_content", "Case-insensitive substring of the memory text, trimmed"
+            ),
+            *page_parameters("memories"),
+            choice_query("sort_by", "Field to sort memories by"),
+            choice_query("sort_order", "Sort order"),
+            *target_parameters("the query"),
+        ],
+        responses={
+            200: OpenApiResponse(
+                PAGINATED_MEMORIES,
+                description="Memories retrieved successfully",
+                examples=[
+                    OpenApiExample(
+                        "Memories",
+                        value={
+                            "data": [MEMORY_EXAMPLE],
+                            "meta": {"page": 1, "limit": 20, "total_count": 1, "total_pages": 1},
+                        },
+                    )
+                ],
+            ),
+            **TARGET_ERRORS,
+            500: internal_error("Failed to list memories"),
+        },
+    )
     @action(detail=False, methods=["get"])
     def list_memories(self, request: Request) -> Response:
         params = validated_params(MemoryListQuerySerializer, request)
@@ -208,6 +263,24 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
             total_count=page.total_count,
         )
 
+    @documented(
+        operation_id="get_memory",
+        summary="Get Memory",
+        description="Get one memory the caller may see.",
+        parameters=one_memory_parameters(
+            "Memory ID to retrieve", "User ID to query memory for", "the query"
+        ),
+        responses={
+            200: OpenApiResponse(
+                MemorySerializer,
+                description="Memory retrieved successfully",
+                examples=[OpenApiExample("Memory", value=MEMORY_EXAMPLE)],
+            ),
+            **TARGET_ERRORS,
+            404: not_found("Memory not found"),
+            500: internal_error("Failed to get memory"),
+        },
+    )
     def retrieve(self, request: Request, memory_id: str) -> Response:
         params = validated_params(MemoryIdQuerySerializer, request, memory_id=memory_id)
         target = resolve_target(db_id=params.get("db_id"), table=params.get("table"))
@@ -218,6 +291,33 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
         )
         return Response(MemorySerializer(memory).data)
 
+    @documented(
+        operation_id="create_memory",
+        summary="Create Memory",
+        description=(
+            "Create a memory. A regular token always creates its own memory, whatever "
+            "user_id the body names; an admin must name the owner in user_id (400 without)."
+        ),
+        parameters=target_parameters("memory storage"),
+        request=MemoryWriteSerializer,
+        examples=[
+            OpenApiExample(
+                "New memory",
+                value={"memory": "Prefers vegetarian recipes", "topics": ["food"]},
+                request_only=True,
+            )
+        ],
+        responses={
+            201: OpenApiResponse(
+                MemorySerializer,
+                description="Memory created successfully",
+                examples=[OpenApiExample("Created", value=MEMORY_EXAMPLE, response_only=True)],
+            ),
+            **TARGET_ERRORS,
+            413: PAYLOAD_TOO_LARGE,
+            500: internal_error("Failed to create memory"),
+        },
+    )
     def create(self, request: Request) -> Response:
         params = validated_params(TargetQuerySerializer, request)
         body = validated_body(MemoryWriteSerializer, request)
@@ -239,6 +339,26 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
         )
         return Response(MemorySerializer(memory).data, status=201)
 
+    @documented(
+        operation_id="update_memory",
+        summary="Update Memory",
+        description=(
+            "Change the text, topics, agent_id or team_id of one memory. Only the given "
+            "fields change; the owner never does (a user_id in the body or the query "
+            "string only selects the memory). An unknown id is 404: nothing is created."
+        ),
+        parameters=one_memory_parameters(
+            "Memory ID to update", "User ID the memory must belong to", "the update"
+        ),
+        request=MemoryWriteSerializer(partial=True),
+        responses={
+            200: OpenApiResponse(MemorySerializer, description="Memory updated successfully"),
+            **TARGET_ERRORS,
+            404: not_found("Memory not found"),
+            413: PAYLOAD_TOO_LARGE,
+            500: internal_error("Failed to update memory"),
+        },
+    )
     def partial_update(self, request: Request, memory_id: str) -> Response:
         params = validated_params(MemoryIdQuerySerializer, request, memory_id=memory_id)
         serializer = MemoryWriteSerializer(data=request.data, partial=True)
@@ -255,6 +375,23 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
         )
         return Response(MemorySerializer(memory).data)
 
+    @documented(
+        operation_id="delete_memory",
+        summary="Delete Memory",
+        description="Permanently delete a specific user memory. This action cannot be undone.",
+        parameters=one_memory_parameters(
+            "Memory ID to delete", "User ID to delete memory for", "deletion"
+        ),
+        request=None,
+        responses={
+            204: OpenApiResponse(description="Memory deleted successfully"),
+            400: TARGET_ERRORS[400],
+            401: TARGET_ERRORS[401],
+            404: not_found("Memory not found"),
+            422: TARGET_ERRORS[422],
+            500: internal_error("Failed to delete memory"),
+        },
+    )
     def destroy(self, request: Request, memory_id: str) -> Response:
         params = validated_params(MemoryIdQuerySerializer, request, memory_id=memory_id)
         target = resolve_target(db_id=params.get("db_id"), table=params.get("table"))
@@ -267,6 +404,30 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
         )
         return Response(status=204)
 
+    @documented(
+        operation_id="delete_memories",
+        summary="Delete Multiple Memories",
+        description=(
+            "Permanently delete 1 to 1000 memories in one transaction. Only the memories "
+            "the caller owns (or, for an admin, those of user_id when given) are deleted; "
+            "other ids are ignored. This action cannot be undone."
+        ),
+        parameters=target_parameters("deletion"),
+        request=MemoriesDeleteSerializer,
+        examples=[
+            OpenApiExample(
+                "Two memories",
+                value={"memory_ids": ["6f1c2d3e-0b7a-4c55-9d0e-2a4b8c9e1f00", "m-2"]},
+                request_only=True,
+            )
+        ],
+        responses={
+            204: OpenApiResponse(description="Memories deleted successfully"),
+            **TARGET_ERRORS,
+            413: PAYLOAD_TOO_LARGE,
+            500: internal_error("Failed to delete memories"),
+        },
+    )
     @action(detail=False, methods=["delete"])
     def bulk_destroy(self, request: Request) -> Response:
         params = validated_params(OwnerQuerySerializer, request)
@@ -281,6 +442,24 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
         )
         return Response(status=204)
 
+    @documented(
+        operation_id="get_memory_topics",
+        summary="Get Memory Topics",
+        description="The distinct topics of the memories the caller may see, sorted.",
+        parameters=[
+            nullable_query("user_id", "User ID to filter topics for"),
+            *target_parameters("the query"),
+        ],
+        responses={
+            200: OpenApiResponse(
+                {"type": "array", "items": {"type": "string"}},
+                description="Memory topics retrieved successfully",
+                examples=[OpenApiExample("Topics", value=["food", "preferences"])],
+            ),
+            **TARGET_ERRORS,
+            500: internal_error("Failed to get memory topics"),
+        },
+    )
     @action(detail=False, methods=["get"])
     def topics(self, request: Request) -> Response:
         params = validated_params(OwnerQuerySerializer, request)
@@ -288,6 +467,26 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
         owner = self.get_owner(params.get("user_id"))
         return Response(memory_topics(target=target, user_id=owner))
 
+    @documented(
+        operation_id="get_user_memory_stats",
+        summary="Get User Memory Statistics",
+        description=(
+            "The number of memories of each user and their latest update, most recently "
+            "updated first. A regular token sees its own statistics only."
+        ),
+        parameters=[
+            nullable_query("user_id", "User ID to filter statistics for"),
+            *page_parameters("users"),
+            *target_parameters("the query"),
+        ],
+        responses={
+            200: OpenApiResponse(
+                PAGINATED_STATS, description="User statistics retrieved successfully"
+            ),
+            **TARGET_ERRORS,
+            500: internal_error("Failed to get user statistics"),
+        },
+    )
     @action(detail=False, methods=["get"])
     def stats(self, request: Request) -> Response:
         params = validated_params(PageQuerySerializer, request)

@@ -2,7 +2,7 @@
 
 import pytest
 from django.core.checks import run_checks
-from django.test import override_settings
+from django.test import modify_settings, override_settings
 
 from memories.conf import memories_settings
 
@@ -58,6 +58,24 @@ def test_missing_token_key_warns_and_fails_the_deploy_check(jwt_settings, missin
         assert check_ids(deploy=True) == {"memories.W001", "memories.E006"}
         messages = [m for m in run_checks() if m.id == "memories.W001"]
         assert f"SIMPLE_JWT['{missing}']" in messages[0].msg
+
+
+@pytest.mark.parametrize("app", ["drf_spectacular_sidecar", "drf_spectacular"])
+def test_docs_urls_without_their_apps_is_an_error(app):
+    with modify_settings(INSTALLED_APPS={"remove": [app]}):
+        assert check_ids() == {"memories.E008"}
+        (message,) = [m for m in run_checks() if m.id == "memories.E008"]
+    assert f"INSTALLED_APPS lacks '{app}'" in message.msg
+    assert f"Add '{app}' to INSTALLED_APPS" in str(message.hint)
+
+
+def test_missing_docs_apps_are_no_error_where_docs_urls_is_not_included():
+    without_docs = {"remove": ["drf_spectacular_sidecar"]}
+    with (
+        modify_settings(INSTALLED_APPS=without_docs),
+        override_settings(ROOT_URLCONF="memories.urls"),
+    ):
+        assert check_ids() == set()
 
 
 def _memories() -> dict:

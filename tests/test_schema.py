@@ -1,5 +1,7 @@
-"""The generated OpenAPI document: valid, and its DELETE operation matches the contract."""
+"""The generated OpenAPI document: valid, committed as tests/openapi.yaml, and its DELETE
+operation matches the contract."""
 
+import difflib
 import json
 import subprocess
 import sys
@@ -7,15 +9,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from django.core.management import call_command
 from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.validation import validate_schema
+
+from tests.documents import SNAPSHOT, generate_document
 
 CONTRACT = Path(__file__).parent / "contract"
 SPEC = CONTRACT / "delete-memory.openapi.yaml"
 CHECKER = CONTRACT / "openapi_match.py"
-# The schema view of tests/urls.py documents itself; everything else is the memory API.
-SCHEMA_VIEW = "/openapi.json"
 
 
 def run_checker(document: Path) -> subprocess.CompletedProcess[str]:
@@ -42,7 +43,6 @@ def api_operations(document: dict) -> list[tuple[str, str, dict]]:
     return [
         (path, method, operation)
         for path, operations in document["paths"].items()
-        if path != SCHEMA_VIEW
         for method, operation in operations.items()
     ]
 
@@ -50,7 +50,7 @@ def api_operations(document: dict) -> list[tuple[str, str, dict]]:
 @pytest.fixture
 def generated(tmp_path: Path) -> Path:
     path = tmp_path / "openapi.yaml"
-    call_command("spectacular", "--file", str(path))
+    generate_document(path)
     return path
 
 
@@ -74,6 +74,31 @@ def test_served_document_matches_the_contract(client, tmp_path):
     validate_schema(json.loads(response.content))
 
 
+def test_snapshot_is_the_document_the_code_generates(generated):
+    # Every change to the public contract shows in review as a change of tests/openapi.yaml.
+    expected, actual = SNAPSHOT.read_text(), generated.read_text()
+    if actual != expected:
+        diff = difflib.unified_diff(
+            expected.splitlines(),
+            actual.splitlines(),
+            "tests/openapi.yaml",
+            "generated",
+            n=2,
+            lineterm="",
+        )
+        pytest.fail(
+            "The OpenAPI document changed: run `make openapi` and commit tests/openapi.yaml.\n"
+            + "\n".join(list(diff)[:60])
+        )
+
+
+def test_served_document_is_the_snapshot(client):
+    response = client.get("/openapi.json")
+
+    assert response.status_code == 200
+    assert json.loads(response.content) == yaml.safe_load(SNAPSHOT.read_text())
+
+
 def test_checker_notices_a_difference(document, tmp_path):
     # The checker must be able to fail: drop one response and it reports it.
     del document["paths"]["/memories/{memory_id}"]["delete"]["responses"]["422"]
@@ -95,7 +120,7 @@ def test_document_validates_without_warnings_or_errors(tmp_path, capsys):
 
     # --fail-on-warn raises on any warning or error; --validate checks it against the
     # OpenAPI meta-schema.
-    call_command("spectacular", "--file", str(path), "--validate", "--fail-on-warn")
+    generate_document(path, "--validate", "--fail-on-warn")
 
     assert capsys.readouterr().err == ""
     assert not GENERATOR_STATS

@@ -1,0 +1,85 @@
+"""The memory API's OpenAPI document and its viewers, the same in any host project: only the
+memory API's operations, made with the app's schema class and settings whatever the host's
+REST_FRAMEWORK and SPECTACULAR_SETTINGS say, and Swagger UI and Redoc served from
+drf-spectacular-sidecar's static files, so the pages load nothing from another host."""
+
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from drf_spectacular.generators import EndpointEnumerator, SchemaGenerator
+from drf_spectacular.settings import patched_settings
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from memories.views import MemoryAPIView
+
+try:
+    _VERSION = version("agentos-memories")
+except PackageNotFoundError:  # run from a checkout that was never installed
+    _VERSION = "unknown"
+
+TITLE = "AgentOS Memories"
+
+# What the document says of itself; OpenAPI 3.1, which the document needs (null as a type,
+# a body on the bulk DELETE).
+DOCUMENT_SETTINGS = {
+    "TITLE": TITLE,
+    "DESCRIPTION": "Inspect and permanently delete the long-term memories of AI agents.",
+    "VERSION": _VERSION,
+    "OAS_VERSION": "3.1.0",
+}
+# Swagger UI and Redoc from the sidecar's static files instead of public CDNs.
+VIEWER_SETTINGS = {
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+SCHEMA_URL_NAME = "memories_docs:openapi-json"
+
+
+class MemoryAPIEndpoints(EndpointEnumerator):
+    """The memory API's routes wherever the host mounts them; none of the host's own."""
+
+    def should_include_endpoint(self, path: str, callback: Any) -> bool:
+        view_class = getattr(callback, "cls", None)
+        return (
+            isinstance(view_class, type)
+            and issubclass(view_class, MemoryAPIView)
+            and bool(super().should_include_endpoint(path, callback))
+        )
+
+
+class MemoryAPISchemaGenerator(SchemaGenerator):
+    endpoint_inspector_cls = MemoryAPIEndpoints
+
+
+class MemoryAPISchemaView(SpectacularAPIView):
+    generator_class = MemoryAPISchemaGenerator
+    custom_settings = DOCUMENT_SETTINGS
+    urlconf = None  # the host's own: paths carry the prefix it mounts the API under
+    serve_public = True
+
+
+class MemoryAPISwaggerView(SpectacularSwaggerView):
+    title = TITLE
+    url_name = SCHEMA_URL_NAME
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        with patched_settings(VIEWER_SETTINGS):
+            response: Response = super().get(request, *args, **kwargs)  # type: ignore[no-untyped-call]
+        return response
+
+
+class MemoryAPIRedocView(SpectacularRedocView):
+    title = TITLE
+    url_name = SCHEMA_URL_NAME
+    template_name = "memories/docs/redoc.html"
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        with patched_settings(VIEWER_SETTINGS):
+            response: Response = super().get(request, *args, **kwargs)  # type: ignore[no-untyped-call]
+        return response

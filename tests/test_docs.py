@@ -1,0 +1,104 @@
+"""memories.docs_urls: the memory API's document and offline viewers in any host project."""
+
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+from django.test import override_settings
+from django.urls import include, path
+from drf_spectacular.settings import patched_settings
+
+from tests.documents import SNAPSHOT
+
+# A host that mounts the API under a prefix, beside views of its own.
+urlpatterns = [
+    path("api/", include("memories.urls")),
+    path("api/", include("memories.docs_urls")),
+]
+
+# The REST_FRAMEWORK of hosts that never configured drf-spectacular: none, or DRF's own
+# schema class named.
+HOST_REST_FRAMEWORK = [
+    {},
+    {"DEFAULT_SCHEMA_CLASS": "rest_framework.schemas.openapi.AutoSchema"},
+]
+# What a host's SPECTACULAR_SETTINGS may say, none of which the memory API's pages follow.
+HOST_SPECTACULAR_SETTINGS = {
+    "TITLE": "Host project",
+    "OAS_VERSION": "3.0.3",
+    "SWAGGER_UI_DIST": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@latest",
+    "SWAGGER_UI_FAVICON_HREF": "https://cdn.jsdelivr.net/favicon.png",
+    "REDOC_DIST": "https://cdn.jsdelivr.net/npm/redoc@latest",
+}
+
+
+class References(HTMLParser):
+    """Every src and href of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.urls += [value for name, value in attrs if name in ("src", "href") and value]
+
+
+def references(html: str) -> list[str]:
+    parser = References()
+    parser.feed(html)
+    return parser.urls
+
+
+@pytest.mark.parametrize("rest_framework", HOST_REST_FRAMEWORK)
+def test_document_is_served_whatever_the_host_settings(client, rest_framework):
+    with (
+        override_settings(REST_FRAMEWORK=rest_framework),
+        patched_settings(HOST_SPECTACULAR_SETTINGS),
+    ):
+        response = client.get("/openapi.yaml")
+
+    assert response.status_code == 200, response.content[:500]
+    assert response["Content-Type"].startswith("application/vnd.oai.openapi")
+    assert yaml.safe_load(response.content) == yaml.safe_load(SNAPSHOT.read_text())
+
+
+@pytest.mark.parametrize("rest_framework", HOST_REST_FRAMEWORK)
+@pytest.mark.parametrize(
+    "page, assets",
+    [
+        ("/docs", ["swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "swagger-ui.css"]),
+        ("/redoc", ["redoc.standalone.js"]),
+    ],
+)
+def test_viewers_load_nothing_from_another_host(client, rest_framework, page, assets):
+    with (
+        override_settings(REST_FRAMEWORK=rest_framework),
+        patched_settings(HOST_SPECTACULAR_SETTINGS),
+    ):
+        response = client.get(page)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    urls = references(html)
+    assert [url for url in urls if urlsplit(url).scheme or urlsplit(url).netloc] == []
+    for asset in assets:
+        assert any(
+            url.startswith("/static/drf_spectacular_sidecar/") and url.endswith(asset)
+            for url in urls
+        ), (asset, urls)
+    assert "/openapi.json" in html  # the document it shows
+    assert "AgentOS Memories" in html
+
+
+@override_settings(ROOT_URLCONF=__name__)
+def test_document_holds_only_the_memory_api_where_the_host_mounts_it(client):
+    response = client.get("/api/openapi.json")
+    docs = client.get("/api/docs")
+
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert "/api/memories/{memory_id}" in paths
+    assert all(path.startswith("/api/") for path in paths)
+    assert not any("openapi" in path or "docs" in path for path in paths)
+    assert "/api/openapi.json" in docs.content.decode()
