@@ -6,7 +6,7 @@ RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 BENCH_STAMP := $(VENV)/.bench-installed
 
-.PHONY: run test fuzz soak bench lint typecheck pytest install install-dev system-deps clean
+.PHONY: run test test-quick fuzz soak bench lint typecheck pytest install install-dev system-deps clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ pytest: $(DEV_STAMP)
 
 test: lint typecheck pytest
 
+# The suite without tests/e2e/ (no server, browser, pip or schemathesis): a minute or two.
+test-quick: $(DEV_STAMP)
+	$(VENV)/bin/pytest -m "not e2e"
+
 # The delete benchmark (several minutes): writes BENCHMARKS.md.
 bench: $(BENCH_STAMP)
 	bin/system-deps wrk
@@ -62,11 +66,11 @@ bench: $(BENCH_STAMP)
 
 # A long soak of the real server on PostgreSQL (make test runs a short one).
 soak: $(DEV_STAMP)
-	AGENTOS_SOAK_REQUESTS=$${AGENTOS_SOAK_REQUESTS:-20000} $(VENV)/bin/pytest tests/test_soak.py -p no:randomly
+	AGENTOS_SOAK_REQUESTS=$${AGENTOS_SOAK_REQUESTS:-20000} $(VENV)/bin/pytest tests/e2e/test_soak.py -p no:randomly
 
 # A long schemathesis run against the served OpenAPI document (make test runs a short one).
 fuzz: $(DEV_STAMP)
-	AGENTOS_FUZZ_EXAMPLES=$${AGENTOS_FUZZ_EXAMPLES:-500} $(VENV)/bin/pytest tests/test_fuzz.py -p no:randomly
+	AGENTOS_FUZZ_EXAMPLES=$${AGENTOS_FUZZ_EXAMPLES:-500} $(VENV)/bin/pytest tests/e2e/test_fuzz.py -p no:randomly
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache
