@@ -4,7 +4,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import Any
 
 import jwt
 import pytest
@@ -34,11 +34,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if down and (REQUIRE_SERVERS or "default" in down):
         where = ", ".join(f"{alias} ({host}:{port})" for alias, (host, port) in down.items())
         pytest.exit(f"test database server unreachable: {where}", pytest.ExitCode.USAGE_ERROR)
-    memories = cast(dict[str, dict[str, Any]], settings.MEMORIES)
     for alias in down:
         del settings.DATABASES[alias]  # the dict django.db.connections reads
-        memories["DATABASES"].pop(alias)
-        memories["TABLES"].pop(alias, None)
+        settings.MEMORIES["DATABASES"].pop(alias)
+        settings.MEMORIES["TABLES"].pop(alias, None)
     memories_settings.reload()
 
 
