@@ -6,7 +6,7 @@ RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 BENCH_STAMP := $(VENV)/.bench-installed
 
-.PHONY: run test fuzz soak bench lint typecheck pytest openapi install install-dev system-deps clean
+.PHONY: run test test-quick fuzz soak bench lint typecheck pytest openapi install install-dev system-deps clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -42,18 +42,16 @@ lint: $(DEV_STAMP)
 typecheck: $(DEV_STAMP)
 	$(VENV)/bin/mypy memories agentos tests bench
 
-# Tests that serve the project themselves choose its databases: the second run skips them.
-SERVING_TESTS := test_http_server test_agno_client test_agno_storage test_admin_browser \
-	test_fuzz test_soak test_packaging test_deployment test_served_connections test_served_edge \
-	test_served_databases test_several_instances test_configuration test_admin_layout \
-	test_served_browser_middleware
-
 pytest: $(DEV_STAMP)
 	$(VENV)/bin/pytest
 	@echo "Again with PostgreSQL as the default database (memories and audit records together):"
-	AGENTOS_TEST_DEFAULT_DB=postgres $(VENV)/bin/pytest -q $(SERVING_TESTS:%=--ignore=tests/%.py)
+	AGENTOS_TEST_DEFAULT_DB=postgres $(VENV)/bin/pytest -q -m "not e2e"
 
 test: lint typecheck pytest
+
+# The suite without tests/e2e/ (no server, browser, pip or schemathesis): a minute or two.
+test-quick: $(DEV_STAMP)
+	$(VENV)/bin/pytest -m "not e2e"
 
 # The delete benchmark (several minutes): writes BENCHMARKS.md.
 bench: $(BENCH_STAMP)
@@ -62,11 +60,11 @@ bench: $(BENCH_STAMP)
 
 # A long soak of the real server on PostgreSQL (make test runs a short one).
 soak: $(DEV_STAMP)
-	AGENTOS_SOAK_REQUESTS=$${AGENTOS_SOAK_REQUESTS:-20000} $(VENV)/bin/pytest tests/test_soak.py -p no:randomly
+	AGENTOS_SOAK_REQUESTS=$${AGENTOS_SOAK_REQUESTS:-20000} $(VENV)/bin/pytest tests/e2e/test_soak.py -p no:randomly
 
 # A long schemathesis run against the served OpenAPI document (make test runs a short one).
 fuzz: $(DEV_STAMP)
-	AGENTOS_FUZZ_EXAMPLES=$${AGENTOS_FUZZ_EXAMPLES:-500} $(VENV)/bin/pytest tests/test_fuzz.py -p no:randomly
+	AGENTOS_FUZZ_EXAMPLES=$${AGENTOS_FUZZ_EXAMPLES:-500} $(VENV)/bin/pytest tests/e2e/test_fuzz.py -p no:randomly
 
 # Regenerate tests/openapi.yaml, the committed snapshot of the API document, after a change to it.
 openapi: $(DEV_STAMP)

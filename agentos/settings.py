@@ -73,7 +73,9 @@ TEMPLATES = [
 ]
 
 # Databases: DATABASE_URL is `default` (db_id and alias); AGENTOS_MEMORY_DATABASES adds
-# `db_id=URL` pairs, each an alias of the same name holding memory tables only.
+# `db_id=URL` pairs, each an alias of the same name holding memory tables only. PostgreSQL
+# URLs get the app's optional engine `memories.db.postgresql` (agentos/environment.py), chosen
+# here for its health check without a round trip; hosts may keep Django's stock engine.
 _memory_urls = memory_databases("AGENTOS_MEMORY_DATABASES")
 DATABASES = {
     "default": database(os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),

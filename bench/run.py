@@ -29,7 +29,6 @@ import re
 import resource
 import secrets
 import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -48,10 +47,11 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import peer  # noqa: E402
+from tests.databases import PG_SERVER as PG  # noqa: E402
+from tests.servers import clean_environment, process_tree, serving  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-PG = "postgres://postgres@127.0.0.1:5432"
 TICKS = os.sysconf("SC_CLK_TCK")
 CORES = os.cpu_count() or 1
 SCENARIOS = [("owner", 16), ("owner", 64), ("admin", 16)]
@@ -62,12 +62,6 @@ PEER_TABLE = f"{peer.SCHEMA}.{peer.TABLE}"
 PROJECT, PEER, GUNICORN = "project", "peer", "gunicorn"
 # Tokens carry the scopes Agno's AgentOS requires (the project requires none by default).
 OWNER_SCOPES = ["memories:read", "memories:delete"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def token(key: str, subject: str, admin: bool = False) -> str:
@@ -158,9 +152,8 @@ class Database:
 
 
 def project_env(database: Database, key: str, folder: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "AGENTOS_"))}
+    env = clean_environment()
     env.update(
-        DJANGO_SETTINGS_MODULE="agentos.settings",
         DATABASE_URL=database.url,
         AGENTOS_JWT_SIGNING_KEY=key,
         DJANGO_SECRET_KEY=secrets.token_urlsafe(48),
@@ -179,11 +172,6 @@ def manage(env: dict[str, str], *args: str) -> str:
         capture_output=True,
         text=True,
     ).stdout
-
-
-def process_tree(pid: int) -> list[int]:
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return [pid] + [tree for child in children for tree in process_tree(int(child))]
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -251,31 +239,15 @@ def served(
 ) -> Iterator[tuple[str, list[int]]]:
     """A server of the replays on a free port: its URL and process tree (its parent, then
     its 2 workers)."""
-    port = free_port()
-    with (folder / "serve.log").open("a") as log:
-        process = subprocess.Popen(
-            server_command(server, port),
-            cwd=ROOT,
-            env={**env, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "2"},
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            with contextlib.suppress(requests.RequestException):
-                requests.get(f"{base}{FILLER[server]}", timeout=5)
-                if len(process_tree(process.pid)) >= 3:  # the parent and both workers
-                    break
-            if process.poll() is not None:
-                raise RuntimeError(f"{server} exited; see {folder / 'serve.log'}")
-            time.sleep(0.1)
-        else:
-            raise RuntimeError(f"{server} did not start both workers")
-        yield base, process_tree(process.pid)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with serving(
+        lambda port: server_command(server, port),
+        {**env, "WEB_CONCURRENCY": "2"},
+        folder / "serve.log",
+        ready_path=FILLER[server],
+        processes=3,  # the parent and both workers
+        log_output=False,
+    ) as started:
+        yield started.base, process_tree(started.process.pid)
 
 
 def warm_workers(base: str, bearer: str) -> None:

@@ -12,11 +12,33 @@ from django.conf import settings
 from django.db import connections
 from rest_framework.test import APIClient
 
+from memories.conf import memories_settings
 from memories.targets import memory_model
 from memories.verified_tokens import verified_tokens
+from tests.databases import REQUIRE_SERVERS, server_address, server_answers
 
 ALL_DB_IDS = ["default", "lite", "pg", "maria"]
 SERVER_DB_IDS = {"pg": "PostgreSQL", "maria": "MariaDB"}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Leave out the databases whose server does not answer, before pytest-django makes any
+    test database: their tests skip (require_db_id), or, where CI requires every server
+    (AGENTOS_TEST_REQUIRE_SERVERS=1), the run stops here naming them."""
+    addresses = {alias: server_address(config) for alias, config in settings.DATABASES.items()}
+    down = {
+        alias: address
+        for alias, address in addresses.items()
+        if address is not None and not server_answers(*address)
+    }
+    if down and (REQUIRE_SERVERS or "default" in down):
+        where = ", ".join(f"{alias} ({host}:{port})" for alias, (host, port) in down.items())
+        pytest.exit(f"test database server unreachable: {where}", pytest.ExitCode.USAGE_ERROR)
+    for alias in down:
+        del settings.DATABASES[alias]  # the dict django.db.connections reads
+        settings.MEMORIES["DATABASES"].pop(alias)
+        settings.MEMORIES["TABLES"].pop(alias, None)
+    memories_settings.reload()
 
 
 @pytest.fixture(autouse=True)
@@ -26,7 +48,7 @@ def forget_verified_tokens() -> None:
 
 
 def require_db_id(db_id: str) -> None:
-    """Skip a test whose database server is not running (CI makes this an error)."""
+    """Skip a test whose database server is not running (left out by pytest_sessionstart)."""
     if db_id not in settings.DATABASES:
         pytest.skip(f"{SERVER_DB_IDS.get(db_id, db_id)} is not reachable")
 

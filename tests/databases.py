@@ -1,12 +1,48 @@
-"""Scratch PostgreSQL databases for tests that run the project as a separate server."""
+"""Where the database servers of the tests and the benchmark are: every address in one place,
+from the environment with loopback defaults, and whether a server answers (asked once)."""
 
+import functools
 import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 
-PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+POSTGRES_URL = os.environ.get(
+    "AGENTOS_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/agentos_memories"
+)
+MARIADB_URL = os.environ.get(
+    "AGENTOS_TEST_MARIADB_URL", "mysql://root@127.0.0.1:3306/agentos_memories"
+)
+# Database 5: a test that flushes it leaves a developer's other databases alone.
+REDIS_URL = os.environ.get("AGENTOS_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
+# CI sets it: a server that does not answer is then an error, not skipped tests.
+REQUIRE_SERVERS = os.environ.get("AGENTOS_TEST_REQUIRE_SERVERS") == "1"
+
+# The PostgreSQL server without a database name, for scratch databases made on it.
+PG_SERVER = POSTGRES_URL.rsplit("/", 1)[0]
+
+DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306}
+
+
+@functools.cache
+def server_answers(host: str, port: int) -> bool:
+    """Whether something listens there; asked once per process, when a test needs to know."""
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def server_address(config: dict[str, Any]) -> tuple[str, int] | None:
+    """(host, port) of a DATABASES entry's server; None for SQLite, which has none."""
+    engine = config["ENGINE"].rsplit(".", 1)[-1]
+    if engine not in DEFAULT_PORTS:
+        return None
+    return config.get("HOST") or "127.0.0.1", int(config.get("PORT") or DEFAULT_PORTS[engine])
 
 
 @contextmanager

@@ -1,4 +1,5 @@
-"""The host project served as `make run` serves it on a free loopback port, for tests over HTTP."""
+"""Servers on a free loopback port, for the tests over HTTP and for the benchmark: the host
+project as `make run` serves it (bin/serve), or any other server command."""
 
 import os
 import secrets
@@ -6,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +75,70 @@ def project_command(command: list[str], **variables: str) -> subprocess.Complete
     )
 
 
+def process_tree(pid: int) -> list[int]:
+    """A process and its descendants, parents first (from /proc)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [pid] + [tree for child in children for tree in process_tree(int(child))]
+
+
+@dataclass(frozen=True)
+class Started:
+    port: int
+    process: subprocess.Popen[bytes]
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@contextmanager
+def serving(
+    command: Callable[[int], list[str]],
+    env: dict[str, str],
+    log_path: Path,
+    *,
+    ready_path: str,
+    processes: int = 1,
+    log_output: bool = True,
+) -> Iterator[Started]:
+    """A server started by `command(port)` on a free loopback port (also given as HOST and
+    PORT), once it answers `ready_path` and runs `processes` processes (a parent and its
+    workers); stopped afterwards. Its errors go to log_path, and its output too unless
+    log_output is False (the benchmark keeps access logs off the disk it measures on)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            command(port),
+            cwd=ROOT,
+            env={**env, "HOST": "127.0.0.1", "PORT": str(port)},
+            stdout=log if log_output else subprocess.DEVNULL,
+            stderr=log,
+        )
+    try:
+        _wait_until_serving(f"{base}{ready_path}", processes, log_path, process)
+        yield Started(port=port, process=process)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _wait_until_serving(
+    url: str, processes: int, log_path: Path, process: subprocess.Popen[bytes]
+) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            # Any answer will do: a cheap one once a worker serves.
+            requests.get(url, timeout=5)
+            if len(process_tree(process.pid)) >= processes:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"the server did not start: {log_path.read_text()[-4000:]}")
+
+
 @contextmanager
 def project_server(folder: Path, **variables: str) -> Iterator[Server]:
     """The `agentos` project as `make run` serves it (bin/serve: migrations, static files,
@@ -87,32 +152,14 @@ def project_server(folder: Path, **variables: str) -> Iterator[Server]:
         AGENTOS_DEV_SECRETS="off",
     )
     env.update(variables)
-    port = free_port()
-    env.update(HOST="127.0.0.1", PORT=str(port))
-    server = Server(base=f"http://127.0.0.1:{port}", env=env)
-    log_path = folder / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(ROOT / "bin" / "serve")], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-        try:
-            _wait_until_serving(server.base, log_path, process)
-            yield server
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
-
-
-def _wait_until_serving(base: str, log_path: Path, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            # A cheap answer (401) once a worker serves; the schema may take seconds.
-            requests.get(f"{base}/memory_topics", timeout=5)
-            return
-        except requests.RequestException:
-            time.sleep(0.1)
-    raise RuntimeError(f"the server did not start: {log_path.read_text()}")
+    # The schema may take seconds; the topics answer 401 as soon as a worker serves.
+    with serving(
+        lambda port: [str(ROOT / "bin" / "serve")],
+        env,
+        folder / "server.log",
+        ready_path="/memory_topics",
+    ) as started:
+        yield Server(started.base, {**env, "HOST": "127.0.0.1", "PORT": str(started.port)})
 
 
 @dataclass(frozen=True)

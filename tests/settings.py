@@ -1,16 +1,16 @@
 """Settings for the test suite: default SQLite plus memory databases on three engines.
 
-PostgreSQL and MariaDB join when their servers answer; AGENTOS_TEST_REQUIRE_SERVERS=1
-(set by CI) turns an unreachable server into an error instead of skipped tests.
+PostgreSQL and MariaDB are always configured (addresses in tests/databases.py); which of them
+answer is asked once per session by tests/conftest.py, never here.
 """
 
 import os
-import socket
 import tempfile
 from typing import Any
-from urllib.parse import urlsplit
 
 import dj_database_url
+
+from tests.databases import MARIADB_URL, POSTGRES_URL
 
 SECRET_KEY = "tests-only-secret-key-not-for-production-use-0123456789"
 DEBUG = False
@@ -54,28 +54,8 @@ TEMPLATES = [
 ]
 STATIC_URL = "static/"
 
-PG_URL = os.environ.get(
-    "AGENTOS_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/agentos_memories"
-)
-MARIADB_URL = os.environ.get(
-    "AGENTOS_TEST_MARIADB_URL", "mysql://root@127.0.0.1:3306/agentos_memories"
-)
-# The app's PostgreSQL engine: Django's, with a health check that costs no round trip.
-PG_ENGINE = "memories.db.postgresql"
-REQUIRE_SERVERS = os.environ.get("AGENTOS_TEST_REQUIRE_SERVERS") == "1"
 # Lets concurrent test runs on one machine use test databases of their own.
 TEST_DB_NAME = "test_agentos_memories" + os.environ.get("AGENTOS_TEST_DB_SUFFIX", "")
-
-
-def _reachable(url: str) -> bool:
-    parts = urlsplit(url)
-    try:
-        with socket.create_connection((parts.hostname, parts.port), timeout=1):
-            return True
-    except OSError:
-        if REQUIRE_SERVERS:
-            raise RuntimeError(f"test database server unreachable: {url}") from None
-        return False
 
 
 def _sqlite(alias: str) -> dict[str, Any]:
@@ -99,36 +79,44 @@ def _sqlite(alias: str) -> dict[str, Any]:
     }
 
 
-DATABASES: dict[str, dict[str, Any]] = {"default": _sqlite("default"), "lite": _sqlite("lite")}
-if _reachable(PG_URL):
-    DATABASES["pg"] = dict(
-        dj_database_url.parse(PG_URL, engine=PG_ENGINE, conn_health_checks=True)
-    )
-    DATABASES["pg"]["TEST"] = {"NAME": TEST_DB_NAME}
-    # `make test` runs the suite again with PostgreSQL as default: memories and audit
-    # records in one database, where one statement deletes and writes the record.
-    if os.environ.get("AGENTOS_TEST_DEFAULT_DB") == "postgres":
-        DATABASES["default"] = dict(
-            dj_database_url.parse(PG_URL, engine=PG_ENGINE, conn_health_checks=True)
-        )
-        DATABASES["default"]["TEST"] = {"NAME": TEST_DB_NAME + "_default"}
-if _reachable(MARIADB_URL):
-    DATABASES["maria"] = dict(dj_database_url.parse(MARIADB_URL))
-    # MariaDB's usual collation ignores case, as in many Agno deployments: the tests
-    # prove ownership stays exact anyway.
-    DATABASES["maria"]["OPTIONS"] = {"charset": "utf8mb4"}
-    DATABASES["maria"]["TEST"] = {
+def _postgres(test_name: str) -> dict[str, Any]:
+    """Django's stock PostgreSQL engine, as hosts run it (tests/db/ tests the app's own)."""
+    config = dict(dj_database_url.parse(POSTGRES_URL, conn_health_checks=True))
+    config["TEST"] = {"NAME": test_name}
+    return config
+
+
+def _mariadb() -> dict[str, Any]:
+    config = dict(dj_database_url.parse(MARIADB_URL))
+    # MariaDB's usual collation ignores case, as in many Agno deployments: the tests prove
+    # ownership stays exact anyway.
+    config["OPTIONS"] = {"charset": "utf8mb4"}
+    config["TEST"] = {
         "NAME": TEST_DB_NAME,
         "CHARSET": "utf8mb4",
         "COLLATION": "utf8mb4_general_ci",
     }
+    return config
+
+
+# Every engine is configured; tests/conftest.py removes, once per session and before any test
+# database is made, the aliases whose server does not answer.
+DATABASES: dict[str, dict[str, Any]] = {
+    "default": _sqlite("default"),
+    "lite": _sqlite("lite"),
+    "pg": _postgres(TEST_DB_NAME),
+    "maria": _mariadb(),
+}
+# `make test` runs the suite again with PostgreSQL as default: memories and audit records in
+# one database, where one statement deletes and writes the record.
+if os.environ.get("AGENTOS_TEST_DEFAULT_DB") == "postgres":
+    DATABASES["default"] = _postgres(TEST_DB_NAME + "_default")
 
 DATABASE_ROUTERS = ["memories.routers.MemoryRouter"]
 
 # db_id -> alias: the same name, so tests read like the API calls they make.
-MEMORY_DB_IDS = list(DATABASES)
-MEMORIES = {
-    "DATABASES": {db_id: db_id for db_id in MEMORY_DB_IDS},
+MEMORIES: dict[str, dict[str, Any]] = {
+    "DATABASES": {db_id: db_id for db_id in DATABASES},
     "TABLES": {
         "lite": ["agno_memories", "missing_memories"],
         "pg": ["agno_memories", "ai.agno_memories"],

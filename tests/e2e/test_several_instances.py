@@ -2,7 +2,6 @@
 sharing one PostgreSQL database and one Redis cache: one rate limit, one winner per delete,
 one audit record."""
 
-import os
 import secrets
 import threading
 import time
@@ -19,11 +18,10 @@ import redis
 import requests
 
 from tests.conftest import require_db_id
-from tests.databases import PG_SERVER, scratch_postgres_database
+from tests.databases import PG_SERVER, REDIS_URL, REQUIRE_SERVERS, scratch_postgres_database
 from tests.servers import Server, project_server
 
 # A Redis database of the suite's own: flushed before and after, and only it.
-REDIS_URL = "redis://127.0.0.1:6379/5"
 RATE = 10  # requests per minute and token subject
 INSTANCES = 2
 
@@ -47,9 +45,9 @@ def flush_redis() -> redis.Redis:
     try:
         client.ping()
     except redis.ConnectionError:
-        if os.environ.get("AGENTOS_TEST_REQUIRE_SERVERS") == "1":
-            pytest.fail("Redis is not running on 127.0.0.1:6379")  # CI requires every server
-        pytest.skip("Redis is not running on 127.0.0.1:6379")
+        if REQUIRE_SERVERS:
+            pytest.fail(f"Redis is not running at {REDIS_URL}")  # CI requires every server
+        pytest.skip(f"Redis is not running at {REDIS_URL}")
     client.flushdb()
     return client
 

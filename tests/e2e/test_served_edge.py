@@ -15,8 +15,8 @@ import jwt
 import pytest
 import requests
 
+from tests.e2e.test_http_server import memory_ids, seed
 from tests.servers import Server, project_server
-from tests.test_http_server import memory_ids, seed
 
 # An ordinary request answers in milliseconds; a worker held by a slow client would make it
 # wait for that client (about 30 s with sync workers). Generous for a loaded machine.

@@ -38,7 +38,8 @@ def postgres_storage() -> Iterator[AgnoStorage]:
     require_db_id("pg")
     with scratch_postgres_database("agentos_agno_interop") as name:
         db = PostgresDb(
-            db_url=f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", db_schema="ai"
+            db_url=PG_SERVER.replace("postgres://", "postgresql+psycopg://", 1) + f"/{name}",
+            db_schema="ai",
         )
         try:
             yield AgnoStorage(

@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import Page
 
 from memories.models import Channel, MemoryDeletion, MemoryExport
+from tests.e2e.test_admin_browser import browser, page  # noqa: F401  (fixtures)
 from tests.factories import memory_create
-from tests.test_admin_browser import browser, page  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 

@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.e2e.test_http_server import memory_ids, seed
 from tests.servers import ROOT, clean_environment, project_command
-from tests.test_http_server import memory_ids, seed
 
 EXAMPLE = (ROOT / ".env.example").read_text()
 

@@ -1,4 +1,4 @@
-"""Schemathesis hooks for tests/test_fuzz.py: rules between parameters, which an OpenAPI
+"""Schemathesis hooks for tests/e2e/test_fuzz.py: rules between parameters, which an OpenAPI
 document states only in words, kept out of the data the fuzzer calls valid.
 
 Each rule still has tests of its own (test_memory_api.py, test_views.py); without these
