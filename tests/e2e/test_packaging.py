@@ -87,7 +87,7 @@ def sh(*command: str | Path, cwd: Path | None = None, env: dict[str, str] | None
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
+def wheel(tmp_path_factory):
     out = tmp_path_factory.mktemp("dist")
     sh(sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", out, ROOT)
     (built,) = out.glob("agentos_memories-*.whl")
@@ -125,7 +125,7 @@ def test_wheel_requires_only_what_the_app_imports(wheel):
 
 
 @pytest.fixture(scope="module")
-def host_project(wheel, tmp_path_factory) -> Path:
+def host_project(wheel, tmp_path_factory):
     """A fresh startproject with the app installed and configured by the README's steps."""
     folder = tmp_path_factory.mktemp("host")
     venv = folder / "venv"
