@@ -1,40 +1,82 @@
-"""The wheel holds only the app, and installs into a brand-new project as the README says."""
+"""The wheel holds only the app, and installs into a brand-new project exactly as the README
+says: its commands and code blocks are read from the README and applied to a fresh
+`django-admin startproject`, which is then served and used over HTTP."""
 
+import json
 import os
+import re
 import secrets
+import shlex
 import sqlite3
 import subprocess
 import sys
+import textwrap
 import time
 import zipfile
+from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 import requests
 
 from tests.servers import ROOT, free_port
 
-README = (ROOT / "README.md").read_text()
+INSTALL_HEADING = "## Installing the app into a Django project"
 
-# The installation steps, exactly as the README gives them: if it changes, so must this.
-INSTALLED_APPS_LINE = 'INSTALLED_APPS = [..., "rest_framework", "drf_spectacular", "memories"]'
-URL_LINE = 'path("", include("memories.urls")),'
-ROUTER_LINE = 'DATABASE_ROUTERS = ["memories.routers.MemoryRouter"]'
-
-
-# The new project is configured by its own files only.
+# The new project is configured by its own files, and the variable its settings read.
+SIGNING_KEY = secrets.token_urlsafe(48)
 CLEAN_ENV = {
-    key: value
-    for key, value in os.environ.items()
-    if not key.startswith(("DJANGO_", "AGENTOS_", "DATABASE_URL", "PYTHONPATH"))
+    **{
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "AGENTOS_", "DATABASE_URL", "PYTHONPATH"))
+    },
+    "AGENTOS_JWT_SIGNING_KEY": SIGNING_KEY,
 }
 
 
-def sh(*command: str | Path, cwd: Path | None = None) -> str:
+def installation_steps() -> str:
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index(INSTALL_HEADING)
+    end = readme.index("\n## ", start + len(INSTALL_HEADING))
+    return readme[start:end]
+
+
+def code_blocks(text: str, language: str) -> list[str]:
+    """The fenced blocks of a language, dedented as they sit inside list items."""
+    pattern = rf"^( *)```{language}\n(.*?)^\1```"
+    return [
+        textwrap.dedent(match.group(2))
+        for match in re.finditer(pattern, text, flags=re.MULTILINE | re.DOTALL)
+    ]
+
+
+def block_for(file_name: str) -> str:
+    """The README's python block that starts with a comment naming the file it goes in."""
+    (block,) = [
+        block
+        for block in code_blocks(installation_steps(), "python")
+        if block.startswith(f"# {file_name}\n")
+    ]
+    return block
+
+
+def readme_commands() -> list[list[str]]:
+    return [
+        shlex.split(line)
+        for block in code_blocks(installation_steps(), "sh")
+        for line in block.splitlines()
+        if line.strip()
+    ]
+
+
+def sh(*command: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
     result = subprocess.run(
         [str(part) for part in command],
         cwd=cwd,
-        env=CLEAN_ENV,
+        env=env or CLEAN_ENV,
         capture_output=True,
         text=True,
         timeout=600,
@@ -59,70 +101,206 @@ def test_wheel_holds_the_app_only(wheel):
     assert "memories/py.typed" in names
     assert "memories/migrations/0001_initial.py" in names
     assert "memories/templates/memories/admin/confirm_deletion.html" in names
+    assert "memories/templates/memories/docs/redoc.html" in names
     assert not any(name.startswith(("tests/", "agentos/", "templates/")) for name in names)
 
 
-def test_readme_installation_into_a_new_project(wheel, tmp_path):
-    for line in (INSTALLED_APPS_LINE, URL_LINE, ROUTER_LINE):
-        assert line in README, f"the README no longer says {line!r}"
+def test_wheel_requires_only_what_the_app_imports(wheel):
+    with zipfile.ZipFile(wheel) as archive:
+        (metadata_name,) = [name for name in archive.namelist() if name.endswith("/METADATA")]
+        metadata = archive.read(metadata_name).decode()
+    required = {
+        re.split(r"[\s\[<>=!~;]", line.removeprefix("Requires-Dist: "), maxsplit=1)[0].lower()
+        for line in metadata.splitlines()
+        if line.startswith("Requires-Dist: ") and "extra ==" not in line
+    }
 
-    venv = tmp_path / "venv"
+    assert required == {
+        "django",
+        "djangorestframework",
+        "djangorestframework-simplejwt",
+        "drf-spectacular",
+        "drf-spectacular-sidecar",
+    }
+
+
+@pytest.fixture(scope="module")
+def host_project(wheel, tmp_path_factory):
+    """A fresh startproject with the app installed and configured by the README's steps."""
+    folder = tmp_path_factory.mktemp("host")
+    venv = folder / "venv"
     sh(sys.executable, "-m", "venv", venv)
-    python = venv / "bin" / "python"
-    sh(python, "-m", "pip", "install", "--quiet", wheel)
-    sh(venv / "bin" / "django-admin", "startproject", "hostsite", cwd=tmp_path)
-    project = tmp_path / "hostsite"
+    python = str(venv / "bin" / "python")
+    install, *project_commands = readme_commands()
+    assert install[:4] == ["python", "-m", "pip", "install"], install
+    (requirement,) = install[4:]
+    name, extras = re.fullmatch(r"([\w-]+)(\[[\w,]+\])?", requirement).groups()  # type: ignore[union-attr]
+    assert name == "agentos-memories"
+    sh(python, "-m", "pip", "install", "--quiet", f"{wheel}{extras or ''}")
 
-    key = secrets.token_urlsafe(48)
-    settings = project / "hostsite" / "settings.py"
-    settings.write_text(
-        settings.read_text()
-        + "\n# agentos-memories, as its README says\n"
-        + INSTALLED_APPS_LINE.replace("INSTALLED_APPS = [...,", "INSTALLED_APPS += [")
-        + "\n"
-        + ROUTER_LINE
-        + f'\nSIMPLE_JWT = {{"ALGORITHM": "HS256", "SIGNING_KEY": "{key}"}}\n'
-    )
-    urls = project / "hostsite" / "urls.py"
-    urls.write_text(
-        urls.read_text()
-        .replace("from django.urls import path", "from django.urls import include, path")
-        .replace("urlpatterns = [", f"urlpatterns = [\n    {URL_LINE}")
-    )
-    manage = [python, project / "manage.py"]
-    sh(*manage, "migrate", "--noinput", cwd=project)
-    sh(*manage, "check", cwd=project)
-    with sqlite3.connect(project / "db.sqlite3") as connection:
-        connection.execute(
-            "INSERT INTO agno_memories (memory_id, memory, user_id, created_at)"
-            " VALUES ('m1', '\"likes tea\"', 'alice', 1)"
-        )
-    token = sh(*manage, "issue_token", "alice", cwd=project)
+    sh(venv / "bin" / "django-admin", "startproject", "hostsite", cwd=folder)
+    project = folder / "hostsite"
+    for file_name in ("settings.py", "urls.py"):
+        module = project / "hostsite" / file_name
+        module.write_text(module.read_text() + "\n" + block_for(file_name))
 
-    port = free_port()
-    server = subprocess.Popen(
-        [venv / "bin" / "gunicorn", "hostsite.wsgi", "--bind", f"127.0.0.1:{port}"],
+    for command in project_commands:
+        assert command[:2] == ["python", "manage.py"], command
+    (migrate, issue_token) = project_commands
+    sh(python, *migrate[1:], cwd=project)
+    assert issue_token[2] == "issue_token"
+    (project / "token-alice").write_text(sh(python, *issue_token[1:], cwd=project))
+    sh(
+        python,
+        "manage.py",
+        "createsuperuser",
+        "--noinput",
+        "--username",
+        "operator",
+        "--email",
+        "operator@example.com",
         cwd=project,
-        env=CLEAN_ENV,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        env={**CLEAN_ENV, "DJANGO_SUPERUSER_PASSWORD": "s3cret-pass"},
     )
-    try:
-        url = f"http://127.0.0.1:{port}/memories/m1"
-        for _ in range(100):
-            try:
-                response = requests.delete(
-                    url, headers={"Authorization": f"Bearer {token}"}, timeout=5
-                )
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        assert response.status_code == 204
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-    with sqlite3.connect(project / "db.sqlite3") as connection:
-        assert connection.execute("SELECT count(*) FROM agno_memories").fetchone() == (0,)
-        assert connection.execute("SELECT count(*) FROM memories_memorydeletion").fetchone() == (
-            1,
+    return project
+
+
+@pytest.fixture(scope="module")
+def served(host_project) -> Iterator[str]:
+    """The new project served by Django's own server over HTTP (its static files too)."""
+    python = host_project.parent / "venv" / "bin" / "python"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = host_project / "server.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [python, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+            cwd=host_project,
+            env=CLEAN_ENV,
+            stdout=output,
+            stderr=subprocess.STDOUT,
         )
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and server.poll() is None:
+                try:
+                    requests.get(f"{base}/admin/login/", timeout=5)
+                    break
+                except requests.ConnectionError:
+                    time.sleep(0.1)
+            else:
+                raise AssertionError(f"the new project did not serve: {log.read_text()}")
+            yield base
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+def rows(project: Path, query: str) -> list[tuple]:
+    with sqlite3.connect(project / "db.sqlite3") as connection:
+        return connection.execute(query).fetchall()
+
+
+def memory_created(base: str, token: str, text: str) -> str:
+    response = requests.post(
+        f"{base}/memories",
+        json={"memory": text, "topics": ["drinks"]},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["memory_id"])
+
+
+def test_a_token_deletes_its_owners_memory(host_project, served):
+    token = (host_project / "token-alice").read_text()
+    kept = memory_created(served, token, "likes tea")
+    deleted = memory_created(served, token, "likes coffee")
+
+    response = requests.delete(
+        f"{served}/memories/{deleted}", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
+
+    assert response.status_code == 204
+    remaining = {
+        memory_id for (memory_id,) in rows(host_project, "SELECT memory_id FROM agno_memories")
+    }
+    assert kept in remaining and deleted not in remaining
+    records = rows(
+        host_project,
+        "SELECT actor, channel, memory_ids, count FROM memories_memorydeletion"
+        f" WHERE memory_ids LIKE '%{deleted}%'",
+    )
+    assert [
+        (actor, channel, json.loads(ids), count) for actor, channel, ids, count in records
+    ] == [("alice", "api", [deleted], 1)]
+
+
+def test_the_admin_deletes_a_memory_with_its_audit_record(host_project, served):
+    memory_id = memory_created(served, (host_project / "token-alice").read_text(), "likes jazz")
+    session = requests.Session()
+    login = f"{served}/admin/login/"
+    session.get(login, timeout=10)
+    response = session.post(
+        login,
+        data={
+            "username": "operator",
+            "password": "s3cret-pass",
+            "csrfmiddlewaretoken": session.cookies["csrftoken"],
+            "next": "/admin/",
+        },
+        headers={"Referer": login},
+        timeout=10,
+    )
+    assert response.url == f"{served}/admin/", response.text
+    changelist = session.get(f"{served}/admin/memories/memory/", timeout=10)
+    assert memory_id[:8] in changelist.text
+
+    delete_page = f"{served}/admin/memories/memory/{memory_id}/delete/"
+    confirmation = session.get(delete_page, timeout=10)
+    assert "This deletion is permanent" in confirmation.text
+    response = session.post(
+        delete_page,
+        data={"confirmed": "yes", "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+        headers={"Referer": delete_page},
+        timeout=10,
+    )
+
+    assert f"Deleted memory {memory_id} from default" in response.text
+    assert rows(host_project, f"SELECT 1 FROM agno_memories WHERE memory_id = '{memory_id}'") == []
+    assert rows(
+        host_project,
+        "SELECT actor, channel, count FROM memories_memorydeletion"
+        f" WHERE memory_ids LIKE '%{memory_id}%'",
+    ) == [("operator", "admin", 1)]
+
+
+def test_the_openapi_document_describes_the_memory_api(served):
+    document = requests.get(f"{served}/openapi.json", timeout=30).json()
+
+    assert document["openapi"].startswith("3.1")
+    assert "delete" in document["paths"]["/memories/{memory_id}"]
+    assert all(not path.startswith("/admin") for path in document["paths"])
+
+
+class _References(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.urls += [value for name, value in attrs if name in {"src", "href"} and value]
+
+
+@pytest.mark.parametrize("page", ["docs", "redoc"])
+def test_docs_pages_load_everything_from_the_server(served, page):
+    response = requests.get(f"{served}/{page}", timeout=10)
+    assert response.status_code == 200
+    parser = _References()
+    parser.feed(response.text)
+    assert parser.urls, response.text
+
+    for url in parser.urls:
+        absolute = urljoin(response.url, url)
+        assert urlsplit(absolute).netloc == urlsplit(served).netloc, url
+        assert requests.get(absolute, timeout=10).status_code == 200, url
