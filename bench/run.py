@@ -161,6 +161,7 @@ def project_env(database: Database, key: str, folder: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "AGENTOS_"))}
     env.update(
         DJANGO_SETTINGS_MODULE="agentos.settings",
+        AGENTOS_PYTHON=sys.executable,
         DATABASE_URL=database.url,
         AGENTOS_JWT_SIGNING_KEY=key,
         DJANGO_SECRET_KEY=secrets.token_urlsafe(48),
