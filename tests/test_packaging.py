@@ -1,12 +1,16 @@
 """The wheel holds only the app, and installs into a brand-new project as the README says."""
 
+import ast
 import os
+import re
 import secrets
 import sqlite3
 import subprocess
 import sys
 import time
 import zipfile
+from email.parser import Parser
+from importlib.metadata import packages_distributions
 from pathlib import Path
 
 import pytest
@@ -62,6 +66,48 @@ def test_wheel_holds_the_app_only(wheel):
     assert not any(name.startswith(("tests/", "agentos/", "templates/")) for name in names)
 
 
+def _distribution(requirement: str) -> str:
+    return re.split(r"[\[<>=!~;\s]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def _third_party_imports(package: Path) -> set[str]:
+    names: set[str] = set()
+    for module in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    return {name for name in names if name != "memories" and name not in sys.stdlib_module_names}
+
+
+def test_the_wheel_requires_what_the_app_imports_and_no_server(wheel):
+    files = zipfile.ZipFile(wheel)
+    metadata = Parser().parsestr(files.read("agentos_memories-0.1.0.dist-info/METADATA").decode())
+    requires = metadata.get_all("Requires-Dist", [])
+    always = {_distribution(line) for line in requires if "extra ==" not in line}
+    extras = {_distribution(line) for line in requires if "extra ==" in line}
+
+    assert always == {
+        "django",
+        "djangorestframework",
+        "drf-spectacular",
+        # Swagger UI and Redoc, served by the app without a CDN.
+        "drf-spectacular-sidecar",
+        "djangorestframework-simplejwt",
+    }
+    assert "Django<7,>=5.2" in requires
+    assert set(metadata.get_all("Provides-Extra", [])) == {"server", "postgres", "mysql"}
+    assert metadata["License-Expression"] == "MIT"
+    assert "agentos_memories-0.1.0.dist-info/licenses/LICENSE" in files.namelist()
+    # Every package the app imports comes with it, or with the extra of its database.
+    providers = packages_distributions()
+    imported = {
+        _distribution(providers[name][0]) for name in _third_party_imports(ROOT / "memories")
+    }
+    assert imported <= always | extras, imported - always - extras
+
+
 def test_readme_installation_into_a_new_project(wheel, tmp_path):
     for line in (INSTALLED_APPS_LINE, URL_LINE, ROUTER_LINE):
         assert line in README, f"the README no longer says {line!r}"
@@ -69,7 +115,8 @@ def test_readme_installation_into_a_new_project(wheel, tmp_path):
     venv = tmp_path / "venv"
     sh(sys.executable, "-m", "venv", venv)
     python = venv / "bin" / "python"
-    sh(python, "-m", "pip", "install", "--quiet", wheel)
+    # The host's own WSGI server: the app requires none.
+    sh(python, "-m", "pip", "install", "--quiet", wheel, "gunicorn")
     sh(venv / "bin" / "django-admin", "startproject", "hostsite", cwd=tmp_path)
     project = tmp_path / "hostsite"
 
