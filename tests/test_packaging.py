@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from contextlib import closing
 from email.parser import Parser
 from importlib.metadata import packages_distributions
 from pathlib import Path
@@ -139,7 +140,7 @@ def test_readme_installation_into_a_new_project(wheel, tmp_path):
     manage = [python, project / "manage.py"]
     sh(*manage, "migrate", "--noinput", cwd=project)
     sh(*manage, "check", cwd=project)
-    with sqlite3.connect(project / "db.sqlite3") as connection:
+    with closing(sqlite3.connect(project / "db.sqlite3")) as connection, connection:
         connection.execute(
             "INSERT INTO agno_memories (memory_id, memory, user_id, created_at)"
             " VALUES ('m1', '\"likes tea\"', 'alice', 1)"
@@ -168,7 +169,7 @@ def test_readme_installation_into_a_new_project(wheel, tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
-    with sqlite3.connect(project / "db.sqlite3") as connection:
+    with closing(sqlite3.connect(project / "db.sqlite3")) as connection, connection:
         assert connection.execute("SELECT count(*) FROM agno_memories").fetchone() == (0,)
         assert connection.execute("SELECT count(*) FROM memories_memorydeletion").fetchone() == (
             1,
