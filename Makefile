@@ -1,32 +1,85 @@
-# make run: serve the project; make test: lint, type checks and the whole test suite.
+# make run: serve the project; make test: lint, type checks and the whole test suite, on
+# Django 5.2 / Python 3.11 and on the newest Django 6 / Python 3.13; make lock: refresh the locks.
+PYTHON ?= python3
+# Python 3.11, Django 5.2 LTS: make run, lint, type checks and the first test pass.
 VENV := .venv
 PY := $(VENV)/bin/python
-PYTHON ?= python3
+# Python 3.13, the newest Django 6: the second test pass (bin/find-python finds the interpreter).
+VENV6 := .venv-django6
+PY6 := $(VENV6)/bin/python
+# The pinned uv that writes the locks.
+TOOLS := .venv-tools
+
+# Every install is exactly a lock (hashes checked), then this checkout itself, editable.
+RUN_LOCK := requirements/run.txt
+DEV_LOCK := requirements/test-django5.2-py3.11.txt
+DEV6_LOCK := requirements/test-django6-py3.13.txt
+UV_LOCK := requirements/uv.txt
+
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
+DEV6_STAMP := $(VENV6)/.dev-installed
 BENCH_STAMP := $(VENV)/.bench-installed
+TOOLS_STAMP := $(TOOLS)/.installed
 
-.PHONY: run test test-quick fuzz soak bench lint typecheck pytest openapi install install-dev system-deps clean
+.PHONY: run test test-quick fuzz soak bench lint typecheck pytest openapi install install-dev lock system-deps clean
+
+# install_lock VENV LOCK: the lock's packages only, then the project without dependencies (its
+# build backend is in the lock too, so nothing is fetched unchecked).
+define install_lock
+	$(1)/bin/python -m pip install --quiet --require-hashes -r $(2)
+	$(1)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+endef
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 
-$(RUN_STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e ".[server,postgres]"
+$(PY6):
+	python=$$(bin/find-python 3.13) && $$python -m venv $(VENV6)
+
+$(RUN_STAMP): $(RUN_LOCK) pyproject.toml | $(PY)
+	$(call install_lock,$(VENV),$(RUN_LOCK))
 	touch $@
 
-$(DEV_STAMP): pyproject.toml | $(PY)
+# The test lock holds the run lock's versions, so it serves make run too.
+$(DEV_STAMP): $(DEV_LOCK) pyproject.toml | $(PY)
 	bin/system-deps
-	$(PY) -m pip install --quiet -e ".[server,postgres,mysql,dev]"
+	$(call install_lock,$(VENV),$(DEV_LOCK))
 	touch $@ $(RUN_STAMP)
+
+$(DEV6_STAMP): $(DEV6_LOCK) pyproject.toml | $(PY6)
+	bin/system-deps
+	$(call install_lock,$(VENV6),$(DEV6_LOCK))
+	touch $@
 
 install: $(RUN_STAMP)
 
-install-dev: $(DEV_STAMP)
+install-dev: $(DEV_STAMP) $(DEV6_STAMP)
 
-$(BENCH_STAMP): $(DEV_STAMP)
-	$(PY) -m pip install --quiet -e ".[server,postgres,mysql,dev,bench]"
+$(TOOLS_STAMP): $(UV_LOCK)
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --require-hashes -r $(UV_LOCK)
+	touch $@
+
+# make lock: every lock again, with the newest releases the ranges allow (a normal commit
+# whose CI shows what changed). The test locks hold the run lock's versions.
+UV_COMPILE = $(TOOLS)/bin/uv pip compile --quiet --universal --generate-hashes --upgrade \
+	--custom-compile-command "make lock"
+BUILD := pyproject.toml requirements/build.in
+
+lock: $(TOOLS_STAMP)
+	$(UV_COMPILE) requirements/uv.in --python-version 3.11 -o $(UV_LOCK)
+	$(UV_COMPILE) $(BUILD) --extra server --extra postgres \
+		--python-version 3.11 -c requirements/django-5.2.in -o $(RUN_LOCK)
+	$(UV_COMPILE) $(BUILD) --extra server --extra postgres --extra mysql --group dev \
+		--python-version 3.11 -c requirements/django-5.2.in -c $(RUN_LOCK) -o $(DEV_LOCK)
+	$(UV_COMPILE) $(BUILD) --extra server --extra postgres --extra mysql --group test \
+		--python-version 3.13 -o $(DEV6_LOCK)
+
+# The benchmark's peer and profilers (the `bench` dependency group): not locked themselves, but
+# they cannot move what the test lock installed.
+$(BENCH_STAMP): $(DEV_STAMP) $(TOOLS_STAMP)
+	$(TOOLS)/bin/uv pip install --quiet --python $(PY) --group bench -c $(DEV_LOCK)
 	touch $@
 
 system-deps:
@@ -42,10 +95,13 @@ lint: $(DEV_STAMP)
 typecheck: $(DEV_STAMP)
 	$(VENV)/bin/mypy memories agentos tests bench
 
-pytest: $(DEV_STAMP)
+# The whole suite twice: Django 5.2 with SQLite as the default database, then the newest
+# Django 6 with PostgreSQL as the default database (memories and audit records together).
+pytest: $(DEV_STAMP) $(DEV6_STAMP)
+	@echo "Django 5.2 on Python 3.11, SQLite as the default database:"
 	$(VENV)/bin/pytest
-	@echo "Again with PostgreSQL as the default database (memories and audit records together):"
-	AGENTOS_TEST_DEFAULT_DB=postgres $(VENV)/bin/pytest -q -m "not e2e"
+	@echo "The newest Django 6 on Python 3.13, PostgreSQL as the default database:"
+	AGENTOS_TEST_DEFAULT_DB=postgres $(VENV6)/bin/pytest -q
 
 test: lint typecheck pytest
 
@@ -73,4 +129,4 @@ openapi: $(DEV_STAMP)
 		--custom-settings memories.docs.DOCUMENT_SETTINGS --file tests/openapi.yaml
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(VENV6) $(TOOLS) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache

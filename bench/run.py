@@ -154,6 +154,7 @@ class Database:
 def project_env(database: Database, key: str, folder: Path) -> dict[str, str]:
     env = clean_environment()
     env.update(
+        AGENTOS_PYTHON=sys.executable,
         DATABASE_URL=database.url,
         AGENTOS_JWT_SIGNING_KEY=key,
         DJANGO_SECRET_KEY=secrets.token_urlsafe(48),

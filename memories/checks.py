@@ -14,7 +14,9 @@ from memories.conf import memories_settings
 ROUTER = "memories.routers.MemoryRouter"
 
 
-@register(Tags.database)
+# Settings only, no database is asked: not tagged `database`, which Django 6 runs only when
+# the check names databases (`manage.py check --database`).
+@register()
 def check_memory_databases(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     errors: list[CheckMessage] = []
     databases: dict[str, str] = memories_settings.DATABASES

@@ -190,7 +190,8 @@ def memory_list(
 
 def memory_topics(*, target: MemoryTarget, user_id: Owner) -> list[str]:
     """The distinct topics of the visible memories, sorted."""
-    memories = memory_queryset(target=target, user_id=user_id).exclude(topics=None)
+    # SQL NULL skipped here; a JSON null or any other value that is not a list, below.
+    memories = memory_queryset(target=target, user_id=user_id).filter(topics__isnull=False)
     topics: set[str] = set()
     for row_topics in memories.values_list("topics", flat=True).iterator(chunk_size=2000):
         if isinstance(row_topics, list):

@@ -18,7 +18,6 @@ import requests
 from tests.databases import PG_SERVER, scratch_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
-GUNICORN = Path(sys.executable).with_name("gunicorn")
 
 
 def free_port() -> int:
@@ -57,6 +56,8 @@ def clean_environment() -> dict[str, str]:
         if not key.startswith(("DJANGO_", "AGENTOS_", "DATABASE_URL"))
     }
     env["DJANGO_SETTINGS_MODULE"] = "agentos.settings"
+    # bin/serve runs on the interpreter running the tests, whichever virtualenv that is.
+    env["AGENTOS_PYTHON"] = sys.executable
     # Nor of a developer's .env file at the repository root.
     env["AGENTOS_ENV_FILE"] = ""
     return env

@@ -26,9 +26,9 @@ def test_no_missing_migrations():
 def test_fake_initial_adopts_an_agno_table_on_the_default_database(tmp_path):
     """A project pointed at Agno's own database keeps its memories and gains the audit table."""
     path = tmp_path / "agno.db"
-    SqliteDb(db_file=str(path)).upsert_user_memory(
-        UserMemory(memory="Likes tea", memory_id="agno-1", user_id="alice")
-    )
+    agno = SqliteDb(db_file=str(path))
+    agno.upsert_user_memory(UserMemory(memory="Likes tea", memory_id="agno-1", user_id="alice"))
+    agno.db_engine.dispose()
 
     result = project_command(
         [sys.executable, "manage.py", "migrate", "--fake-initial", "--noinput"],

@@ -206,8 +206,11 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         ]
         return own + super().get_urls()
 
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)
+    def get_actions(self, request: HttpRequest, action_location: Any = None) -> dict[str, Any]:
+        # Django 6.1 asks for the actions of a place (the change list or form) and deprecates
+        # overrides without the parameter; 5.2 has none, and so never passes one.
+        located = {} if action_location is None else {"action_location": action_location}
+        actions = super().get_actions(request, **located)
         # Django's own bulk delete bypasses the deletion service, its audit and signals.
         actions.pop("delete_selected", None)
         return actions

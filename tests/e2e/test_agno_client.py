@@ -4,6 +4,7 @@
 import asyncio
 import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ def client(server) -> AgentOSClient:
 
 
 def rows(folder: Path) -> dict[str, tuple[Any, ...]]:
-    with sqlite3.connect(folder / "db.sqlite3") as connection:
+    with closing(sqlite3.connect(folder / "db.sqlite3")) as connection:
         found = connection.execute("SELECT memory_id, user_id, memory, topics FROM agno_memories")
         return {row[0]: row[1:] for row in found}
 

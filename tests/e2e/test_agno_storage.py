@@ -26,11 +26,16 @@ class AgnoStorage:
 @pytest.fixture
 def sqlite_storage(tmp_path) -> Iterator[AgnoStorage]:
     path = tmp_path / "agno.db"
-    yield AgnoStorage(
-        db=SqliteDb(db_file=str(path)),
-        variables={"AGENTOS_MEMORY_DATABASES": f"agno=sqlite:///{path}"},
-        query="db_id=agno",
-    )
+    db = SqliteDb(db_file=str(path))
+    try:
+        yield AgnoStorage(
+            db=db,
+            variables={"AGENTOS_MEMORY_DATABASES": f"agno=sqlite:///{path}"},
+            query="db_id=agno",
+        )
+    finally:
+        # Its pooled connections are closed, not left to the garbage collector.
+        db.db_engine.dispose()
 
 
 @pytest.fixture

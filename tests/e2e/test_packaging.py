@@ -2,6 +2,7 @@
 says: its commands and code blocks are read from the README and applied to a fresh
 `django-admin startproject`, which is then served and used over HTTP."""
 
+import ast
 import json
 import os
 import re
@@ -14,7 +15,10 @@ import textwrap
 import time
 import zipfile
 from collections.abc import Iterator
+from contextlib import closing
+from email.parser import Parser
 from html.parser import HTMLParser
+from importlib.metadata import packages_distributions
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -105,23 +109,46 @@ def test_wheel_holds_the_app_only(wheel):
     assert not any(name.startswith(("tests/", "agentos/", "templates/")) for name in names)
 
 
-def test_wheel_requires_only_what_the_app_imports(wheel):
-    with zipfile.ZipFile(wheel) as archive:
-        (metadata_name,) = [name for name in archive.namelist() if name.endswith("/METADATA")]
-        metadata = archive.read(metadata_name).decode()
-    required = {
-        re.split(r"[\s\[<>=!~;]", line.removeprefix("Requires-Dist: "), maxsplit=1)[0].lower()
-        for line in metadata.splitlines()
-        if line.startswith("Requires-Dist: ") and "extra ==" not in line
-    }
+def _distribution(requirement: str) -> str:
+    return re.split(r"[\[<>=!~;\s]", requirement, maxsplit=1)[0].lower().replace("_", "-")
 
-    assert required == {
+
+def _third_party_imports(package: Path) -> set[str]:
+    names: set[str] = set()
+    for module in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    return {name for name in names if name != "memories" and name not in sys.stdlib_module_names}
+
+
+def test_the_wheel_requires_what_the_app_imports_and_no_server(wheel):
+    files = zipfile.ZipFile(wheel)
+    metadata = Parser().parsestr(files.read("agentos_memories-0.1.0.dist-info/METADATA").decode())
+    requires = metadata.get_all("Requires-Dist", [])
+    always = {_distribution(line) for line in requires if "extra ==" not in line}
+    extras = {_distribution(line) for line in requires if "extra ==" in line}
+
+    assert always == {
         "django",
         "djangorestframework",
-        "djangorestframework-simplejwt",
         "drf-spectacular",
+        # Swagger UI and Redoc, served by the app without a CDN.
         "drf-spectacular-sidecar",
+        "djangorestframework-simplejwt",
     }
+    assert "Django<7,>=5.2" in requires
+    assert set(metadata.get_all("Provides-Extra", [])) == {"server", "postgres", "mysql"}
+    assert metadata["License-Expression"] == "MIT"
+    assert "agentos_memories-0.1.0.dist-info/licenses/LICENSE" in files.namelist()
+    # Every package the app imports comes with it, or with the extra of its database.
+    providers = packages_distributions()
+    imported = {
+        _distribution(providers[name][0]) for name in _third_party_imports(ROOT / "memories")
+    }
+    assert imported <= always | extras, imported - always - extras
 
 
 @pytest.fixture(scope="module")
@@ -197,7 +224,7 @@ def served(host_project) -> Iterator[str]:
 
 
 def rows(project: Path, query: str) -> list[tuple]:
-    with sqlite3.connect(project / "db.sqlite3") as connection:
+    with closing(sqlite3.connect(project / "db.sqlite3")) as connection:
         return connection.execute(query).fetchall()
 
 
