@@ -6,11 +6,9 @@ drf-spectacular-sidecar's static files, so the pages load nothing from another h
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from django.templatetags.static import static
 from drf_spectacular.generators import EndpointEnumerator, SchemaGenerator
-from drf_spectacular.settings import patched_settings
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
-from rest_framework.request import Request
-from rest_framework.response import Response
 
 from memories.views import MemoryAPIView
 
@@ -28,12 +26,6 @@ DOCUMENT_SETTINGS = {
     "DESCRIPTION": "Inspect and permanently delete the long-term memories of AI agents.",
     "VERSION": _VERSION,
     "OAS_VERSION": "3.1.0",
-}
-# Swagger UI and Redoc from the sidecar's static files instead of public CDNs.
-VIEWER_SETTINGS = {
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
 }
 SCHEMA_URL_NAME = "memories_docs:openapi-json"
 
@@ -65,15 +57,28 @@ class MemoryAPISchemaView(SpectacularAPIView):
     serve_public = True
 
 
+def _sidecar(path: str) -> str:
+    return static(f"drf_spectacular_sidecar/{path}")
+
+
+# The viewers' assets always come from the sidecar, whatever SWAGGER_UI_DIST, REDOC_DIST or
+# SWAGGER_UI_FAVICON_HREF the host set: the views ask these methods for each asset's URL.
+# drf-spectacular's own way would patch its process-wide settings for the request, which a
+# concurrent request on another thread would see.
+
+
 class MemoryAPISwaggerView(SpectacularSwaggerView):
     schema = None
     title = TITLE
     url_name = SCHEMA_URL_NAME
 
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        with patched_settings(VIEWER_SETTINGS):
-            response: Response = super().get(request, *args, **kwargs)  # type: ignore[no-untyped-call]
-        return response
+    @staticmethod
+    def _swagger_ui_resource(filename: str) -> str:
+        return _sidecar(f"swagger-ui-dist/{filename}")
+
+    @staticmethod
+    def _swagger_ui_favicon() -> str:
+        return _sidecar("swagger-ui-dist/favicon-32x32.png")
 
 
 class MemoryAPIRedocView(SpectacularRedocView):
@@ -82,7 +87,6 @@ class MemoryAPIRedocView(SpectacularRedocView):
     url_name = SCHEMA_URL_NAME
     template_name = "memories/docs/redoc.html"
 
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        with patched_settings(VIEWER_SETTINGS):
-            response: Response = super().get(request, *args, **kwargs)  # type: ignore[no-untyped-call]
-        return response
+    @staticmethod
+    def _redoc_standalone() -> str:
+        return _sidecar("redoc/bundles/redoc.standalone.js")
