@@ -3,12 +3,15 @@ memory API's operations, made with the app's schema class and settings whatever 
 REST_FRAMEWORK and SPECTACULAR_SETTINGS say, and Swagger UI and Redoc served from
 drf-spectacular-sidecar's static files, so the pages load nothing from another host."""
 
+import threading
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from django.templatetags.static import static
 from drf_spectacular.generators import EndpointEnumerator, SchemaGenerator
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from memories.views import MemoryAPIView
 
@@ -55,6 +58,19 @@ class MemoryAPISchemaView(SpectacularAPIView):
     custom_settings = DOCUMENT_SETTINGS
     urlconf = None  # the host's own: paths carry the prefix it mounts the API under
     serve_public = True
+
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        with _one_document_at_a_time:
+            response: Response = super().get(request, *args, **kwargs)
+        return response
+
+
+# drf-spectacular applies custom_settings by patching its process-wide settings for the
+# request, saving the values it replaces in one shared dict: two overlapping requests would
+# save each other's patch as the original and leave the host's settings changed for good.
+# (A host's own document generated during ours still sees our patch: drf-spectacular reads
+# only its global settings.)
+_one_document_at_a_time = threading.Lock()
 
 
 def _sidecar(path: str) -> str:

@@ -1,5 +1,6 @@
 """memories.docs_urls: the memory API's document and offline viewers in any host project."""
 
+import threading
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -8,7 +9,7 @@ import yaml
 from django.test import override_settings
 from django.urls import include, path
 from drf_spectacular.checks import schema_check
-from drf_spectacular.settings import patched_settings
+from drf_spectacular.settings import spectacular_settings
 
 from tests.documents import SNAPSHOT
 
@@ -45,6 +46,14 @@ class References(HTMLParser):
         self.urls += [value for name, value in attrs if name in ("src", "href") and value]
 
 
+@pytest.fixture
+def host_spectacular(monkeypatch):
+    """The host's SPECTACULAR_SETTINGS, set as drf-spectacular reads them (it never reloads on
+    override_settings) and restored after the test."""
+    for key, value in HOST_SPECTACULAR_SETTINGS.items():
+        monkeypatch.setattr(spectacular_settings, key, value)
+
+
 def references(html: str) -> list[str]:
     parser = References()
     parser.feed(html)
@@ -52,11 +61,8 @@ def references(html: str) -> list[str]:
 
 
 @pytest.mark.parametrize("rest_framework", HOST_REST_FRAMEWORK)
-def test_document_is_served_whatever_the_host_settings(client, rest_framework):
-    with (
-        override_settings(REST_FRAMEWORK=rest_framework),
-        patched_settings(HOST_SPECTACULAR_SETTINGS),
-    ):
+def test_document_is_served_whatever_the_host_settings(client, host_spectacular, rest_framework):
+    with override_settings(REST_FRAMEWORK=rest_framework):
         response = client.get("/openapi.yaml")
 
     assert response.status_code == 200, response.content[:500]
@@ -72,11 +78,10 @@ def test_document_is_served_whatever_the_host_settings(client, rest_framework):
         ("/redoc", ["redoc.standalone.js"]),
     ],
 )
-def test_viewers_load_nothing_from_another_host(client, rest_framework, page, assets):
-    with (
-        override_settings(REST_FRAMEWORK=rest_framework),
-        patched_settings(HOST_SPECTACULAR_SETTINGS),
-    ):
+def test_viewers_load_nothing_from_another_host(
+    client, host_spectacular, rest_framework, page, assets
+):
+    with override_settings(REST_FRAMEWORK=rest_framework):
         response = client.get(page)
 
     assert response.status_code == 200
@@ -110,3 +115,23 @@ def test_spectacular_deploy_check_passes_whatever_the_host_settings(rest_framewo
     # drf-spectacular's `check --deploy` walks every route of the host, the docs views too.
     with override_settings(REST_FRAMEWORK=rest_framework):
         assert schema_check(None) == []
+
+
+def test_overlapping_requests_leave_the_host_settings_as_they_were(client):
+    before = (spectacular_settings.TITLE, spectacular_settings.OAS_VERSION)
+    errors: list[BaseException] = []
+
+    def fetch() -> None:
+        try:
+            assert client.get("/openapi.json").status_code == 200
+        except BaseException as error:  # reported by the main thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=fetch) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert before == (spectacular_settings.TITLE, spectacular_settings.OAS_VERSION)
