@@ -61,7 +61,7 @@ class MemoryAPISchemaView(SpectacularAPIView):
 
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         with _one_document_at_a_time:
-            response: Response = super().get(request, *args, **kwargs)
+            response: Response = super().get(request, *args, **kwargs)  # type: ignore[no-untyped-call]
         return response
 
 
