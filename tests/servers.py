@@ -101,6 +101,7 @@ def serving(
     ready_path: str,
     processes: int = 1,
     log_output: bool = True,
+    cwd: Path = ROOT,
 ) -> Iterator[Started]:
     """A server started by `command(port)` on a free loopback port (also given as HOST and
     PORT), once it answers `ready_path` and runs `processes` processes (a parent and its
@@ -111,7 +112,7 @@ def serving(
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             command(port),
-            cwd=ROOT,
+            cwd=cwd,
             env={**env, "HOST": "127.0.0.1", "PORT": str(port)},
             stdout=log if log_output else subprocess.DEVNULL,
             stderr=log,

@@ -1,7 +1,6 @@
 """memories.docs_urls: the memory API's document and offline viewers in any host project."""
 
 import threading
-from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import pytest
@@ -11,7 +10,7 @@ from django.urls import include, path
 from drf_spectacular.checks import schema_check
 from drf_spectacular.settings import spectacular_settings
 
-from tests.documents import SNAPSHOT
+from tests.documents import SNAPSHOT, references
 
 # A host that mounts the API under a prefix, beside views of its own.
 urlpatterns = [
@@ -35,29 +34,12 @@ HOST_SPECTACULAR_SETTINGS = {
 }
 
 
-class References(HTMLParser):
-    """Every src and href of a page."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.urls: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.urls += [value for name, value in attrs if name in ("src", "href") and value]
-
-
 @pytest.fixture
 def host_spectacular(monkeypatch):
     """The host's SPECTACULAR_SETTINGS, set as drf-spectacular reads them (it never reloads on
     override_settings) and restored after the test."""
     for key, value in HOST_SPECTACULAR_SETTINGS.items():
         monkeypatch.setattr(spectacular_settings, key, value)
-
-
-def references(html: str) -> list[str]:
-    parser = References()
-    parser.feed(html)
-    return parser.urls
 
 
 @pytest.mark.parametrize("rest_framework", HOST_REST_FRAMEWORK)

@@ -8,16 +8,14 @@ import os
 import re
 import secrets
 import shlex
+import shutil
 import sqlite3
 import subprocess
 import sys
 import textwrap
-import time
 import zipfile
-from collections.abc import Iterator
 from contextlib import closing
 from email.parser import Parser
-from html.parser import HTMLParser
 from importlib.metadata import packages_distributions
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -25,7 +23,8 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 import requests
 
-from tests.servers import ROOT, free_port
+from tests.documents import references
+from tests.servers import ROOT, serving
 
 INSTALL_HEADING = "## Installing the app into a Django project"
 
@@ -92,10 +91,40 @@ def sh(*command: str | Path, cwd: Path | None = None, env: dict[str, str] | None
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
+    """The wheel built from a copy of what it is made of (setuptools leaves build/ behind in
+    the folder it builds, which could carry a deleted module into a later wheel), with the
+    locked setuptools of this environment."""
+    source = tmp_path_factory.mktemp("source")
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, source)
+    shutil.copytree(ROOT / "memories", source / "memories", ignore=IGNORED)
     out = tmp_path_factory.mktemp("dist")
-    sh(sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", out, ROOT)
+    sh(
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--no-deps",
+        "--no-build-isolation",
+        "--quiet",
+        "-w",
+        out,
+        source,
+    )
     (built,) = out.glob("agentos_memories-*.whl")
     return built
+
+
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc")
+
+
+@pytest.fixture(scope="module")
+def locked_versions(tmp_path_factory):
+    """The versions this test environment runs, from its lock: the new project's installs
+    resolve to them, so no new release elsewhere changes what this test installs."""
+    constraints = tmp_path_factory.mktemp("constraints") / "constraints.txt"
+    constraints.write_text(sh(sys.executable, "-m", "pip", "freeze", "--exclude-editable"))
+    return constraints
 
 
 def test_wheel_holds_the_app_only(wheel):
@@ -152,7 +181,7 @@ def test_the_wheel_requires_what_the_app_imports_and_no_server(wheel):
 
 
 @pytest.fixture(scope="module")
-def host_project(wheel, tmp_path_factory):
+def host_project(wheel, locked_versions, tmp_path_factory):
     """A fresh startproject with the app installed and configured by the README's steps."""
     folder = tmp_path_factory.mktemp("host")
     venv = folder / "venv"
@@ -163,7 +192,7 @@ def host_project(wheel, tmp_path_factory):
     (requirement,) = install[4:]
     name, extras = re.fullmatch(r"([\w-]+)(\[[\w,]+\])?", requirement).groups()  # type: ignore[union-attr]
     assert name == "agentos-memories"
-    sh(python, "-m", "pip", "install", "--quiet", f"{wheel}{extras or ''}")
+    sh(python, "-m", "pip", "install", "--quiet", "-c", locked_versions, f"{wheel}{extras or ''}")
 
     sh(venv / "bin" / "django-admin", "startproject", "hostsite", cwd=folder)
     project = folder / "hostsite"
@@ -193,34 +222,21 @@ def host_project(wheel, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def served(host_project) -> Iterator[str]:
+def served(host_project):
     """The new project served by Django's own server over HTTP (its static files too)."""
-    python = host_project.parent / "venv" / "bin" / "python"
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = host_project / "server.log"
-    with log.open("wb") as output:
-        server = subprocess.Popen(
-            [python, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
-            cwd=host_project,
-            env=CLEAN_ENV,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and server.poll() is None:
-                try:
-                    requests.get(f"{base}/admin/login/", timeout=5)
-                    break
-                except requests.ConnectionError:
-                    time.sleep(0.1)
-            else:
-                raise AssertionError(f"the new project did not serve: {log.read_text()}")
-            yield base
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+    python = str(host_project.parent / "venv" / "bin" / "python")
+
+    def runserver(port: int) -> list[str]:
+        return [python, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
+
+    with serving(
+        runserver,
+        CLEAN_ENV,
+        host_project / "server.log",
+        ready_path="/admin/login/",
+        cwd=host_project,
+    ) as started:
+        yield f"http://127.0.0.1:{started.port}"
 
 
 def rows(project: Path, query: str) -> list[tuple]:
@@ -310,24 +326,14 @@ def test_the_openapi_document_describes_the_memory_api(served):
     assert all(not path.startswith("/admin") for path in document["paths"])
 
 
-class _References(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.urls: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.urls += [value for name, value in attrs if name in {"src", "href"} and value]
-
-
 @pytest.mark.parametrize("page", ["docs", "redoc"])
 def test_docs_pages_load_everything_from_the_server(served, page):
     response = requests.get(f"{served}/{page}", timeout=10)
     assert response.status_code == 200
-    parser = _References()
-    parser.feed(response.text)
-    assert parser.urls, response.text
+    urls = references(response.text)
+    assert urls, response.text
 
-    for url in parser.urls:
+    for url in urls:
         absolute = urljoin(response.url, url)
         assert urlsplit(absolute).netloc == urlsplit(served).netloc, url
         assert requests.get(absolute, timeout=10).status_code == 200, url
