@@ -25,10 +25,12 @@ TOOLS_STAMP := $(TOOLS)/.installed
 .PHONY: run test test-quick fuzz soak bench lint typecheck pytest openapi install install-dev lock system-deps clean
 
 # install_lock VENV LOCK: the lock's packages only, then the project without dependencies (its
-# build backend is in the lock too, so nothing is fetched unchecked).
+# build backend is in the lock too, so nothing is fetched unchecked); pip check fails when the
+# lock no longer satisfies pyproject.toml's ranges (run make lock).
 define install_lock
 	$(1)/bin/python -m pip install --quiet --require-hashes -r $(2)
 	$(1)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(1)/bin/python -m pip check
 endef
 
 $(PY):
@@ -124,9 +126,7 @@ fuzz: $(DEV_STAMP)
 
 # Regenerate tests/openapi.yaml, the committed snapshot of the API document, after a change to it.
 openapi: $(DEV_STAMP)
-	$(PY) manage.py spectacular --settings tests.settings --validate --fail-on-warn \
-		--generator-class memories.docs.MemoryAPISchemaGenerator \
-		--custom-settings memories.docs.DOCUMENT_SETTINGS --file tests/openapi.yaml
+	DJANGO_SETTINGS_MODULE=tests.settings $(PY) -m tests.documents
 
 clean:
 	rm -rf $(VENV) $(VENV6) $(TOOLS) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache

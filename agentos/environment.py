@@ -65,7 +65,7 @@ def database(url: str) -> dict[str, Any]:
         # Django's engine with a health check that adds no round trip to each request.
         config["ENGINE"] = "memories.db.postgresql"
     elif engine.endswith("sqlite3"):
-        # Many gunicorn workers write one file: WAL, a busy timeout, writes that take the
+        # Many server workers write one file: WAL, a busy timeout, writes that take the
         # lock when they begin instead of failing midway with "database is locked".
         config["OPTIONS"] = {
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",

@@ -11,7 +11,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from memories.tokens import BearerToken, TokenPrincipal, principal_from
 from memories.verified_tokens import verified_tokens
 
-# Far above any real JWT; below the 8 KiB header limit of gunicorn and most proxies.
+# Far above any real JWT; below the 8 KiB header limit of most servers and proxies.
 MAX_HEADER_LENGTH = 8000
 
 

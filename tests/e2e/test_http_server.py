@@ -1,4 +1,4 @@
-"""The host project under gunicorn on a loopback port, called over real HTTP."""
+"""The host project under granian on a loopback port, called over real HTTP."""
 
 import json
 import re
@@ -81,7 +81,7 @@ def database(folder):
 
 @pytest.fixture(scope="module")
 def server(folder) -> Iterator[Server]:
-    # Migrates the SQLite file named by DATABASE_URL, then runs gunicorn (2 workers) until
+    # Migrates the SQLite file named by DATABASE_URL, then runs granian (2 workers) until
     # the module is done; the context manager terminates it even when a test fails.
     with project_server(folder) as running:
         yield running

@@ -21,7 +21,6 @@ from tests.conftest import require_db_id
 from tests.databases import PG_SERVER, REDIS_URL, REQUIRE_SERVERS, scratch_postgres_database
 from tests.servers import Server, project_server
 
-# A Redis database of the suite's own: flushed before and after, and only it.
 RATE = 10  # requests per minute and token subject
 INSTANCES = 2
 

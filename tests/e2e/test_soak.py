@@ -1,4 +1,4 @@
-"""A bounded soak on loopback: gunicorn with several workers on PostgreSQL, 64 clients.
+"""A bounded soak on loopback: granian with several workers on PostgreSQL, 64 clients.
 
 Distinct deletes, racing deletes of the same memory, reads and creates at once; afterwards
 every memory is deleted exactly once, nothing untargeted is lost, and the audit agrees.
