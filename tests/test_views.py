@@ -15,7 +15,6 @@ from tests.factories import memory_create, memory_ids_in
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
-NOT_FOUND = {"detail": "Memory not found", "error_code": "NOT_FOUND"}
 SEEDED = {"m1", "m2"}
 LONG = "x" * 256
 
@@ -101,6 +100,7 @@ class DeleteTests:
 
         assert_error(response, 404, "Memory not found", "NOT_FOUND")
         assert rows() == deleted_from(db_id, "m1")
+        assert MemoryDeletion.objects.count() == 1
 
     def test_memory_id_of_255_characters_is_accepted(self, as_user, db_id):
         memory_id = "m" * 255
@@ -450,11 +450,20 @@ class ValidationTests:
         )
         assert rows() == untouched()
 
-    def test_validation_comes_before_the_lookup(self, as_user):
-        # An unknown db_id is not reported while another parameter is invalid.
-        response = as_user("alice").delete("/memories/m1?db_id=nope&user_id=")
+    @pytest.mark.parametrize(
+        "query, detail",
+        [
+            # An unknown db_id (404) is not reported while another parameter is invalid,
+            ("db_id=nope&user_id=", "user_id: This field may not be blank."),
+            # nor a table given without its db_id (400).
+            ("table=a%00b", "table: Must not contain control characters."),
+        ],
+        ids=["unknown-db_id", "table-without-db_id"],
+    )
+    def test_validation_comes_before_the_lookup(self, as_user, query, detail):
+        response = as_user("alice").delete(f"/memories/m1?{query}")
 
-        assert_error(response, 422, "user_id: This field may not be blank.", "VALIDATION_ERROR")
+        assert_error(response, 422, detail, "VALIDATION_ERROR")
         assert rows() == untouched()
 
 
@@ -581,205 +590,3 @@ class ProtocolTests:
 
         assert_error(response, 404, "Not found", "NOT_FOUND")
         assert rows() == untouched()
-
-
-class SeedsItsOwnRows:
-    """For tests that create the rows they need on one table, instead of the seeded ones."""
-
-    @pytest.fixture
-    def seeded(self):
-        """No seeded rows: overrides the module's autouse fixture."""
-
-
-class UnseededOwnershipTests(SeedsItsOwnRows):
-    def test_owner_deletes_own_memory(self, as_user, db_id):
-        memory_create(db_id, memory_id="m1", user_id="alice")
-        memory_create(db_id, memory_id="m2", user_id="alice")
-
-        response = as_user("alice").delete(f"/memories/m1?db_id={db_id}")
-
-        assert response.status_code == 204
-        assert response.content == b""
-        assert memory_ids_in(db_id) == {"m2"}
-
-    def test_other_user_gets_404_and_row_stays(self, as_user, db_id):
-        memory_create(db_id, memory_id="m1", user_id="alice")
-
-        response = as_user("bob").delete(f"/memories/m1?db_id={db_id}")
-
-        assert response.status_code == 404
-        assert response.json() == NOT_FOUND
-        assert memory_ids_in(db_id) == {"m1"}
-
-    @pytest.mark.parametrize("subject", ["Alice", "ALICE", "alice ", " alice"])
-    def test_owner_match_is_exact_on_every_database(self, as_user, db_id, subject):
-        # MariaDB's default collation ignores case and trailing spaces.
-        memory_create(db_id, memory_id="m1", user_id="alice")
-
-        response = as_user(subject).delete(f"/memories/m1?db_id={db_id}")
-
-        assert response.status_code == 404
-        assert memory_ids_in(db_id) == {"m1"}
-
-    @pytest.mark.parametrize("memory_id", ["M1", "m1 "])
-    def test_memory_id_match_is_exact_on_every_database(self, as_user, db_id, memory_id):
-        memory_create(db_id, memory_id="m1", user_id="alice")
-
-        response = as_user("alice", admin=True).delete(
-            f"/memories/{quote(memory_id)}?db_id={db_id}"
-        )
-
-        assert response.status_code == 404
-        assert memory_ids_in(db_id) == {"m1"}
-
-    def test_regular_user_asking_for_another_user_finds_nothing(self, as_user):
-        memory_create(memory_id="m1", user_id="bob")
-
-        response = as_user("alice").delete("/memories/m1?user_id=bob")
-
-        assert response.status_code == 404
-        assert response.json() == NOT_FOUND
-        assert memory_ids_in("default") == {"m1"}
-
-    def test_regular_user_may_name_themself(self, as_user):
-        memory_create(memory_id="m1", user_id="alice")
-
-        response = as_user("alice").delete("/memories/m1?user_id=alice")
-
-        assert response.status_code == 204
-        assert memory_ids_in("default") == set()
-
-    def test_admin_deletes_any_memory(self, as_user, db_id):
-        memory_create(db_id, memory_id="m1", user_id="bob")
-        memory_create(db_id, memory_id="m2", user_id=None)
-
-        client = as_user("root", admin=True)
-
-        assert client.delete(f"/memories/m1?db_id={db_id}").status_code == 204
-        assert client.delete(f"/memories/m2?db_id={db_id}").status_code == 204
-        assert memory_ids_in(db_id) == set()
-
-    def test_admin_with_matching_user_id_deletes(self, as_user):
-        memory_create(memory_id="m1", user_id="bob")
-
-        response = as_user("root", admin=True).delete("/memories/m1?user_id=bob")
-
-        assert response.status_code == 204
-        assert memory_ids_in("default") == set()
-
-    def test_admin_with_mismatching_user_id_gets_404(self, as_user):
-        memory_create(memory_id="m1", user_id="bob")
-
-        response = as_user("root", admin=True).delete("/memories/m1?user_id=carol")
-
-        assert response.status_code == 404
-        assert response.json() == NOT_FOUND
-        assert memory_ids_in("default") == {"m1"}
-
-    def test_deleted_memory_is_gone_for_the_second_delete(self, as_user):
-        memory_create(memory_id="m1", user_id="alice")
-        client = as_user("alice")
-
-        assert client.delete("/memories/m1").status_code == 204
-        response = client.delete("/memories/m1")
-
-        assert response.status_code == 404
-        assert response.json() == NOT_FOUND
-        assert MemoryDeletion.objects.count() == 1
-
-
-class TargetErrorTests(SeedsItsOwnRows):
-    @pytest.mark.parametrize(
-        "query, status, body",
-        [
-            (
-                "table=agno_memories",
-                400,
-                {
-                    "detail": "The db_id query parameter is required when passing a table",
-                    "error_code": "BAD_REQUEST",
-                },
-            ),
-            (
-                "db_id=lite&db_id=default",
-                400,
-                {
-                    "detail": "The db_id query parameter may be given only once",
-                    "error_code": "BAD_REQUEST",
-                },
-            ),
-            (
-                "db_id=nope",
-                404,
-                {"detail": "No database found with id 'nope'", "error_code": "NOT_FOUND"},
-            ),
-            (
-                "db_id=lite&table=ai.agno_memories",
-                404,
-                {
-                    "detail": "No table 'ai.agno_memories' found in database 'lite'",
-                    "error_code": "NOT_FOUND",
-                },
-            ),
-            (
-                # Configured, but absent from the database: 404, not a database error.
-                "db_id=lite&table=missing_memories",
-                404,
-                {
-                    "detail": "No table 'missing_memories' found in database 'lite'",
-                    "error_code": "NOT_FOUND",
-                },
-            ),
-        ],
-        ids=["table-without-db_id", "repeated", "unknown-db_id", "unknown-table", "absent-table"],
-    )
-    def test_target_errors_leave_every_database_alone(self, as_user, query, status, body):
-        memory_create("default", memory_id="m1", user_id="alice")
-        memory_create("lite", memory_id="m1", user_id="alice")
-
-        response = as_user("alice").delete(f"/memories/m1?{query}")
-
-        assert response.status_code == status
-        assert response.json() == body
-        assert memory_ids_in("default") == {"m1"}
-        assert memory_ids_in("lite") == {"m1"}
-
-
-class UnseededValidationTests(SeedsItsOwnRows):
-    @pytest.mark.parametrize("character", ["%00", "%0A", "%1F", "%7F"])
-    @pytest.mark.parametrize("name", ["user_id", "db_id", "table"])
-    def test_control_characters_in_query_are_422(self, as_user, name, character):
-        memory_create(memory_id="m1", user_id="alice")
-
-        response = as_user("alice").delete(f"/memories/m1?{name}=a{character}b")
-
-        assert response.status_code == 422
-        assert response.json() == {
-            "detail": f"{name}: Must not contain control characters.",
-            "error_code": "VALIDATION_ERROR",
-        }
-        assert memory_ids_in("default") == {"m1"}
-
-    def test_control_characters_in_memory_id_are_422(self, as_user):
-        memory_create(memory_id="m\n1", user_id="alice")
-
-        response = as_user("alice").delete("/memories/m%0A1")
-
-        assert response.status_code == 422
-        assert response.json()["error_code"] == "VALIDATION_ERROR"
-        assert memory_ids_in("default") == {"m\n1"}
-
-
-class UnseededAuthenticationTests(SeedsItsOwnRows):
-    def test_no_token_is_401_with_challenge(self, api):
-        memory_create(memory_id="m1", user_id="alice")
-
-        response = api.delete("/memories/m1")
-
-        assert response.status_code == 401
-        assert response["WWW-Authenticate"] == "Bearer"
-        assert response.json() == {
-            "detail": "Authentication credentials were not provided.",
-            "error_code": "UNAUTHENTICATED",
-        }
-        assert memory_ids_in("default") == {"m1"}

@@ -6,18 +6,16 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.core.management.base import OutputWrapper
-from django.db import DatabaseError, OperationalError, connections
-from django.test.utils import CaptureQueriesContext
+from django.db import DatabaseError, connections
 
-from memories.exceptions import ErasureIncompleteError
 from memories.management.base import Progress
-from memories.models import Channel, MemoryDeletion
-from memories.services import ERASE_MAX_ROUNDS, ErasedBatch, user_memories_erase
+from memories.models import MemoryDeletion
+from memories.services import ERASE_MAX_ROUNDS
 from memories.signals import memories_deleted, memory_deleted
 from memories.statements import Statements
 from memories.statements.postgresql import PostgreSQLStatements
-from memories.targets import configured_tables, resolve_target
-from tests.conftest import ALL_DB_IDS, deletion_log, require_db_id
+from memories.targets import configured_tables
+from tests.conftest import ALL_DB_IDS, deletion_log
 from tests.factories import memory_create, memory_ids_in
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -188,48 +186,6 @@ def test_progress_bar_on_a_terminal():
     assert raw.getvalue() == (f"\r[{'#' * 15}{'-' * 15}] 2/4\r[{'#' * 30}] 4/4\n")
 
 
-@pytest.mark.parametrize("db_id", ALL_DB_IDS)
-def test_each_batch_is_one_delete_that_picks_its_rows_itself(db_id):
-    require_db_id(db_id)
-    for number in range(7):
-        memory_create(db_id, memory_id=f"a{number}", user_id="alice")
-    memory_create(db_id, memory_id="b0", user_id="Alice")  # another owner, however collated
-    target = resolve_target(db_id=db_id)
-    connection = connections[target.alias]
-
-    with CaptureQueriesContext(connection) as captured:
-        totals = user_memories_erase(
-            user_id="alice", targets=[target], actor="root", channel=Channel.COMMAND, batch_size=3
-        )
-
-    assert totals == {target: 7}
-    assert memory_ids_in(db_id) == {"b0"}
-    deletes = [
-        q["sql"]
-        for q in captured.captured_queries
-        if q["sql"].lstrip().upper().startswith(("DELETE", "WITH GONE AS (DELETE"))
-    ]
-    # A count, batches of 3, 3 and 1 (a round deletes what its count found), a final count.
-    assert len(deletes) == 3
-    reads = [
-        q["sql"]
-        for q in captured.captured_queries
-        if q["sql"].lstrip().upper().startswith("SELECT") and target.table in q["sql"]
-    ]
-    counts = [sql for sql in reads if "COUNT(*)" in sql.upper()]
-    assert len(counts) == 2
-    if connection.vendor != "mysql":
-        # No ids are read into Python first: only the deletes, the counts and the table
-        # lookup ran.
-        assert reads == counts
-    records = MemoryDeletion.objects.filter(db_id=db_id).order_by("id")
-    assert [record.count for record in records] == [3, 3, 1]
-    assert sorted(i for record in records for i in record.memory_ids) == [
-        f"a{number}" for number in range(7)
-    ]
-    assert all(record.user_ids == ["alice"] for record in records)
-
-
 def erase_logged(caplog, batch_size: int) -> list[dict]:
     """Erase alice's memories on default in batches; the deletion log lines' fields."""
     with caplog.at_level(logging.INFO, logger="memories.deletions"):
@@ -310,57 +266,6 @@ def test_batches_send_their_rows_to_python_only_for_receivers(
 ROUNDS_DELETED = 1 + 2 * (ERASE_MAX_ROUNDS - 1)
 
 
-def audited_ids(db_id: str) -> list[str]:
-    records = MemoryDeletion.objects.filter(db_id=db_id)
-    return sorted(i for record in records for i in record.memory_ids)
-
-
-@pytest.mark.django_db(transaction=True, databases="__all__")
-def test_memories_written_between_batches_are_erased_too(db_id):
-    for number in range(5):
-        memory_create(db_id, memory_id=f"a{number}", user_id="alice")
-    memory_create(db_id, memory_id="b0", user_id="bob")
-    target = resolve_target(db_id=db_id)
-    written: list[str] = []
-
-    def write_two_more_once(batch: ErasedBatch) -> None:
-        if not written:  # a writer that stops: the erasure must catch up with it
-            written.extend(memory_create(db_id, user_id="alice").memory_id for _ in range(2))
-
-    totals = user_memories_erase(
-        user_id="alice",
-        targets=[target],
-        actor="root",
-        channel=Channel.COMMAND,
-        batch_size=2,
-        on_batch=write_two_more_once,
-    )
-
-    assert totals == {target: 7}
-    assert memory_ids_in(db_id) == {"b0"}
-    assert audited_ids(db_id) == sorted([f"a{number}" for number in range(5)] + written)
-
-
-@pytest.mark.django_db(transaction=True, databases="__all__")
-def test_an_erasure_that_writers_keep_refilling_fails_after_its_rounds(db_id, refilled):
-    memory_create(db_id, memory_id="a0", user_id="alice")
-    memory_create(db_id, memory_id="b0", user_id="bob")
-    target = resolve_target(db_id=db_id)
-
-    with pytest.raises(ErasureIncompleteError) as raised:
-        user_memories_erase(
-            user_id="alice", targets=[target], actor="root", channel=Channel.COMMAND, max_rounds=3
-        )
-
-    error = raised.value
-    # Round one deletes a0, each round after it the two memories the last one made.
-    assert error.deleted == {(db_id, "agno_memories"): 5}
-    assert error.remaining == {(db_id, "agno_memories"): 2}
-    assert f"{db_id}/agno_memories: 2 left" in str(error)
-    assert sum(r.count for r in MemoryDeletion.objects.filter(db_id=db_id)) == 5
-    assert memory_ids_in(db_id) == {"b0", *refilled[-2:]}
-
-
 @pytest.mark.django_db(transaction=True, databases="__all__")
 def test_the_command_fails_loudly_when_the_erasure_cannot_finish(refilled):
     memory_create("lite", memory_id="a0", user_id="alice")
@@ -422,27 +327,3 @@ def test_an_erasure_erases_what_it_can_and_fails_naming_what_it_could_not(alice_
     assert memory_ids_in("lite") == {"b0"}
     (record,) = MemoryDeletion.objects.all()
     assert (record.db_id, record.count, record.user_ids) == ("lite", 3, ["alice"])
-
-
-def test_a_batch_rolled_back_as_a_deadlock_victim_is_run_again(monkeypatch):
-    require_db_id("maria")
-    for number in range(3):
-        memory_create("maria", memory_id=f"a{number}", user_id="alice")
-    # A fault we cannot cause on demand: InnoDB picks the batch as a deadlock's victim once.
-    real_delete = Statements.delete
-    calls = {"count": 0}
-
-    def deadlocked_once(self, target, selection):
-        calls["count"] += 1
-        if calls["count"] == 1:
-            raise OperationalError(1213, "Deadlock found when trying to get lock")
-        return real_delete(self, target, selection)
-
-    monkeypatch.setattr(Statements, "delete", deadlocked_once)
-    totals = user_memories_erase(
-        user_id="alice", targets=[resolve_target(db_id="maria")], actor="a", channel=Channel.API
-    )
-
-    assert list(totals.values()) == [3] and calls["count"] == 2
-    assert memory_ids_in("maria") == set()
-    assert sum(r.count for r in MemoryDeletion.objects.filter(db_id="maria")) == 3

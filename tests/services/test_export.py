@@ -1,0 +1,123 @@
+"""The export service: each table's rows streamed, with an audit record opened before the
+first row and completed with the count after the last."""
+
+import threading
+import tracemalloc
+
+import pytest
+from django.db import connections
+
+from memories.models import Channel, MemoryExport
+from memories.owners import NOBODY
+from memories.services import memories_export
+from tests.conftest import require_db_id
+from tests.factories import memory_create, memory_ids_in, model_of, target
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+def test_exports_exactly_the_users_memories_table_after_table(db_id):
+    elsewhere = "lite" if db_id != "lite" else "default"
+    memory_create(db_id, memory_id="a1", user_id="alice")
+    memory_create(db_id, memory_id="A2", user_id="Alice")  # another owner, however collated
+    memory_create(db_id, memory_id="b1", user_id="bob")
+    memory_create(elsewhere, memory_id="a3", user_id="alice")
+    targets = [target(db_id), target(elsewhere)]
+
+    rows = memories_export(targets=targets, user_id="alice", actor="root", channel=Channel.API)
+
+    assert [(where.db_id, memory.memory_id) for where, memory in rows] == [
+        (db_id, "a1"),
+        (elsewhere, "a3"),
+    ]
+    records = MemoryExport.objects.order_by("id")
+    assert [(r.db_id, r.table_name, r.user_id, r.count, r.finished) for r in records] == [
+        (db_id, "agno_memories", "alice", 1, True),
+        (elsewhere, "agno_memories", "alice", 1, True),
+    ]
+    assert {(r.actor, r.channel) for r in records} == {("root", Channel.API)}
+    assert memory_ids_in(db_id) == {"a1", "A2", "b1"}
+    assert memory_ids_in(elsewhere) == {"a3"}
+
+
+def test_no_owner_exports_everyones_and_nobody_exports_nothing(db_id):
+    memory_create(db_id, memory_id="a1", user_id="alice")
+    memory_create(db_id, memory_id="u1", user_id=None)
+
+    everyone = memories_export(
+        targets=[target(db_id)], user_id=None, actor="root", channel=Channel.API
+    )
+    nobody = memories_export(
+        targets=[target(db_id)], user_id=NOBODY, actor="bob", channel=Channel.API
+    )
+
+    assert sorted(memory.memory_id for _, memory in everyone) == ["a1", "u1"]
+    assert list(nobody) == []
+    record = MemoryExport.objects.get()  # none for an export that could find nothing
+    assert (record.actor, record.user_id, record.count, record.finished) == ("root", None, 2, True)
+
+
+def test_a_stream_stopped_early_leaves_an_unfinished_record():
+    for number in range(3):
+        memory_create(memory_id=f"a{number}", user_id="alice")
+    rows = memories_export(targets=[target()], user_id="alice", actor="alice", channel=Channel.API)
+
+    next(rows)
+    rows.close()  # the client went away
+
+    record = MemoryExport.objects.get()
+    assert (record.count, record.finished) == (1, False)
+
+
+@pytest.mark.parametrize("server_db_id", ["lite", "pg", "maria"])
+def test_export_memory_stays_flat_however_many_rows(server_db_id):
+    require_db_id(server_db_id)
+    model = model_of(server_db_id)
+    model._default_manager.using(server_db_id).bulk_create(
+        model(memory_id=f"m{n:06}", memory="x" * 200, user_id="alice", created_at=1)
+        for n in range(30000)
+    )
+
+    def peak_while_exporting(rows: int) -> int:
+        exported = memories_export(
+            targets=[target(server_db_id)], user_id="alice", actor="a", channel=Channel.API
+        )
+        tracemalloc.start()
+        try:
+            for number, _ in enumerate(exported, start=1):
+                if number == rows:
+                    exported.close()
+                    break
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small, large = peak_while_exporting(3000), peak_while_exporting(30000)
+
+    # Ten times the rows, not ten times the memory: the chunks are what is held.
+    assert large < 1.5 * small, (small, large)
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_a_postgresql_export_reads_one_snapshot():
+    require_db_id("pg")
+    model = model_of("pg")
+    model._default_manager.using("pg").bulk_create(
+        model(memory_id=f"m{n:05}", memory="x", user_id="alice", created_at=1) for n in range(5000)
+    )
+    rows = memories_export(targets=[target("pg")], user_id="alice", actor="a", channel=Channel.API)
+    first = next(rows)
+
+    def delete_the_rest_elsewhere() -> None:
+        try:
+            model._default_manager.using("pg").exclude(memory_id=first[1].memory_id).delete()
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=delete_the_rest_elsewhere)
+    writer.start()
+    writer.join()
+    exported = [first, *rows]
+
+    assert len(exported) == 5000
+    assert memory_ids_in("pg") == {first[1].memory_id}
