@@ -30,16 +30,19 @@ def memory_create(
     """Store a new memory, as Agno would: its text as a JSON string, epoch timestamps."""
     now = _now()
     try:
-        return target.model._default_manager.using(target.alias).create(
-            memory_id=str(uuid.uuid4()),
-            memory=memory,
-            user_id=user_id,
-            topics=topics,
-            agent_id=agent_id,
-            team_id=team_id,
-            created_at=now,
-            updated_at=now,
-        )
+        # A savepoint inside a caller's transaction: a failed insert leaves it usable, so the
+        # table check below can run.
+        with transaction.atomic(using=target.alias):
+            return target.model._default_manager.using(target.alias).create(
+                memory_id=str(uuid.uuid4()),
+                memory=memory,
+                user_id=user_id,
+                topics=topics,
+                agent_id=agent_id,
+                team_id=team_id,
+                created_at=now,
+                updated_at=now,
+            )
     except DatabaseError:
         require_table(target)
         raise

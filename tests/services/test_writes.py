@@ -95,9 +95,9 @@ def test_update_for_any_owner_reaches_an_unowned_memory(db_id):
     assert stored(db_id, "u1")["user_id"] is None
 
 
-# Committed as it goes, as a request is: inside the test's transaction the failed insert
-# would leave nothing to ask whether the table is there.
-@pytest.mark.django_db(transaction=True, databases="__all__")
+# Inside the test's transaction, as under ATOMIC_REQUESTS: the failed insert must leave the
+# transaction usable for the question whether the table is there.
+@pytest.mark.django_db(databases="__all__")
 def test_writes_to_a_configured_table_that_is_absent_name_it():
     absent = target("lite", "missing_memories")
 
