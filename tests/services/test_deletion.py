@@ -1,18 +1,17 @@
-"""The deletion service: one statement, the audit record, the signal after commit."""
+"""The deletion service: one statement and the audit record (its signals: test_signals.py)."""
 
 import logging
 import re
 from typing import Any
 
 import pytest
-from django.db import connections, transaction
+from django.db import connections
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from memories.exceptions import MemoryNotFoundError
 from memories.models import Channel, MemoryDeletion
 from memories.services import memories_delete, memory_delete
-from memories.signals import memory_deleted
 from memories.statements import DeletedMemory
 from tests.conftest import deletion_log, require_db_id
 from tests.factories import memory_create, memory_ids_in, target
@@ -25,18 +24,6 @@ TRANSACTION_CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|
 def statements(context: CaptureQueriesContext) -> list[str]:
     """The captured SQL, without transaction control (which Django issues per backend)."""
     return [q["sql"] for q in context.captured_queries if not TRANSACTION_CONTROL.match(q["sql"])]
-
-
-@pytest.fixture
-def received():
-    calls: list[dict] = []
-
-    def receiver(sender, **kwargs):
-        calls.append({"sender": sender, **kwargs})
-
-    memory_deleted.connect(receiver)
-    yield calls
-    memory_deleted.disconnect(receiver)
 
 
 class MemoryDeleteTests:
@@ -213,52 +200,6 @@ class RowsOnRequestTests:
         assert not MemoryDeletion.objects.exists()
         (line,) = deletion_log(caplog)
         assert (line["outcome"], line["count"], line["audit_record"]) == ("not_found", 0, None)
-
-
-class SignalTests:
-    @pytest.mark.django_db(transaction=True, databases="__all__")
-    def test_sent_once_after_commit_with_its_arguments(self, received):
-        memory_create(memory_id="m1", user_id="bob")
-
-        memory_delete(
-            target=target(), memory_id="m1", user_id="bob", actor="bob", channel=Channel.API
-        )
-
-        assert len(received) == 1
-        call = received[0]
-        assert call["sender"]._meta.db_table == "agno_memories"
-        assert {key: call[key] for key in ("memory_id", "user_id", "db_id", "table")} == {
-            "memory_id": "m1",
-            "user_id": "bob",
-            "db_id": "default",
-            "table": "agno_memories",
-        }
-        assert (call["actor"], call["channel"]) == ("bob", "api")
-
-    @pytest.mark.django_db(transaction=True, databases="__all__")
-    def test_not_sent_before_commit_nor_when_rolled_back(self, received):
-        memory_create(memory_id="m1", user_id="bob")
-
-        with pytest.raises(RuntimeError), transaction.atomic(using="default"):
-            memory_delete(
-                target=target(), memory_id="m1", user_id="bob", actor="bob", channel=Channel.API
-            )
-            assert received == []
-            raise RuntimeError("the caller's transaction fails")
-
-        assert received == []
-        assert memory_ids_in("default") == {"m1"}
-        assert not MemoryDeletion.objects.exists()
-
-    def test_not_sent_for_a_missing_memory(self, received, django_capture_on_commit_callbacks):
-        with (
-            django_capture_on_commit_callbacks(execute=True),
-            pytest.raises(MemoryNotFoundError),
-        ):
-            memory_delete(
-                target=target(), memory_id="x", user_id=None, actor="a", channel=Channel.API
-            )
-        assert received == []
 
 
 class AuditFailureTests:
