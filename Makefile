@@ -22,7 +22,7 @@ DEV6_STAMP := $(VENV6)/.dev-installed
 BENCH_STAMP := $(VENV)/.bench-installed
 TOOLS_STAMP := $(TOOLS)/.installed
 
-.PHONY: run test test-quick fuzz soak bench lint typecheck pytest openapi install install-dev lock system-deps clean
+.PHONY: run test pytest-django5 pytest-django6 test-quick fuzz soak bench lint typecheck pytest openapi install install-dev lock system-deps clean
 
 # install_lock VENV LOCK: the lock's packages only, then the project without dependencies (its
 # build backend is in the lock too, so nothing is fetched unchecked); pip check fails when the
@@ -97,13 +97,22 @@ lint: $(DEV_STAMP)
 typecheck: $(DEV_STAMP)
 	$(VENV)/bin/mypy memories agentos tests bench
 
-# The whole suite twice: Django 5.2 with SQLite as the default database, then the newest
-# Django 6 with PostgreSQL as the default database (memories and audit records together).
+# The whole suite twice, both passes at once (each output printed whole when its pass ends):
+# Django 5.2 with SQLite as the default database, and the newest Django 6 with PostgreSQL as
+# the default database (memories and audit records together). The second pass keeps its own
+# test databases (suffix _django6) and Redis database.
 pytest: $(DEV_STAMP) $(DEV6_STAMP)
+	$(MAKE) --no-print-directory -j2 --output-sync=target pytest-django5 pytest-django6
+
+pytest-django5: $(DEV_STAMP)
 	@echo "Django 5.2 on Python 3.11, SQLite as the default database:"
 	$(VENV)/bin/pytest
+
+pytest-django6: $(DEV6_STAMP)
 	@echo "The newest Django 6 on Python 3.13, PostgreSQL as the default database:"
-	AGENTOS_TEST_DEFAULT_DB=postgres $(VENV6)/bin/pytest -q
+	AGENTOS_TEST_DEFAULT_DB=postgres AGENTOS_TEST_DB_SUFFIX=$${AGENTOS_TEST_DB_SUFFIX:-}_django6 \
+		AGENTOS_TEST_REDIS_URL=$${AGENTOS_TEST_REDIS_URL_DJANGO6:-redis://127.0.0.1:6379/6} \
+		$(VENV6)/bin/pytest -q
 
 test: lint typecheck pytest
 

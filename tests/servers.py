@@ -1,11 +1,15 @@
 """Servers on a free loopback port, for the tests over HTTP and for the benchmark: the host
 project as `make run` serves it (bin/serve), or any other server command."""
 
+import atexit
+import functools
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -141,18 +145,37 @@ def _wait_until_serving(
     raise RuntimeError(f"the server did not start: {log_path.read_text()[-4000:]}")
 
 
+@functools.cache
+def collected_static() -> str:
+    """The project's static files, collected once per test process into a folder every served
+    project reads (collecting and compressing them takes seconds of CPU at each start)."""
+    folder = tempfile.mkdtemp(prefix="agentos-static-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    result = project_command(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        DJANGO_STATIC_ROOT=folder,
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(48),
+        AGENTOS_JWT_SIGNING_KEY=secrets.token_urlsafe(48),
+        AGENTOS_DEV_SECRETS="off",
+    )
+    assert result.returncode == 0, result.stderr
+    return folder
+
+
 @contextmanager
 def project_server(folder: Path, **variables: str) -> Iterator[Server]:
-    """The `agentos` project as `make run` serves it (bin/serve: migrations, static files,
-    granian), configured by environment variables only."""
+    """The `agentos` project as `make run` serves it (bin/serve: migrations, granian),
+    configured by environment variables only; its static files collected once for all
+    (tests/e2e/test_http_server.py collects them at start, as `make run` does)."""
     env = clean_environment()
     env.update(
         DATABASE_URL=f"sqlite:///{folder / 'db.sqlite3'}",
         AGENTOS_JWT_SIGNING_KEY=secrets.token_urlsafe(48),
         DJANGO_SECRET_KEY=secrets.token_urlsafe(48),
-        DJANGO_STATIC_ROOT=str(folder / "static"),
         AGENTOS_DEV_SECRETS="off",
     )
+    if "DJANGO_STATIC_ROOT" not in variables:
+        env.update(DJANGO_STATIC_ROOT=collected_static(), AGENTOS_COLLECTSTATIC="off")
     env.update(variables)
     # The schema may take seconds; the topics answer 401 as soon as a worker serves.
     with serving(

@@ -81,9 +81,11 @@ def database(folder):
 
 @pytest.fixture(scope="module")
 def server(folder) -> Iterator[Server]:
-    # Migrates the SQLite file named by DATABASE_URL, then runs granian (2 workers) until
-    # the module is done; the context manager terminates it even when a test fails.
-    with project_server(folder) as running:
+    # Migrates the SQLite file named by DATABASE_URL, collects the static files (as `make run`
+    # does at each start; the docs pages' test below reads them), then runs granian (2
+    # workers) until the module is done; the context manager terminates it even when a test
+    # fails.
+    with project_server(folder, DJANGO_STATIC_ROOT=str(folder / "static")) as running:
         yield running
 
 
