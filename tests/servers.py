@@ -154,6 +154,7 @@ def collected_static() -> str:
     result = project_command(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
         DJANGO_STATIC_ROOT=folder,
+        DATABASE_URL="sqlite://:memory:",  # not the checkout's db.sqlite3
         DJANGO_SECRET_KEY=secrets.token_urlsafe(48),
         AGENTOS_JWT_SIGNING_KEY=secrets.token_urlsafe(48),
         AGENTOS_DEV_SECRETS="off",
