@@ -24,11 +24,13 @@ TOOLS_STAMP := $(TOOLS)/.installed
 
 .PHONY: run test pytest-django5 pytest-django6 test-quick fuzz soak bench lint typecheck pytest openapi install install-dev lock system-deps clean
 
-# install_lock VENV LOCK: the lock's packages only, then the project without dependencies (its
-# build backend is in the lock too, so nothing is fetched unchecked); pip check fails when the
-# lock no longer satisfies pyproject.toml's ranges (run make lock).
+# install_lock VENV LOCK: exactly the lock's packages, resolving nothing (--no-deps: pip never asks
+# the index what a package needs, so a newer release published since the lock cannot be chosen),
+# then the project without dependencies (its build backend is in the lock too, so nothing is
+# fetched unchecked); pip check fails when the lock no longer satisfies pyproject.toml's ranges
+# or misses a dependency (run make lock).
 define install_lock
-	$(1)/bin/python -m pip install --quiet --require-hashes -r $(2)
+	$(1)/bin/python -m pip install --quiet --no-deps --require-hashes -r $(2)
 	$(1)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(1)/bin/python -m pip check
 endef
