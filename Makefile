@@ -22,18 +22,11 @@ DEV6_STAMP := $(VENV6)/.dev-installed
 BENCH_STAMP := $(VENV)/.bench-installed
 TOOLS_STAMP := $(TOOLS)/.installed
 
-.PHONY: run test pytest-django5 pytest-django6 test-quick fuzz soak bench lint typecheck pytest openapi install install-dev lock system-deps clean
+.PHONY: run test dist test-without-servers pytest-django5 pytest-django6 test-quick fuzz soak bench lint typecheck pytest openapi install install-dev lock system-deps clean
 
-# install_lock VENV LOCK: exactly the lock's packages, resolving nothing (--no-deps: pip never asks
-# the index what a package needs, so a newer release published since the lock cannot be chosen),
-# then the project without dependencies (its build backend is in the lock too, so nothing is
-# fetched unchecked); pip check fails when the lock no longer satisfies pyproject.toml's ranges
-# or misses a dependency (run make lock).
-define install_lock
-	$(1)/bin/python -m pip install --quiet --no-deps --require-hashes -r $(2)
-	$(1)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
-	$(1)/bin/python -m pip check
-endef
+# install_lock VENV LOCK: exactly the lock's packages, resolving nothing, then this checkout
+# (bin/install-lock says how).
+install_lock = bin/install-lock $(1) $(2)
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -62,12 +55,14 @@ install-dev: $(DEV_STAMP) $(DEV6_STAMP)
 
 $(TOOLS_STAMP): $(UV_LOCK)
 	$(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/python -m pip install --quiet --require-hashes -r $(UV_LOCK)
+	$(TOOLS)/bin/python -m pip install --quiet --no-deps --require-hashes -r $(UV_LOCK)
 	touch $@
 
 # make lock: every lock again, with the newest releases the ranges allow (a normal commit
 # whose CI shows what changed). The test locks hold the run lock's versions.
-UV_COMPILE = $(TOOLS)/bin/uv pip compile --quiet --universal --generate-hashes --upgrade \
+# `make lock LOCK_UPGRADE=` adds what pyproject.toml newly asks for and keeps every other pin.
+LOCK_UPGRADE ?= --upgrade
+UV_COMPILE = $(TOOLS)/bin/uv pip compile --quiet --universal --generate-hashes $(LOCK_UPGRADE) \
 	--custom-compile-command "make lock"
 BUILD := pyproject.toml requirements/build.in
 
@@ -122,6 +117,14 @@ test: lint typecheck pytest
 test-quick: $(DEV_STAMP)
 	$(VENV)/bin/pytest -m "not e2e"
 
+# The quick suite as on a machine without PostgreSQL, MariaDB or Redis (closed ports): their
+# tests skip, and nothing else fails.
+CLOSED := 127.0.0.1:9
+test-without-servers: $(DEV_STAMP)
+	AGENTOS_TEST_REQUIRE_SERVERS=0 AGENTOS_TEST_POSTGRES_URL=postgres://postgres@$(CLOSED)/agentos_memories \
+		AGENTOS_TEST_MARIADB_URL=mysql://root@$(CLOSED)/agentos_memories \
+		AGENTOS_TEST_REDIS_URL=redis://$(CLOSED)/5 $(VENV)/bin/pytest -m "not e2e"
+
 # The delete benchmark (several minutes): writes BENCHMARKS.md.
 bench: $(BENCH_STAMP)
 	bin/system-deps wrk
@@ -134,6 +137,10 @@ soak: $(DEV_STAMP)
 # A long schemathesis run against the served OpenAPI document (make test runs a short one).
 fuzz: $(DEV_STAMP)
 	AGENTOS_FUZZ_EXAMPLES=$${AGENTOS_FUZZ_EXAMPLES:-500} $(VENV)/bin/pytest tests/e2e/test_fuzz.py -p no:randomly
+
+# The distribution, as it would be published: an sdist and a wheel in dist/, checked by twine.
+dist: $(DEV_STAMP)
+	$(PY) bin/dist
 
 # Regenerate tests/openapi.yaml, the committed snapshot of the API document, after a change to it.
 openapi: $(DEV_STAMP)

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from memories.conf import memories_settings
 from memories.targets import memory_model
 from memories.verified_tokens import verified_tokens
-from tests.databases import REQUIRE_SERVERS, server_address, server_answers
+from tests.databases import REDIS_ADDRESS, REQUIRE_SERVERS, server_address, server_answers
 
 ALL_DB_IDS = ["default", "lite", "pg", "maria"]
 SERVER_DB_IDS = {"pg": "PostgreSQL", "maria": "MariaDB"}
@@ -23,22 +23,34 @@ SERVER_DB_IDS = {"pg": "PostgreSQL", "maria": "MariaDB"}
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Leave out the databases whose server does not answer, before pytest-django makes any
-    test database: their tests skip (require_db_id), or, where CI requires every server
-    (AGENTOS_TEST_REQUIRE_SERVERS=1), the run stops here naming them."""
+    test database: their tests skip (require_db_id, require_redis), or, where CI requires every
+    server (AGENTOS_TEST_REQUIRE_SERVERS=1), the run stops here naming them."""
     addresses = {alias: server_address(config) for alias, config in settings.DATABASES.items()}
     down = {
         alias: address
         for alias, address in addresses.items()
         if address is not None and not server_answers(*address)
     }
-    if down and (REQUIRE_SERVERS or "default" in down):
-        where = ", ".join(f"{alias} ({host}:{port})" for alias, (host, port) in down.items())
-        pytest.exit(f"test database server unreachable: {where}", pytest.ExitCode.USAGE_ERROR)
+    unreachable = {**down, "redis": REDIS_ADDRESS} if not server_answers(*REDIS_ADDRESS) else down
+    if unreachable and (REQUIRE_SERVERS or "default" in down):
+        where = ", ".join(f"{name} ({host}:{port})" for name, (host, port) in unreachable.items())
+        pytest.exit(f"test server unreachable: {where}", pytest.ExitCode.USAGE_ERROR)
     for alias in down:
         del settings.DATABASES[alias]  # the dict django.db.connections reads
         settings.MEMORIES["DATABASES"].pop(alias)
         settings.MEMORIES["TABLES"].pop(alias, None)
     memories_settings.reload()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test whose django_db marker names a database left out above skips before
+    pytest-django looks for that database (which would be an error)."""
+    marker = item.get_closest_marker("django_db")
+    databases = marker.kwargs.get("databases") if marker else None
+    if isinstance(databases, list | tuple | set):
+        for alias in databases:
+            require_db_id(alias)
 
 
 @pytest.fixture(autouse=True)
@@ -51,6 +63,12 @@ def require_db_id(db_id: str) -> None:
     """Skip a test whose database server is not running (left out by pytest_sessionstart)."""
     if db_id not in settings.DATABASES:
         pytest.skip(f"{SERVER_DB_IDS.get(db_id, db_id)} is not reachable")
+
+
+def require_redis() -> None:
+    """Skip a test that needs the shared Redis server when it is not running."""
+    if not server_answers(*REDIS_ADDRESS):
+        pytest.skip("Redis is not reachable")
 
 
 @pytest.fixture(params=ALL_DB_IDS)

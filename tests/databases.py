@@ -7,6 +7,7 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 import psycopg
 
@@ -20,6 +21,10 @@ MARIADB_URL = os.environ.get(
 REDIS_URL = os.environ.get("AGENTOS_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 # CI sets it: a server that does not answer is then an error, not skipped tests.
 REQUIRE_SERVERS = os.environ.get("AGENTOS_TEST_REQUIRE_SERVERS") == "1"
+
+# Where the Redis server is, to ask whether it answers.
+_redis = urlsplit(REDIS_URL)
+REDIS_ADDRESS = (_redis.hostname or "127.0.0.1", _redis.port or 6379)
 
 # The PostgreSQL server without a database name, for scratch databases made on it.
 PG_SERVER = POSTGRES_URL.rsplit("/", 1)[0]

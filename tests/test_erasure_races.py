@@ -30,6 +30,7 @@ from memories.services import ErasedBatch, memory_update, user_memories_erase
 from memories.statements import Statements, statements_for
 from memories.statements.postgresql import PostgreSQLStatements
 from memories.targets import MemoryTarget, all_targets, has_table, resolve_target
+from tests.conftest import require_db_id
 
 # Every test runs on each db_id (the conftest's fixture), skipping unreachable servers.
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
@@ -41,6 +42,8 @@ def batches_chosen(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
     (a row updated meanwhile is skipped) these races provoke: every race also runs with
     batches chosen the plain way, by id, and both must hold the same guarantees."""
     db_id = request.node.callspec.params.get("db_id")
+    if db_id is not None:
+        require_db_id(db_id)  # before its connection is asked for its vendor
     if request.param == "by_id":
         if db_id is None or connections[db_id].vendor != "postgresql":
             pytest.skip("only PostgreSQL chooses batches by address")

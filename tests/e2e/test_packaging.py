@@ -8,7 +8,6 @@ import os
 import re
 import secrets
 import shlex
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -90,32 +89,19 @@ def sh(*command: str | Path, cwd: Path | None = None, env: dict[str, str] | None
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory):
-    """The wheel built from a copy of what it is made of (setuptools leaves build/ behind in
-    the folder it builds, which could carry a deleted module into a later wheel), with the
-    locked setuptools of this environment."""
-    source = tmp_path_factory.mktemp("source")
-    for name in ("pyproject.toml", "README.md", "LICENSE"):
-        shutil.copy(ROOT / name, source)
-    shutil.copytree(ROOT / "memories", source / "memories", ignore=IGNORED)
+def distribution(tmp_path_factory) -> dict[str, Path]:
+    """What `make dist` builds (bin/dist: an sdist, the wheel built from it, both checked by
+    twine), by the locked setuptools of this environment."""
     out = tmp_path_factory.mktemp("dist")
-    sh(
-        sys.executable,
-        "-m",
-        "pip",
-        "wheel",
-        "--no-deps",
-        "--no-build-isolation",
-        "--quiet",
-        "-w",
-        out,
-        source,
-    )
-    (built,) = out.glob("agentos_memories-*.whl")
-    return built
+    sh(sys.executable, ROOT / "bin" / "dist", out)
+    (sdist,) = out.glob("agentos_memories-*.tar.gz")
+    (wheel,) = out.glob("agentos_memories-*.whl")
+    return {"sdist": sdist, "wheel": wheel}
 
 
-IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc")
+@pytest.fixture(scope="module")
+def wheel(distribution: dict[str, Path]) -> Path:
+    return distribution["wheel"]
 
 
 @pytest.fixture(scope="module")
@@ -180,19 +166,51 @@ def test_the_wheel_requires_what_the_app_imports_and_no_server(wheel):
     assert imported <= always | extras, imported - always - extras
 
 
+def installed_into_new_venv(venv: Path, requirement: str, constraints: Path) -> str:
+    """A new virtualenv with the requirement installed at the locked versions; its python."""
+    sh(sys.executable, "-m", "venv", venv)
+    python = str(venv / "bin" / "python")
+    sh(python, "-m", "pip", "install", "--quiet", "-c", constraints, requirement)
+    return python
+
+
+def test_the_sdist_installs_with_every_extra_into_a_fresh_virtualenv(
+    distribution, locked_versions, tmp_path
+):
+    venv = tmp_path / "venv"
+    requirement = f"agentos-memories[postgres,mysql,server] @ {distribution['sdist'].as_uri()}"
+
+    python = installed_into_new_venv(venv, requirement, locked_versions)
+
+    sh(python, "-m", "pip", "check")
+    installed = sh(
+        python,
+        "-c",
+        "import granian, MySQLdb, psycopg, memories.apps; print(memories.apps.__file__)",
+        cwd=tmp_path,  # not this checkout, whose memories/ would be imported instead
+    )
+    assert installed.startswith(str(venv)), installed
+    listed = {
+        package["name"].lower()
+        for package in json.loads(sh(python, "-m", "pip", "list", "--format=json"))
+    }
+    assert {"agentos-memories", "django", "psycopg", "mysqlclient", "granian"} <= listed
+
+
 @pytest.fixture(scope="module")
 def host_project(wheel, locked_versions, tmp_path_factory):
     """A fresh startproject with the app installed and configured by the README's steps."""
     folder = tmp_path_factory.mktemp("host")
     venv = folder / "venv"
-    sh(sys.executable, "-m", "venv", venv)
-    python = str(venv / "bin" / "python")
-    install, *project_commands = readme_commands()
+    build, install, *project_commands = readme_commands()
+    assert build == ["make", "dist"], build  # what the distribution fixture ran (bin/dist)
     assert install[:4] == ["python", "-m", "pip", "install"], install
     (requirement,) = install[4:]
-    name, extras = re.fullmatch(r"([\w-]+)(\[[\w,]+\])?", requirement).groups()  # type: ignore[union-attr]
+    name, extras, url = re.fullmatch(r"([\w-]+)(\[[\w,]+\])? @ (\S+)", requirement).groups()  # type: ignore[union-attr]
     assert name == "agentos-memories"
-    sh(python, "-m", "pip", "install", "--quiet", "-c", locked_versions, f"{wheel}{extras or ''}")
+    # The README names the file make dist builds today, in the checkout's dist/ folder.
+    assert url == f"file:///path/to/agentos-memories/dist/{wheel.name}", url
+    python = installed_into_new_venv(venv, f"{name}{extras} @ {wheel.as_uri()}", locked_versions)
 
     sh(venv / "bin" / "django-admin", "startproject", "hostsite", cwd=folder)
     project = folder / "hostsite"
