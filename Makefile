@@ -72,7 +72,7 @@ lock: $(TOOLS_STAMP)
 		--python-version 3.11 -c requirements/django-5.2.in -o $(RUN_LOCK)
 	$(UV_COMPILE) $(BUILD) --extra server --extra postgres --extra mysql --group dev \
 		--python-version 3.11 -c requirements/django-5.2.in -c $(RUN_LOCK) -o $(DEV_LOCK)
-	$(UV_COMPILE) $(BUILD) --extra server --extra postgres --extra mysql --group test \
+	$(UV_COMPILE) $(BUILD) --extra server --extra postgres --extra mysql --group test --group dist \
 		--python-version 3.13 -o $(DEV6_LOCK)
 
 # The benchmark's peer and profilers (the `bench` dependency group): not locked themselves, but
