@@ -2,8 +2,8 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
+from agentos.handlers import asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentos.settings")
 
-application = get_asgi_application()
+application = asgi_application()

@@ -122,13 +122,17 @@ def secret(name: str, dev_file: os.PathLike[str] | str) -> str | None:
 
 
 def json_list(name: str) -> list[Any]:
-    """A JSON list from the environment (empty when unset)."""
+    """A JSON list from the environment (empty when unset). What its items must be is the
+    setting's own check (manage.py check)."""
     value = os.environ.get(name, "").strip()
     if not value:
         return []
-    parsed = json.loads(value)
+    try:
+        parsed = json.loads(value)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name}: not valid JSON ({error})") from None
     if not isinstance(parsed, list):
-        raise ValueError(f"{name} must hold a JSON list")
+        raise ImproperlyConfigured(f"{name}: expected a JSON list, got {type(parsed).__name__}")
     return parsed
 
 

@@ -6,7 +6,8 @@ from typing import Any
 
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
-from django.core.wsgi import get_wsgi_application
+
+from agentos.handlers import wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentos.settings")
 
@@ -49,7 +50,7 @@ def without_process_environment(app: WSGIApplication) -> WSGIApplication:
     return application
 
 
-application = without_process_environment(get_wsgi_application())
+application = without_process_environment(wsgi_application())
 
 # Refuse to start an API that no token could open (or that would trust a missing key):
 # the app's deployment checks say what is wrong.

@@ -1,11 +1,15 @@
 """Request body parsing: DRF's JSON parser, refusing unreasonable nesting before decoding it."""
 
+import codecs
+import operator
 import re
 from collections.abc import Mapping
+from functools import partial
+from itertools import accumulate
 from typing import IO, Any
 
 from django.conf import settings
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, UnsupportedMediaType
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.utils import json
@@ -16,8 +20,15 @@ from memories.exceptions import LengthRequired
 # far shallower than what makes Python's decoder raise RecursionError (about 1000).
 MAX_JSON_DEPTH = 32
 
-# A JSON string (skipped whole, brackets inside it count for nothing), or a bracket.
-_STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
+# A JSON string: through its closing quote, or to the end of a body whose string never closes
+# (a bracket inside a string counts for nothing). Possessive quantifiers: a string is read
+# once, never backtracked into, and a match that starts at a quote cannot fail, so a search
+# reads each character once. (A pattern that required the closing quote failed at the end of
+# an unclosed string, then was tried again from each quote inside it: quadratic, 13 s for a
+# 64 KB body.)
+_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"?', re.DOTALL)
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]++")
+_DEPTH_CHANGE = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
 def json_depth_exceeds(text: str, limit: int) -> bool:
@@ -31,17 +42,12 @@ def json_depth_exceeds(text: str, limit: int) -> bool:
 
 
 def _scanned_depth_exceeds(text: str, limit: int) -> bool:
-    """json_depth_exceeds, token by token."""
-    depth = 0
-    for match in _STRING_OR_BRACKET.finditer(text):
-        token = match.group()
-        if token in "[{":
-            depth += 1
-            if depth > limit:
-                return True
-        elif token in "]}":
-            depth -= 1
-    return False
+    """json_depth_exceeds, in passes that each read text once, all in C: the strings
+    removed, then the brackets left, then the depth after each of them until one exceeds
+    limit (3 to 5 times faster than a Python loop over the tokens)."""
+    brackets = _NOT_BRACKETS.sub("", _STRING.sub("", text))
+    depths = accumulate(map(_DEPTH_CHANGE.__getitem__, brackets))
+    return any(filter(partial(operator.lt, limit), depths))
 
 
 def refuse_unframed_body(request: Request) -> None:
@@ -49,6 +55,24 @@ def refuse_unframed_body(request: Request) -> None:
     Django's WSGI request reads only Content-Length bytes, so it would read it as empty."""
     if request.META.get("HTTP_TRANSFER_ENCODING"):
         raise LengthRequired()
+
+
+def refuse_non_text_charset(request: Request) -> None:
+    """A Content-Type charset that names a codec but no text encoding (zlib_codec, base64,
+    hex, rot13, uu...) is refused with 415. Django keeps any codec Python knows as the
+    request's encoding, and decodes the body and the query string with it, where bytes.decode
+    refuses such a codec (LookupError): a 500 on every route with a body. Refused before
+    anything reads the query string."""
+    encoding = request.encoding  # only a codec Python knows (codecs.lookup), or None
+    # What bytes.decode asks of a codec (CPython's _PyCodec_LookupTextEncoding): a codec
+    # that does not say otherwise is a text encoding.
+    if encoding is None or getattr(codecs.lookup(encoding), "_is_text_encoding", True):
+        return
+    raise UnsupportedMediaType(
+        request.content_type,
+        detail=f'Unsupported charset "{encoding}": a JSON body must be in a text encoding, '
+        "such as utf-8",
+    )
 
 
 class BoundedJSONParser(JSONParser):
@@ -60,7 +84,8 @@ class BoundedJSONParser(JSONParser):
         media_type: str | None = None,
         parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
-        # Django keeps a request's charset only when Python knows it.
+        # Django keeps a request's charset only when Python knows it; one that is no text
+        # encoding was refused before (refuse_non_text_charset).
         encoding = (parser_context or {}).get("encoding") or settings.DEFAULT_CHARSET
         try:
             text = stream.read().decode(encoding)

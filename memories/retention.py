@@ -60,7 +60,8 @@ def rule_problems(raw: Any) -> list[str]:
         return ["a rule must be a dict"]
     problems = [f"unknown key {key!r}" for key in sorted(set(raw) - RULE_KEYS, key=str)]
     db_id = raw.get("db_id")
-    if db_id not in configured_db_ids():
+    # A list or an object (from JSON) is no db_id, and no key of the configured ones.
+    if not isinstance(db_id, str) or db_id not in configured_db_ids():
         problems.append(f"db_id {db_id!r} is not a configured db_id")
     elif raw.get("table") is not None and raw["table"] not in configured_tables(db_id):
         problems.append(f"table {raw['table']!r} is not configured for db_id {db_id!r}")

@@ -37,6 +37,33 @@ class StrictCharField(serializers.CharField):
         return str(super().to_internal_value(data))
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON boolean, true or false, and nothing else. DRF's BooleanField also takes "n",
+    "off", "0", 0, 0.0 as false (and "yes", "on", 1 as true): a request that meant otherwise
+    (`"dry_run": "no"`) would delete for good."""
+
+    default_error_messages = {"invalid": "Must be a JSON boolean, true or false."}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class QueryBooleanField(serializers.BooleanField):
+    """A boolean query parameter: exactly `true` or `false`, as JSON (and the document)
+    spell them; any other spelling is refused, not read as either."""
+
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if data == "true":
+            return True
+        if data == "false":
+            return False
+        self.fail("invalid")
+
+
 class IdentifierField(StrictCharField):
     """An id or name: 1 to 255 characters, kept exactly as given, no control characters and
     no lone surrogates (DRF's own validator)."""
@@ -230,9 +257,10 @@ class UserMemoryStatsSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 class ExportQuerySerializer(OwnerQuerySerializer):
-    all_databases = serializers.BooleanField(
+    all_databases = QueryBooleanField(
         default=False,
-        help_text="Export every configured db_id and table; each line then names its own.",
+        help_text="true: export every configured db_id and table, each line then naming its "
+        "own; false (the default): db_id/table only. No other spelling is accepted.",
     )
 
 
@@ -273,8 +301,9 @@ class DeletionFilterSerializer(serializers.Serializer[Any]):
     db_id = IdentifierField(required=False, help_text="Only this db_id (default: every one).")
     table = IdentifierField(required=False, help_text="Only this table of db_id.")
     # Stated every time: a request that deletes says so (false), one that counts says true.
-    dry_run = serializers.BooleanField(
-        help_text="true: only count what would be deleted; false: delete it."
+    dry_run = StrictBooleanField(
+        help_text="true: only count what would be deleted; false: delete it. Only a JSON "
+        "boolean is accepted."
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -23,7 +23,13 @@ _WHITESPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\
 IDENTIFIER_REGEX = r"\A[^\x00-\x1f\x7f]*\Z"
 # Any text without NUL, which PostgreSQL cannot store.
 NO_NUL_REGEX = r"\A[^\x00]*\Z"
-TEXT_REGEX = rf"\A[^\x00]*[^\x00{_WHITESPACE}][^\x00]*\Z"
+# ... and not blank: blanks, then the first character that is not one. The two classes share
+# no character, so a backtracking engine tries each character once where it failed: linear.
+# (Any text, then a non-blank, then any text tried every split when a NUL came last:
+# quadratic, 0.2 s for a 5000-character memory.)
+BLANK = rf"[{_WHITESPACE}]"
+NOT_BLANK_NOR_NUL = rf"[^\x00{_WHITESPACE}]"
+TEXT_REGEX = rf"\A{BLANK}*{NOT_BLANK_NOR_NUL}[^\x00]*\Z"
 
 
 def ecma_pattern(regex: str) -> str:

@@ -30,7 +30,7 @@ from memories.exceptions import (
 from memories.models import Channel
 from memories.negotiation import AnyMediaTypeNegotiation
 from memories.owners import NOBODY, Owner
-from memories.parsers import BoundedJSONParser, refuse_unframed_body
+from memories.parsers import BoundedJSONParser, refuse_non_text_charset, refuse_unframed_body
 from memories.permissions import (
     DELETE_SCOPE,
     READ_SCOPE,
@@ -149,6 +149,10 @@ class MemoryAPIView(APIView):
     # drf-spectacular's, whatever the host's DEFAULT_SCHEMA_CLASS.
     schema: ViewInspector | None = MemoryAutoSchema()
 
+    # The methods of the API document, and HEAD wherever GET is (HTTP requires it). DRF's
+    # OPTIONS (its metadata) and TRACE are no part of the document: a 405 as any other.
+    http_method_names = ["get", "post", "patch", "delete", "head"]
+
     # Scopes each action needs when MEMORIES["REQUIRE_SCOPES"] is on.
     action_scopes: dict[str, str] = {}
 
@@ -156,6 +160,15 @@ class MemoryAPIView(APIView):
         return self.action_scopes.get(getattr(self, "action", None) or "")
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # Before anything else, a token included: a method is allowed or not whoever asks,
+        # on a route that answers 501 too. (A path with no method at all is no route: its
+        # view says so.) Then a charset that nothing can be decoded with, before DRF's
+        # negotiation reads the query string.
+        allowed = self.allowed_methods
+        if allowed and request.method not in allowed:
+            self.headers["Allow"] = ", ".join(allowed)
+            self.http_method_not_allowed(request)
+        refuse_non_text_charset(request)
         super().initial(request, *args, **kwargs)
         refuse_unframed_body(request)
         # Refused before the body is read: the limit protects memory, not just parsing.
@@ -525,7 +538,7 @@ class RefusingView(MemoryAPIView):
 
     @property
     def default_response_headers(self) -> dict[str, str]:
-        # No `Allow`: such a path allows no method at all.
+        # No `Allow` (but on a 405, see MemoryAPIView.initial): the refusal allows nothing.
         headers: dict[str, str] = super().default_response_headers
         headers.pop("Allow", None)
         return headers

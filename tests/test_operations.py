@@ -196,3 +196,58 @@ class DeletionByFilterTests:
         assert response.status_code == 422
         assert response.json()["detail"] == "dry_run: This field is required."
         assert memory_ids_in("default") == {"a1"}
+
+    # What DRF's BooleanField reads as false or true; each would have deleted for good.
+    @pytest.mark.parametrize(
+        "dry_run",
+        ["n", "off", "0", 0, 0.0, "false", "no", "f", "yes", "true", "on", 1, 1.0, "", None, []],
+        ids=repr,
+    )
+    def test_dry_run_is_a_json_boolean_or_nothing_is_deleted(self, as_user, db_id, dry_run):
+        memory_create(db_id, memory_id="c1", agent_id="chef")
+        memory_create(db_id, memory_id="c2", agent_id="chef")
+
+        response = as_user("root", admin=True).post(
+            "/memory_deletions",
+            {"agent_id": "chef", "db_id": db_id, "dry_run": dry_run},
+            format="json",
+        )
+
+        assert response.status_code == 422
+        assert response.json() == {
+            "detail": "dry_run: "
+            + (
+                "This field may not be null."
+                if dry_run is None
+                else "Must be a JSON boolean, true or false."
+            ),
+            "error_code": "VALIDATION_ERROR",
+        }
+        assert memory_ids_in(db_id) == {"c1", "c2"}
+        assert not MemoryDeletion.objects.exists()
+
+
+class AllDatabasesParameterTests:
+    """all_databases is exactly `true` or `false`: any other spelling is a 422, not a guess."""
+
+    @pytest.mark.parametrize("value", ["True", "1", "yes", "on", "t", "TRUE", "", "0", "no"])
+    def test_other_spellings_are_refused(self, as_user, value):
+        memory_create(memory_id="a1", user_id="alice")
+
+        response = as_user("alice").get(f"/memory_export?all_databases={value}")
+
+        assert response.status_code == 422
+        assert response.json() == {
+            "detail": "all_databases: Must be true or false.",
+            "error_code": "VALIDATION_ERROR",
+        }
+        assert not MemoryExport.objects.exists()
+
+    @pytest.mark.parametrize(("value", "named"), [("true", True), ("false", False)])
+    def test_true_and_false(self, as_user, value, named):
+        memory_create(memory_id="a1", user_id="alice")
+
+        lines = lines_of(as_user("alice").get(f"/memory_export?all_databases={value}"))
+
+        assert [line["memory_id"] for line in lines] == ["a1"]
+        assert ("db_id" in lines[0]) is named

@@ -72,6 +72,23 @@ class RuleTests:
         ]
         assert rules == [RetentionRule(db_id="lite", max_age_days=30)]
 
+    def test_values_json_cannot_key_are_reported_too(self):
+        # A list or an object where a db_id belongs: no db_id, and unhashable.
+        with configured(
+            {"db_id": ["lite"], "max_age_days": 30},
+            {"db_id": {"id": "lite"}, "table": ["agno_memories"], "max_age_days": 30},
+            {"db_id": "lite", "table": {}, "max_age_days": 30},
+        ):
+            errors = [e.msg for e in run_checks() if e.id == "memories.E007"]
+            rules = retention_rules()
+
+        assert errors == [
+            "MEMORIES['RETENTION'][0]: db_id ['lite'] is not a configured db_id.",
+            "MEMORIES['RETENTION'][1]: db_id {'id': 'lite'} is not a configured db_id.",
+            "MEMORIES['RETENTION'][2]: table {} is not configured for db_id 'lite'.",
+        ]
+        assert rules == []
+
     def test_a_rule_without_a_table_covers_every_table_of_its_db_id(self):
         rule = RetentionRule(db_id="lite", max_age_days=1)
 

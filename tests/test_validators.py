@@ -5,11 +5,15 @@ import sys
 
 import pytest
 from django.db import DataError, transaction
+from hypothesis import given
+from hypothesis import strategies as st
 
 from memories.validators import (
+    BLANK,
     IDENTIFIER_REGEX,
     MAX_IDENTIFIER_LENGTH,
     NO_NUL_REGEX,
+    NOT_BLANK_NOR_NUL,
     TEXT_REGEX,
     ecma_pattern,
     is_identifier,
@@ -48,6 +52,23 @@ class RegexTests:
         refused = {chr(n) for n in range(sys.maxunicode + 1) if not text.match(chr(n))}
         removed = {chr(n) for n in range(sys.maxunicode + 1) if not chr(n).strip()}
         assert refused == removed | {"\x00"}
+
+    def test_text_goes_on_after_its_blanks_in_one_way_only(self):
+        # What keeps TEXT_REGEX linear: no character is both a blank and the first other
+        # one, so a failed match never tries another split of the same characters.
+        blank, first = re.compile(BLANK), re.compile(NOT_BLANK_NOR_NUL)
+        both = [
+            n for n in range(sys.maxunicode + 1) if blank.match(chr(n)) and first.match(chr(n))
+        ]
+
+        assert both == []
+        assert rf"\A{BLANK}*{NOT_BLANK_NOR_NUL}[^\x00]*\Z" == TEXT_REGEX
+
+    @given(text=st.text(alphabet=" \t\u3000\x1fa\x00é\n\x7f", max_size=30))
+    def test_text_is_exactly_what_has_no_nul_and_is_not_blank(self, text):
+        accepted = re.match(TEXT_REGEX, text) is not None
+
+        assert accepted is ("\x00" not in text and text.strip() != "")
 
     @pytest.mark.parametrize("text", ["x", " x ", "\tx\n", "\x01", "\u00a0\x7fa"], ids=repr)
     def test_text_is_anything_without_nul_that_is_not_blank(self, text):

@@ -7,10 +7,12 @@ checks the rows left in all of them: a delete removes one row in one place, a re
 from urllib.parse import quote
 
 import pytest
+import yaml
 
 from memories.models import MemoryDeletion
 from memories.targets import all_targets, has_table
 from tests.conftest import require_db_id
+from tests.documents import SNAPSHOT
 from tests.factories import memory_create, memory_ids_in
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -43,6 +45,29 @@ def deleted_from(db_id: str, memory_id: str, table: str = "agno_memories"):
 def query(name: str, value: str) -> str:
     """A query string naming db_id=default, plus name=value (value already encoded)."""
     return f"db_id={value}" if name == "db_id" else f"db_id=default&{name}={value}"
+
+
+# Each method a client may send: HTTP's own, WebDAV's, and one that is nobody's.
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"]
+METHODS += ["PROPFIND", "FOO"]
+
+
+def undocumented_methods() -> list[tuple[str, str, list[str]]]:
+    """(path, method, the methods it allows) for each route of the API document and each
+    method it does not list. It allows what it lists, in Django's order, and HEAD beside GET
+    (HTTP requires it of a server: a GET without its body)."""
+    document = yaml.safe_load(SNAPSHOT.read_text())
+    cases = []
+    for route, operations in document["paths"].items():
+        listed = [method.upper() for method in operations]
+        allowed = [method for method in ["GET", "POST", "PATCH", "DELETE"] if method in listed]
+        allowed += ["HEAD"] if "GET" in listed else []
+        path = route.replace("{memory_id}", "m1")
+        cases += [(path, method, allowed) for method in METHODS if method not in allowed]
+    return cases
+
+
+UNDOCUMENTED_METHODS = undocumented_methods()
 
 
 def assert_error(response, status: int, detail: str, error_code: str) -> None:
@@ -500,7 +525,31 @@ class ProtocolTests:
         assert_error(
             response, 405, f'Method "{method.upper()}" not allowed.', "METHOD_NOT_ALLOWED"
         )
-        assert response["Allow"] == "GET, PATCH, DELETE, HEAD, OPTIONS"
+        assert response["Allow"] == "GET, PATCH, DELETE, HEAD"
+        assert rows() == untouched()
+
+    @pytest.mark.parametrize(("path", "method", "allowed"), UNDOCUMENTED_METHODS)
+    # An admin's token, with and without the trailing slash; no token at all (the method is
+    # refused before any token is read).
+    @pytest.mark.parametrize(
+        ("admin", "slash"), [(True, ""), (True, "/"), (None, "")], ids=["admin", "slash", "none"]
+    )
+    def test_every_method_the_document_does_not_list_is_405_json(
+        self, as_user, api, path, method, allowed, admin, slash
+    ):
+        client = api if admin is None else as_user("root", admin=admin)
+
+        response = client.generic(
+            method, path + slash, b'{"memory_ids": ["m1"]}', "application/json"
+        )
+
+        assert response.status_code == 405
+        assert response["Allow"] == ", ".join(allowed)
+        if method != "HEAD":
+            assert response.json() == {
+                "detail": f'Method "{method}" not allowed.',
+                "error_code": "METHOD_NOT_ALLOWED",
+            }
         assert rows() == untouched()
 
     @pytest.mark.parametrize(

@@ -103,6 +103,8 @@ class DeletionCommand(MemoryCommand):
     NOTHING = "Nothing to delete."
     CONFIRM = "Delete {total} permanently? This cannot be undone. Type 'yes' to go on: "
     CANCELLED = "Cancelled: nothing was deleted."
+    # Where nothing can answer (cron, `< /dev/null`): input() meets the end of its input.
+    NO_ANSWER = "Nothing answered the confirmation, so nothing was deleted: pass --yes."
     DRY_RUN = "Dry run: nothing was deleted."
     BATCH = "deleted {count} from {db_id}/{table}"
     # {total}: "1 memory", "2 memories".
@@ -135,6 +137,14 @@ class DeletionCommand(MemoryCommand):
             self.stdout.write(self.PLAN_LINE.format(count=count, **where))
         return sum(item.count or 0 for item in plan)
 
+    def confirmed(self, total: int) -> bool:
+        """Whether the operator typed yes to deleting total memories."""
+        try:
+            answer = input(self.CONFIRM.format(total=memories_counted(total)))
+        except EOFError:
+            raise CommandError(self.NO_ANSWER) from None
+        return answer.strip() == "yes"
+
     def delete_planned(
         self,
         plan: list[PlannedDeletion],
@@ -155,11 +165,7 @@ class DeletionCommand(MemoryCommand):
         if total == 0 and not unreachable:
             self.stdout.write(self.NOTHING)
             return 0
-        confirmed = options.get("yes", True)
-        if (
-            not confirmed
-            and input(self.CONFIRM.format(total=memories_counted(total))).strip() != "yes"
-        ):
+        if not options.get("yes", True) and not self.confirmed(total):
             self.stdout.write(self.CANCELLED)
             return 0
         progress = Progress(self.stdout, total, interactive=self.stdout.isatty())

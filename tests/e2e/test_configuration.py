@@ -1,12 +1,15 @@
 """The bundled project's one configuration: the environment and the `.env` file, read alike by
 the server and by every command."""
 
+import json
 import re
 import shutil
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from tests.e2e.test_http_server import memory_ids, seed
 from tests.servers import ROOT, clean_environment, project_command
@@ -117,3 +120,66 @@ def test_the_env_file_is_not_committed():
         ["git", "check-ignore", "-q", ".env"], cwd=ROOT, check=False, timeout=30
     )
     assert ignored.returncode == 0
+
+
+# What an operator may leave in AGENTOS_MEMORY_RETENTION, and the one line that says so.
+BAD_RETENTION = {
+    "not-json": (
+        '[{"db_id": ',
+        "AGENTOS_MEMORY_RETENTION: not valid JSON (Expecting value: line 1 column 11 (char 10))",
+    ),
+    "an-object": (
+        '{"db_id": "default", "max_age_days": 30}',
+        "AGENTOS_MEMORY_RETENTION: expected a JSON list, got dict",
+    ),
+    "a-string": ('"30 days"', "AGENTOS_MEMORY_RETENTION: expected a JSON list, got str"),
+}
+# `check`, the cron command, and `make run` (bin/serve), which migrates before it serves.
+PROJECT_COMMANDS = {
+    "check": [sys.executable, "manage.py", "check"],
+    "cron": [sys.executable, "manage.py", "apply_memory_retention"],
+    "make-run": ["bin/serve"],
+}
+
+
+@pytest.mark.parametrize("command", PROJECT_COMMANDS.values(), ids=PROJECT_COMMANDS.keys())
+@pytest.mark.parametrize(("value", "error"), BAD_RETENTION.values(), ids=BAD_RETENTION.keys())
+def test_a_retention_variable_that_is_no_json_list_is_named_in_one_line(
+    tmp_path, command, value, error
+):
+    result = project_command(
+        command,
+        AGENTOS_MEMORY_RETENTION=value,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        DJANGO_SECRET_KEY="a-secret-key-for-this-test-only-0123456789",
+        AGENTOS_JWT_SIGNING_KEY="a-signing-key-for-this-test-only-0123456789",
+    )
+
+    assert result.returncode == 1
+    assert result.stderr == f"Error: {error}\n"
+    assert not (tmp_path / "db.sqlite3").exists()  # nothing ran
+
+
+@pytest.mark.parametrize("command", ["check", "apply_memory_retention"])
+def test_retention_rules_of_the_wrong_shape_are_check_errors(tmp_path, command):
+    rules = [{"db_id": ["default"], "max_age_days": 30}, 7, {"db_id": "default", "age_of": []}]
+
+    result = project_command(
+        [sys.executable, "manage.py", command],
+        AGENTOS_MEMORY_RETENTION=json.dumps(rules),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        AGENTOS_JWT_SIGNING_KEY="a-signing-key-for-this-test-only-0123456789",
+    )
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if "memories.E007" in line]
+    assert errors == [
+        "?: (memories.E007) MEMORIES['RETENTION'][0]: db_id ['default'] is not a configured "
+        "db_id.",
+        "?: (memories.E007) MEMORIES['RETENTION'][1]: a rule must be a dict.",
+        "?: (memories.E007) MEMORIES['RETENTION'][2]: age_of must be one of updated_at, "
+        "created_at.",
+        "?: (memories.E007) MEMORIES['RETENTION'][2]: max_age_days must be a whole number of "
+        "days, at least 1.",
+    ]

@@ -17,6 +17,7 @@ import requests
 
 from tests.e2e.test_http_server import memory_ids, seed
 from tests.servers import Server, project_server
+from tests.test_parsers import BODY_OPERATIONS, NON_TEXT_CODECS
 
 # An ordinary request answers in milliseconds; a worker held by a slow client would make it
 # wait for that client (about 30 s with sync workers). Generous for a loaded machine.
@@ -38,6 +39,11 @@ def database(server) -> Path:
 @pytest.fixture(scope="module")
 def alice(server):
     return server.bearer("alice")
+
+
+@pytest.fixture(scope="module")
+def root(server):
+    return server.bearer("root", admin=True)
 
 
 def address(server: Server) -> tuple[str, int]:
@@ -177,6 +183,30 @@ def test_a_chunked_body_is_refused_with_411_and_stores_nothing(server, database,
         "detail": "A request body needs a Content-Length header; chunked bodies are refused",
         "error_code": "LENGTH_REQUIRED",
     }
+    assert memory_ids(database) == before
+
+
+@pytest.mark.parametrize("operation", BODY_OPERATIONS.values(), ids=BODY_OPERATIONS.keys())
+@pytest.mark.parametrize("charset", NON_TEXT_CODECS)
+def test_a_charset_that_is_no_text_encoding_is_415_with_a_query_string_too(
+    server, database, root, charset, operation
+):
+    # Django parsed the query string as it read the charset, and failed before any view:
+    # the server answered a bare 500 (agentos/handlers.py).
+    method, path, body = operation
+    (memory_id,) = seed(database, "alice")
+    before = memory_ids(database)
+
+    response = requests.request(
+        method,
+        f"{server.base}{path.replace('m1', memory_id)}?db_id=default",
+        data=json.dumps(body).replace("m1", memory_id).encode(),
+        headers={**root, "Content-Type": f"application/json; charset={charset}"},
+        timeout=30,
+    )
+
+    assert response.status_code == 415
+    assert response.json()["error_code"] == "UNSUPPORTED_MEDIA_TYPE"
     assert memory_ids(database) == before
 
 

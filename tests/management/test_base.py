@@ -133,3 +133,21 @@ def test_an_error_line_ends_the_progress_bar_first(alice_in_lite, down):
     for output in seen:
         assert output.endswith("[##############################] 30/30\n")
     assert memory_ids_in("lite") == {"bob-00"}
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_without_yes_and_nobody_to_answer_nothing_is_deleted(command, db_id, monkeypatch):
+    memory_create(db_id, memory_id="alice-1", user_id="alice")
+    memory_create(db_id, memory_id="alice-2", user_id="alice")
+    memory_create(db_id, memory_id="bob-1", user_id="bob")
+    # Standard input at its end, as cron's or `< /dev/null`: input() meets it for real.
+    monkeypatch.setattr("sys.stdin", StringIO(""))
+
+    with pytest.raises(CommandError) as refused:
+        call_command(command, *COMMANDS[command], "--db-id", db_id, stdout=StringIO())
+
+    assert str(refused.value) == (
+        "Nothing answered the confirmation, so nothing was deleted: pass --yes."
+    )
+    assert memory_ids_in(db_id) == {"alice-1", "alice-2", "bob-1"}
+    assert not MemoryDeletion.objects.exists()
