@@ -22,7 +22,7 @@ DEV6_STAMP := $(VENV6)/.dev-installed
 BENCH_STAMP := $(VENV)/.bench-installed
 TOOLS_STAMP := $(TOOLS)/.installed
 
-.PHONY: run test dist test-without-servers pytest-django5 pytest-django6 test-quick fuzz soak bench lint typecheck pytest openapi install install-dev lock system-deps clean
+.PHONY: run test dist test-without-servers pytest-django5 pytest-django6 test-quick fuzz soak shutdown-soak bench lint typecheck pytest openapi install install-dev lock system-deps clean
 
 # install_lock VENV LOCK: exactly the lock's packages, resolving nothing, then this checkout
 # (bin/install-lock says how).
@@ -95,8 +95,8 @@ typecheck: $(DEV_STAMP)
 	$(VENV)/bin/mypy memories agentos tests bench
 
 # The whole suite twice, both passes at once (each output printed whole when its pass ends):
-# Django 5.2 with SQLite as the default database, and the newest Django 6 with PostgreSQL as
-# the default database (memories and audit records together). The second pass keeps its own
+# Django 5.2 with SQLite as the default database, served by WSGI, and the newest Django 6 with
+# PostgreSQL as the default database (memories and audit records together), served by ASGI. The second pass keeps its own
 # test databases (suffix _django6) and Redis database.
 pytest: $(DEV_STAMP) $(DEV6_STAMP)
 	$(MAKE) --no-print-directory -j2 --output-sync=target pytest-django5 pytest-django6
@@ -106,8 +106,9 @@ pytest-django5: $(DEV_STAMP)
 	$(VENV)/bin/pytest
 
 pytest-django6: $(DEV6_STAMP)
-	@echo "The newest Django 6 on Python 3.13, PostgreSQL as the default database:"
+	@echo "The newest Django 6 on Python 3.13, PostgreSQL as the default database, served by ASGI:"
 	AGENTOS_TEST_DEFAULT_DB=postgres AGENTOS_TEST_DB_SUFFIX=$${AGENTOS_TEST_DB_SUFFIX:-}_django6 \
+		AGENTOS_TEST_INTERFACE=asgi \
 		AGENTOS_TEST_REDIS_URL=$${AGENTOS_TEST_REDIS_URL_DJANGO6:-redis://127.0.0.1:6379/6} \
 		$(VENV6)/bin/pytest -q
 
@@ -133,6 +134,11 @@ bench: $(BENCH_STAMP)
 # A long soak of the real server on PostgreSQL (make test runs a short one).
 soak: $(DEV_STAMP)
 	AGENTOS_SOAK_REQUESTS=$${AGENTOS_SOAK_REQUESTS:-20000} $(VENV)/bin/pytest tests/e2e/test_soak.py -p no:randomly
+
+# Stopping the served project 20 times per signal (SIGTERM, SIGINT), with idle keep-alive
+# clients and after load (make test stops it once per signal).
+shutdown-soak: $(DEV_STAMP)
+	AGENTOS_SHUTDOWN_REPEATS=$${AGENTOS_SHUTDOWN_REPEATS:-20} $(VENV)/bin/pytest tests/e2e/test_shutdown.py -p no:randomly
 
 # A long schemathesis run against the served OpenAPI document (make test runs a short one).
 fuzz: $(DEV_STAMP)

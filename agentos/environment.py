@@ -37,10 +37,16 @@ def read_env_file(default: Path) -> Path | None:
     return path
 
 
-def cache(url: str) -> dict[str, Any]:
+def cache(url: str, timeout: float = 0.25) -> dict[str, Any]:
     """A CACHES entry for a URL: `redis://host:port/db` is Django's own Redis backend,
-    `locmemcache://` a cache of one process."""
+    `locmemcache://` a cache of one process. A Redis that is down or stalled costs each
+    operation at most `timeout` seconds (connecting, then each reply): the throttle then
+    lets requests through (or refuses them, failing closed) instead of waiting for good."""
     config: dict[str, Any] = environ.Env.cache_url_config(url)
+    if config["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        config.setdefault("OPTIONS", {}).update(
+            socket_connect_timeout=timeout, socket_timeout=timeout
+        )
     return config
 
 
@@ -56,14 +62,24 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 def database(url: str) -> dict[str, Any]:
-    """A DATABASES entry for a URL, with persistent, health-checked connections."""
+    """A DATABASES entry for a URL, with persistent, health-checked connections (under WSGI:
+    served by ASGI, Django runs each request's database work in a thread of asgiref's pool,
+    and a persistent connection per such thread piles up; there a connection lasts a
+    request, as Django's documentation advises)."""
+    served_by_asgi = os.environ.get("AGENTOS_INTERFACE") == "asgi"
     config: dict[str, Any] = dict(
-        dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True)
+        dj_database_url.parse(
+            url, conn_max_age=0 if served_by_asgi else 600, conn_health_checks=True
+        )
     )
     engine = config["ENGINE"]
     if engine == "django.db.backends.postgresql":
         # Django's engine with a health check that adds no round trip to each request.
         config["ENGINE"] = "memories.db.postgresql"
+        # Behind a pooler in transaction mode (PgBouncer), a server-side cursor's next fetch
+        # may reach another server connection. The app opens none; Django's own iterator()
+        # users (the admin's permission choices) read client-side instead.
+        config["DISABLE_SERVER_SIDE_CURSORS"] = True
     elif engine.endswith("sqlite3"):
         # Many server workers write one file: WAL, a busy timeout, writes that take the
         # lock when they begin instead of failing midway with "database is locked".
@@ -75,6 +91,14 @@ def database(url: str) -> dict[str, Any]:
     elif engine.endswith("mysql"):
         config["OPTIONS"] = {"charset": "utf8mb4"}
     return config
+
+
+def metrics_path(value: str) -> str | None:
+    """Where the metrics are served: a path, or None for `off` (or empty)."""
+    value = value.strip()
+    if value.lower() in ("", "off"):
+        return None
+    return value if value.startswith("/") else f"/{value}"
 
 
 def pairs(name: str) -> list[tuple[str, str]]:

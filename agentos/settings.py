@@ -12,6 +12,7 @@ from agentos.environment import (
     json_list,
     memory_databases,
     memory_tables,
+    metrics_path,
     read_env_file,
     secret,
 )
@@ -44,6 +45,11 @@ INSTALLED_APPS = [
 # Sessions, users and messages serve the browser pages (the admin, the documentation): the
 # memory API's bearer-token requests skip them (agentos/middleware.py).
 MIDDLEWARE = [
+    # First: request latency covers every other middleware.
+    "memories.metrics.MetricsMiddleware",
+    # Then the request's id, in every later line and in the response (X-Request-ID).
+    "memories.requests.RequestIdMiddleware",
+    "agentos.logs.AccessLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "agentos.middleware.BrowserSessionMiddleware",
@@ -84,10 +90,25 @@ DATABASES = {
 DATABASE_ROUTERS = ["memories.routers.MemoryRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
+def _pem(value: str | None) -> str | None:
+    # PEM keys in one-line environment variables often carry literal "\n".
+    return value.replace("\\n", "\n") if value else value
+
+
 MEMORIES = {
     "DATABASES": {"default": "default", **{db_id: db_id for db_id in _memory_urls}},
     # Repeated `db_id=table` pairs, e.g. `pg=ai.agno_memories,pg=agno_memories`.
     "TABLES": memory_tables("AGENTOS_MEMORY_TABLES"),
+    # The agents' bearer tokens (the project has no SIMPLE_JWT: its users sign in to the admin).
+    "JWT_ALGORITHM": os.environ.get("AGENTOS_JWT_ALGORITHM", "HS256"),
+    # Never SECRET_KEY (check memories.E009): without a key every token is refused.
+    "JWT_SIGNING_KEY": _pem(secret("AGENTOS_JWT_SIGNING_KEY", BASE_DIR / ".dev-jwt-key")) or "",
+    "JWT_VERIFYING_KEY": _pem(os.environ.get("AGENTOS_JWT_VERIFYING_KEY")) or "",
+    "JWT_JWK_URL": os.environ.get("AGENTOS_JWT_JWK_URL") or None,
+    "JWT_AUDIENCE": os.environ.get("AGENTOS_JWT_AUDIENCE") or None,
+    "JWT_ISSUER": os.environ.get("AGENTOS_JWT_ISSUER") or None,
+    "JWT_LEEWAY": int(os.environ.get("AGENTOS_JWT_LEEWAY", "0")),
     "USER_ID_CLAIM": os.environ.get("AGENTOS_JWT_USER_CLAIM", "sub"),
     "SCOPES_CLAIM": os.environ.get("AGENTOS_JWT_SCOPES_CLAIM", "scopes"),
     "ADMIN_SCOPE": os.environ.get("AGENTOS_ADMIN_SCOPE", "agent_os:admin"),
@@ -95,28 +116,25 @@ MEMORIES = {
     "RETENTION": json_list("AGENTOS_MEMORY_RETENTION"),
     # Requests per token subject, e.g. "600/minute"; counted in the default cache below.
     "THROTTLE_RATE": os.environ.get("AGENTOS_THROTTLE_RATE") or None,
+    "THROTTLE_FAIL_CLOSED": env_bool("AGENTOS_THROTTLE_FAIL_CLOSED"),
+    # Exports each worker process streams at once (503 beyond), and for how long at most.
+    "EXPORT_MAX_CONCURRENT": int(os.environ.get("AGENTOS_EXPORT_MAX_CONCURRENT") or 2),
+    "EXPORT_MAX_SECONDS": float(os.environ.get("AGENTOS_EXPORT_MAX_SECONDS") or 900),
+    # Prometheus metrics, for every worker process (bin/serve sets PROMETHEUS_MULTIPROC_DIR).
+    "METRICS_PATH": metrics_path(os.environ.get("AGENTOS_METRICS_PATH", "/prometheus/metrics")),
 }
 
 # Throttling counts in this cache: each process has its own unless AGENTOS_CACHE_URL names a
 # shared one (`redis://127.0.0.1:6379/0`), as several workers or machines need.
-CACHES = {"default": cache(os.environ.get("AGENTOS_CACHE_URL") or "locmemcache://")}
-
-
-def _pem(value: str | None) -> str | None:
-    # PEM keys in one-line environment variables often carry literal "\n".
-    return value.replace("\\n", "\n") if value else value
-
-
-SIMPLE_JWT = {
-    "ALGORITHM": os.environ.get("AGENTOS_JWT_ALGORITHM", "HS256"),
-    # Never fall back to SECRET_KEY: without a key every token is refused.
-    "SIGNING_KEY": _pem(secret("AGENTOS_JWT_SIGNING_KEY", BASE_DIR / ".dev-jwt-key")),
-    "VERIFYING_KEY": _pem(os.environ.get("AGENTOS_JWT_VERIFYING_KEY")) or "",
-    "AUDIENCE": os.environ.get("AGENTOS_JWT_AUDIENCE") or None,
-    "ISSUER": os.environ.get("AGENTOS_JWT_ISSUER") or None,
-    "LEEWAY": int(os.environ.get("AGENTOS_JWT_LEEWAY", "0")),
-    "AUTH_HEADER_TYPES": ("Bearer",),
+# Each Redis operation waits at most AGENTOS_CACHE_TIMEOUT seconds; then throttling lets the
+# request through unthrottled, or with AGENTOS_THROTTLE_FAIL_CLOSED=1 answers 503.
+CACHES = {
+    "default": cache(
+        os.environ.get("AGENTOS_CACHE_URL") or "locmemcache://",
+        timeout=float(os.environ.get("AGENTOS_CACHE_TIMEOUT") or 0.25),
+    )
 }
+
 
 # The memory API's document and viewers need no DEFAULT_SCHEMA_CLASS nor SPECTACULAR_SETTINGS.
 REST_FRAMEWORK = {"UNAUTHENTICATED_USER": None}
@@ -150,10 +168,22 @@ if env_bool("DJANGO_SECURE"):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
+# AGENTOS_LOG_FORMAT=json: one JSON object per line, for every logger and the access log
+# (bin/serve formats granian's own lines alike). Each line of a request has its id.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"()": "agentos.logs.PlainFormatter"},
+        "json": {"()": "agentos.logs.JsonFormatter"},
+    },
+    "filters": {"request_id": {"()": "memories.requests.RequestIdFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if os.environ.get("AGENTOS_LOG_FORMAT") == "json" else "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
 }

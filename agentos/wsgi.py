@@ -4,10 +4,8 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from django.core import checks
-from django.core.exceptions import ImproperlyConfigured
-
 from agentos.handlers import wsgi_application
+from agentos.startup import refuse_unusable_configuration
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentos.settings")
 
@@ -51,13 +49,4 @@ def without_process_environment(app: WSGIApplication) -> WSGIApplication:
 
 
 application = without_process_environment(wsgi_application())
-
-# Refuse to start an API that no token could open (or that would trust a missing key):
-# the app's deployment checks say what is wrong.
-_problems = [
-    message
-    for message in checks.run_checks(include_deployment_checks=True, tags=[checks.Tags.security])
-    if message.is_serious() and (message.id or "").startswith("memories.")
-]
-if _problems:
-    raise ImproperlyConfigured("; ".join(str(message) for message in _problems))
+refuse_unusable_configuration()

@@ -9,5 +9,6 @@ class MemoriesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Registers the system checks and drf-spectacular's OpenAPI extensions.
-        from memories import checks, schema  # noqa: F401
+        # Registers the system checks and drf-spectacular's OpenAPI extensions; the health
+        # probe notes when the process started.
+        from memories import checks, health, schema  # noqa: F401

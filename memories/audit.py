@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from memories.conf import memories_settings
 from memories.models import MemoryDeletion, MemoryExport
+from memories.requests import current_request_id
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class AuditEntry:
     db_id: str
     table: str
     deleted_at: datetime.datetime = field(default_factory=timezone.now)
+    request_id: str | None = field(default_factory=current_request_id)
 
 
 def is_audit_on() -> bool:
@@ -50,6 +52,7 @@ def record_write(entry: AuditEntry, memory_ids: Sequence[str], owners: Sequence[
             memory_ids=list(memory_ids),
             user_ids=list(owners),
             count=len(memory_ids),
+            request_id=entry.request_id,
         )
     return int(record.pk)
 
@@ -64,6 +67,7 @@ def export_record_open(entry: AuditEntry, *, user_id: str | None) -> int:
         user_id=user_id,
         count=0,
         finished=False,
+        request_id=entry.request_id,
     )
     return int(record.pk)
 

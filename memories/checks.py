@@ -1,4 +1,4 @@
-"""System checks for a host project's configuration of the app (memories.E00x)."""
+"""System checks for a host project's configuration of the app (memories.E0xx)."""
 
 from collections import Counter
 from typing import Any
@@ -81,17 +81,15 @@ def check_retention_rules(app_configs: Any = None, **kwargs: Any) -> list[CheckM
 
 
 def _missing_token_key() -> str | None:
-    """The SIMPLE_JWT key that verification needs and lacks, if any."""
-    jwt_settings: dict[str, Any] = getattr(settings, "SIMPLE_JWT", {})
-    if str(jwt_settings.get("ALGORITHM", "HS256")).startswith("HS"):
-        # simplejwt falls back to SECRET_KEY when SIGNING_KEY is absent: require it by name.
-        return None if jwt_settings.get("SIGNING_KEY") else "SIGNING_KEY"
-    if jwt_settings.get("VERIFYING_KEY") or jwt_settings.get("JWK_URL"):
+    """The MEMORIES key that verification needs and lacks, if any."""
+    if str(memories_settings.JWT_ALGORITHM).startswith("HS"):
+        return None if memories_settings.JWT_SIGNING_KEY else "JWT_SIGNING_KEY"
+    if memories_settings.JWT_VERIFYING_KEY or memories_settings.JWT_JWK_URL:
         return None
-    return "VERIFYING_KEY"
+    return "JWT_VERIFYING_KEY"
 
 
-_NO_KEY = "SIMPLE_JWT['{}'] is not set: every request to the memory API is refused."
+_NO_KEY = "MEMORIES['{}'] is not set: every request to the memory API is refused."
 _NO_KEY_HINT = "Configure the key that verifies bearer tokens (AGENTOS_JWT_* in agentos)."
 
 
@@ -109,6 +107,22 @@ def check_token_key_deployed(app_configs: Any = None, **kwargs: Any) -> list[Che
     if missing is None:
         return []
     return [Error(_NO_KEY.format(missing), hint=_NO_KEY_HINT, id="memories.E006")]
+
+
+@register(Tags.security)
+def check_token_keys_apart(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """The agents' key must verify none of the host's tokens, nor the host's theirs."""
+    from memories.token_keys import shared_token_keys
+
+    return [
+        Error(
+            f"{problem}: a token of one side would pass on the other (an agent's token as a "
+            "user of the host, or a user's token on the memory API).",
+            hint="Give the memory API's tokens a key of their own, used for nothing else.",
+            id="memories.E009",
+        )
+        for problem in shared_token_keys()
+    ]
 
 
 # What memories.docs_urls needs: drf-spectacular's page templates, the sidecar's static files.

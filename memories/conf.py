@@ -15,6 +15,24 @@ DEFAULTS: dict[str, Any] = {
     "TABLES": {},
     # The table of a db_id that TABLES does not list.
     "DEFAULT_TABLE": "agno_memories",
+    # Bearer tokens: verified by simplejwt with the JWT_* settings below alone; the host's
+    # SIMPLE_JWT (its own users' tokens) never verifies them and is never changed.
+    # The algorithm: HS256/384/512 (a shared secret) or RS*, ES*, PS*, EdDSA (a key pair).
+    "JWT_ALGORITHM": "HS256",
+    # The HMAC secret, or the private key (PEM) that `issue_token` signs with. Never
+    # SECRET_KEY nor a key of the host's SIMPLE_JWT (check memories.E009): without one, and
+    # without JWT_VERIFYING_KEY or JWT_JWK_URL, every token is refused.
+    "JWT_SIGNING_KEY": "",
+    # The public key (PEM) that verifies RS*/ES*/PS*/EdDSA tokens.
+    "JWT_VERIFYING_KEY": "",
+    # A JWKS URL whose keys verify tokens (by their `kid`), instead of JWT_VERIFYING_KEY.
+    "JWT_JWK_URL": None,
+    # The `aud` every token must carry, when set.
+    "JWT_AUDIENCE": None,
+    # The `iss` every token must carry, when set.
+    "JWT_ISSUER": None,
+    # Seconds (or a timedelta) of clock skew allowed on `exp` and `nbf`.
+    "JWT_LEEWAY": 0,
     # JWT claim naming the caller: their user_id, the owner of their memories.
     "USER_ID_CLAIM": "sub",
     # JWT claim holding the caller's scopes: a list or a space-separated string.
@@ -37,6 +55,21 @@ DEFAULTS: dict[str, Any] = {
     # Longest query string accepted, in bytes; longer ones are answered 422. It fits, with the
     # longest path, inside what hyper-based servers such as granian take (65534 bytes of URI).
     "MAX_QUERY_LENGTH": 60 * 1024,
+    # Exports each server process streams at once; more are answered 503 EXPORTS_BUSY. A
+    # client that stops reading holds its thread until it goes away: keep this below the
+    # threads of a process so the other requests always find one.
+    "EXPORT_MAX_CONCURRENT": 2,
+    # Longest an export may stream, in seconds; past it the stream is cut (the connection
+    # ends without the body's end) and its audit record stays unfinished.
+    "EXPORT_MAX_SECONDS": 900,
+    # Where MetricsMiddleware serves the Prometheus metrics, e.g. "/prometheus/metrics";
+    # None serves none (requests are timed all the same).
+    "METRICS_PATH": None,
+    # Seconds GET /readyz waits for each database and the throttle cache to answer.
+    "READY_TIMEOUT": 2.0,
+    # When the throttle cache fails (down, stalled): False lets requests through unthrottled
+    # (one warning per outage); True refuses them with 503 THROTTLE_UNAVAILABLE.
+    "THROTTLE_FAIL_CLOSED": False,
 }
 
 

@@ -4,15 +4,24 @@ REST_FRAMEWORK and SPECTACULAR_SETTINGS say, and Swagger UI and Redoc served fro
 drf-spectacular-sidecar's static files, so the pages load nothing from another host."""
 
 import threading
+from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from django.templatetags.static import static
 from drf_spectacular.generators import EndpointEnumerator, SchemaGenerator
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.metadata import SimpleMetadata
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.parsers import BaseParser
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
+from rest_framework.views import APIView
 
+from memories.drf_defaults import drf_defaults
 from memories.views import MemoryAPIView
 
 try:
@@ -45,11 +54,25 @@ class MemoryAPIEndpoints(EndpointEnumerator):
         )
 
 
+class PublicDocsView(APIView):
+    """What the documentation views depend on, stated, so that a host's REST_FRAMEWORK defaults
+    (authentication, permissions, throttles, versioning) cannot hide the public pages."""
+
+    authentication_classes: Sequence[type[BaseAuthentication]] = []
+    permission_classes: Sequence[Any] = [AllowAny]
+    throttle_classes: Sequence[type[BaseThrottle]] = []
+    versioning_class = None
+    content_negotiation_class = DefaultContentNegotiation
+    parser_classes: Sequence[type[BaseParser]] = []  # GET only
+    metadata_class = SimpleMetadata
+    settings = drf_defaults
+
+
 class MemoryAPISchemaGenerator(SchemaGenerator):
     endpoint_inspector_cls = MemoryAPIEndpoints
 
 
-class MemoryAPISchemaView(SpectacularAPIView):
+class MemoryAPISchemaView(PublicDocsView, SpectacularAPIView):
     # The documentation views document nothing themselves: left out of any generator's walk,
     # drf-spectacular's deploy check included, which would otherwise describe them with the
     # host's DEFAULT_SCHEMA_CLASS (DRF's own, in a host that never configured spectacular).
@@ -83,7 +106,7 @@ def _sidecar(path: str) -> str:
 # concurrent request on another thread would see.
 
 
-class MemoryAPISwaggerView(SpectacularSwaggerView):
+class MemoryAPISwaggerView(PublicDocsView, SpectacularSwaggerView):
     schema = None
     title = TITLE
     url_name = SCHEMA_URL_NAME
@@ -97,7 +120,7 @@ class MemoryAPISwaggerView(SpectacularSwaggerView):
         return _sidecar("swagger-ui-dist/favicon-32x32.png")
 
 
-class MemoryAPIRedocView(SpectacularRedocView):
+class MemoryAPIRedocView(PublicDocsView, SpectacularRedocView):
     schema = None
     title = TITLE
     url_name = SCHEMA_URL_NAME

@@ -1,17 +1,24 @@
 """The only place the API's error body {"detail", "error_code"} is built."""
 
 import logging
+import math
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import DisallowedHost, PermissionDenied
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from memories import exceptions as errors
+from memories.conf import memories_settings
+from memories.metrics import database_failed
 
 logger = logging.getLogger("memories.api")
 
@@ -54,7 +61,8 @@ def readable(detail: Any, field: str | None = None) -> str:
 
 
 def _field_name(parent: str | None, key: Any) -> str | None:
-    if key == "non_field_errors":
+    # A serializer files them under the host's NON_FIELD_ERRORS_KEY.
+    if key == api_settings.NON_FIELD_ERRORS_KEY:
         return parent
     if isinstance(key, int):  # an item of a list
         return f"{parent or ''}[{key}]"
@@ -76,13 +84,67 @@ def _as_api_exception(exc: Exception) -> exceptions.APIException | None:
     return None
 
 
+class DatabaseFailures:
+    """One ERROR line per request that failed on a database: its db_id and the cause in one
+    line; the traceback only the first time a cause is seen in TRACEBACK_SECONDS (a database
+    that is down fails every request the same way)."""
+
+    TRACEBACK_SECONDS = 60.0
+    # Causes remembered at most; past it the oldest are forgotten (a traceback shown again).
+    REMEMBERED = 1000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._traced: dict[tuple[str, str, str], float] = {}
+
+    def log(self, db_id: str, error: DatabaseError) -> None:
+        reason = errors.database_reason(error)
+        cause = (db_id, type(error).__name__, reason)
+        now = time.monotonic()
+        with self._lock:
+            with_traceback = now - self._traced.get(cause, -math.inf) >= self.TRACEBACK_SECONDS
+            if with_traceback:
+                self._traced.pop(cause, None)
+                self._traced[cause] = now
+                while len(self._traced) > self.REMEMBERED:
+                    del self._traced[next(iter(self._traced))]
+        logger.error(
+            "database %s failed: %s",
+            db_id,
+            reason,
+            exc_info=error if with_traceback else None,
+            extra={"db_id": db_id},
+        )
+
+
+database_failures = DatabaseFailures()
+
+
+def _db_id_of(request: Any) -> str:
+    """The db_id a request named (query string or body), else the default one."""
+    named = getattr(request, "query_params", {}).get("db_id")
+    if named is None:
+        data = getattr(request, "_full_data", None)  # the body, only if already parsed
+        named = data.get("db_id") if isinstance(data, Mapping) else None
+    if isinstance(named, str) and named in memories_settings.DATABASES:
+        return named
+    return str(memories_settings.DEFAULT_DB_ID)
+
+
 def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
     """Render any exception raised in a memory view as the documented error body."""
     api_exception = _as_api_exception(exc)
+    logged = False
     if api_exception is None:
         view = context.get("view")
-        logger.error("Unhandled error in %s", type(view).__name__, exc_info=exc)
+        if isinstance(exc, DatabaseError):
+            db_id = _db_id_of(context.get("request"))
+            database_failed(db_id)
+            database_failures.log(db_id, exc)
+        else:
+            logger.error("Unhandled error in %s", type(view).__name__, exc_info=exc)
         api_exception = errors.InternalServerError()
+        logged = True
     headers: dict[str, str] = {}
     auth_header = getattr(api_exception, "auth_header", None) or getattr(exc, "auth_header", None)
     if auth_header:
@@ -93,9 +155,13 @@ def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Respons
     code = (
         _CODES_BY_STATUS.get(api_exception.status_code) or str(api_exception.default_code).upper()
     )
-    return error_response(
+    response = error_response(
         api_exception.status_code, readable(api_exception.detail), code, headers=headers
     )
+    if logged:
+        # Django's request logger would add a second ERROR line for the same 500.
+        response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -17,7 +17,11 @@ PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
 VALIDATION_ERROR = "VALIDATION_ERROR"
 TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"
 DELETION_UNFINISHED = "DELETION_UNFINISHED"
+DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
 NOT_IMPLEMENTED = "NOT_IMPLEMENTED"
+NOT_READY = "NOT_READY"
+THROTTLE_UNAVAILABLE = "THROTTLE_UNAVAILABLE"
+EXPORTS_BUSY = "EXPORTS_BUSY"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 
@@ -55,6 +59,17 @@ class FilterRequiredError(MemoriesError):
         return "A deletion by filter needs at least one filter: there is no 'delete everything'"
 
 
+class DatabasesUnreachableError(MemoriesError):
+    """Some databases of an operation could not be reached: it did what it says for the
+    others (`done`), and nothing in these, which it names by db_id and table (never by the
+    driver's reason, which names hosts: that goes to the log)."""
+
+    def __init__(self, unreachable: list[tuple[str, str]], *, done: str) -> None:
+        self.unreachable = unreachable
+        names = ", ".join(f"{db_id}/{table}" for db_id, table in unreachable)
+        super().__init__(f"Database unreachable ({names}): {done}")
+
+
 class ErasureIncompleteError(MemoriesError):
     """An erasure or filtered deletion ended with matching memories left.
 
@@ -75,6 +90,25 @@ class ErasureIncompleteError(MemoriesError):
         )
         done = memories_counted(sum(deleted.values()))
         super().__init__(f"Unfinished after deleting {done} ({left})")
+
+    @property
+    def has_unreachable(self) -> bool:
+        """Whether a database failed (rather than writers outpacing the deletion)."""
+        return None in self.remaining.values()
+
+
+class ExportsBusyError(MemoriesError):
+    """This process already streams as many exports as MEMORIES["EXPORT_MAX_CONCURRENT"]."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"Too many exports are running ({limit} at most per server process); "
+            "try again when one has finished"
+        )
+
+
+class ExportTimeLimitError(MemoriesError):
+    """An export ran past MEMORIES["EXPORT_MAX_SECONDS"]: its stream is cut, unfinished."""
 
 
 def database_reason(error: Exception) -> str:
@@ -124,12 +158,36 @@ class DeletionUnfinished(APIException):
     default_code = DELETION_UNFINISHED
 
 
+class DatabaseUnavailable(APIException):
+    """A database of the operation could not be reached: the detail names it, and says what
+    was done in the others."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "A database cannot be reached"
+    default_code = DATABASE_UNAVAILABLE
+
+
 class NotProvided(APIException):
     """An Agno AgentOS route that this server, which administers memories only, lacks."""
 
     status_code = status.HTTP_501_NOT_IMPLEMENTED
     default_detail = "This server administers memories only: it does not provide this route"
     default_code = NOT_IMPLEMENTED
+
+
+class ThrottleUnavailable(APIException):
+    """The throttle cache failed and MEMORIES["THROTTLE_FAIL_CLOSED"] refuses unchecked
+    requests."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The request rate cannot be checked now; try again later"
+    default_code = THROTTLE_UNAVAILABLE
+
+
+class ExportsBusy(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "Too many exports are running; try again later"
+    default_code = EXPORTS_BUSY
 
 
 class InternalServerError(APIException):
@@ -144,6 +202,12 @@ def api_error_for(error: MemoriesError) -> APIException:
         return BadRequest(str(error))
     if isinstance(error, FilterRequiredError):
         return ValidationFailed(str(error))
+    if isinstance(error, DatabasesUnreachableError):
+        return DatabaseUnavailable(str(error))
     if isinstance(error, ErasureIncompleteError):
+        if error.has_unreachable:
+            return DatabaseUnavailable(str(error))
         return DeletionUnfinished(str(error))
+    if isinstance(error, ExportsBusyError):
+        return ExportsBusy(str(error))
     return NotFound(str(error))

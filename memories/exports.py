@@ -1,11 +1,27 @@
-"""How an export is written: newline-delimited JSON, one memory a line."""
+"""How an export is written: newline-delimited JSON, one memory a line, and a last line that
+says so when a database could not be read; streamed within this process's limits
+(EXPORT_MAX_CONCURRENT, EXPORT_MAX_SECONDS)."""
 
 import json
-from collections.abc import Iterable, Iterator
+import threading
+import time
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
+from asgiref.sync import sync_to_async
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpRequest
+
+from memories.conf import memories_settings
+from memories.exceptions import (
+    DATABASE_UNAVAILABLE,
+    DatabasesUnreachableError,
+    ExportsBusyError,
+    ExportTimeLimitError,
+)
 from memories.models import AbstractMemory
 from memories.serializers import MemorySerializer
+from memories.services.export import ExportOutcome
 from memories.targets import MemoryTarget
 
 NDJSON = "application/x-ndjson"
@@ -14,10 +30,14 @@ CHUNK_BYTES = 64 * 1024
 
 
 def export_lines(
-    rows: Iterable[tuple[MemoryTarget, AbstractMemory]], *, with_target: bool
+    rows: Iterable[tuple[MemoryTarget, AbstractMemory]],
+    *,
+    with_target: bool,
+    outcome: ExportOutcome | None = None,
 ) -> Iterator[bytes]:
     """The rows as NDJSON, with the fields of GET /memories/{id} (and, `with_target`, the
-    db_id and table first), in chunks of whole lines of about CHUNK_BYTES."""
+    db_id and table first), in chunks of whole lines of about CHUNK_BYTES; then, when the
+    outcome names tables that could not be read, the incomplete-export line."""
     buffer: list[str] = []
     size = 0
     for target, memory in rows:
@@ -30,5 +50,110 @@ def export_lines(
         if size >= CHUNK_BYTES:
             yield "".join(buffer).encode()
             buffer, size = [], 0
+    if outcome is not None and not outcome.is_complete:
+        buffer.append(json.dumps(incomplete_line(outcome)) + "\n")
     if buffer:
         yield "".join(buffer).encode()
+
+
+def incomplete_line(outcome: ExportOutcome) -> dict[str, Any]:
+    """The last line of an export that could not read every table: the API's error shape
+    (no memory line has an `error_code`), and the tables it lacks (all their memories, or
+    those after the last line from them)."""
+    tables = [(target.db_id, target.table) for target in outcome.unreachable]
+    error = DatabasesUnreachableError(tables, done="this export lacks their memories")
+    return {
+        "detail": str(error),
+        "error_code": DATABASE_UNAVAILABLE,
+        "unreachable": [{"db_id": db_id, "table": table} for db_id, table in tables],
+    }
+
+
+def streamed(
+    request: HttpRequest, chunks: Iterator[bytes]
+) -> Iterator[bytes] | AsyncIterator[bytes]:
+    """chunks as the handler serving request streams them: Django's ASGI handler reads a
+    synchronous iterator whole into memory before sending any of it, so under ASGI the
+    chunks go through an asynchronous iterator."""
+    return chunks_of(chunks) if isinstance(request, ASGIRequest) else chunks
+
+
+async def chunks_of(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+    """Each chunk made in the request's own thread (thread-sensitive, where the view ran and
+    its database connection lives), one at a time, so memory stays flat under ASGI too."""
+    next_chunk = sync_to_async(_next_or_none, thread_sensitive=True)
+    try:
+        while (chunk := await next_chunk(chunks)) is not None:
+            yield chunk
+    finally:
+        # A client gone mid-stream: the generator's own cleanup runs in that thread too.
+        await sync_to_async(_close, thread_sensitive=True)(chunks)
+
+
+def _next_or_none(chunks: Iterator[bytes]) -> bytes | None:
+    return next(chunks, None)
+
+
+def _close(chunks: Iterator[bytes]) -> None:
+    close = getattr(chunks, "close", None)
+    if close is not None:
+        close()
+
+
+class _ExportSlots:
+    """How many exports this process streams; at most EXPORT_MAX_CONCURRENT."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.running = 0
+
+    def take(self) -> None:
+        limit = int(memories_settings.EXPORT_MAX_CONCURRENT)
+        with self._lock:
+            if self.running >= limit:
+                raise ExportsBusyError(limit)
+            self.running += 1
+
+    def give_back(self) -> None:
+        with self._lock:
+            self.running -= 1
+
+
+export_slots = _ExportSlots()
+
+
+class BoundedExport:
+    """An export's chunks holding one of this process's export slots until closed (the
+    server closes a response it stops sending, whatever the reason), and cut past
+    EXPORT_MAX_SECONDS. The time is checked whenever the server asks for the next chunk: a
+    client that stops reading is bounded by the slots instead."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        export_slots.take()  # last: nothing below can fail and leak the slot
+        self._chunks = chunks
+        self._deadline = time.monotonic() + float(memories_settings.EXPORT_MAX_SECONDS)
+        self._closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        if time.monotonic() >= self._deadline:
+            self.close()
+            # Raised, not a quiet end: the server drops the connection before the body's
+            # end, so the client can tell a cut export from a complete one.
+            raise ExportTimeLimitError(
+                f"The export ran past {memories_settings.EXPORT_MAX_SECONDS} seconds"
+            )
+        return next(self._chunks)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            close = getattr(self._chunks, "close", None)
+            if close is not None:
+                close()  # the export's audit record gets the rows it sent
+        finally:
+            export_slots.give_back()

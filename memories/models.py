@@ -56,6 +56,8 @@ class MemoryDeletion(models.Model):
     # The distinct owners of the deleted memories.
     user_ids = models.JSONField(default=list)
     count = models.PositiveIntegerField()
+    # The X-Request-ID of the request that deleted (also in its log lines); empty outside one.
+    request_id = models.CharField(max_length=128, null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-deleted_at", "-id"]
@@ -79,6 +81,8 @@ class MemoryExport(models.Model):
     count = models.PositiveIntegerField()
     # False when the export stopped early (the client went away, the database failed).
     finished = models.BooleanField(default=True)
+    # The X-Request-ID of the request that exported (also in its log lines); empty outside one.
+    request_id = models.CharField(max_length=128, null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-exported_at", "-id"]

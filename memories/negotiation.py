@@ -7,6 +7,8 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 
+from memories.drf_defaults import drf_defaults
+
 # What clients send when any representation will do (curl, httpx, requests), or nothing.
 _ANY_MEDIA_TYPE = frozenset({None, "*/*"})
 
@@ -19,6 +21,9 @@ class AnyMediaTypeNegotiation(DefaultContentNegotiation):
     decide after parsing and ranking the header; any other request is negotiated by DRF
     (406 included).
     """
+
+    # The `format` query parameter as DRF names it, whatever the host's URL_FORMAT_OVERRIDE.
+    settings = drf_defaults  # type: ignore[assignment]
 
     def select_renderer(
         self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: Any = None

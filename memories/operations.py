@@ -5,12 +5,18 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from memories.exceptions import BadRequest
-from memories.exports import NDJSON, export_lines
+from memories.exceptions import BadRequest, DatabasesUnreachableError
+from memories.exports import NDJSON, BoundedExport, export_lines, streamed
 from memories.models import Channel
 from memories.permissions import DELETE_SCOPE, READ_SCOPE, IsAdminToken
 from memories.schema import MemoryAutoSchema, documented
-from memories.schema_parts import BAD_REQUEST, NOT_IMPLEMENTED, UNAUTHENTICATED
+from memories.schema_parts import (
+    BAD_REQUEST,
+    DATABASE_UNAVAILABLE_RESPONSE,
+    EXPORTS_BUSY_RESPONSE,
+    NOT_IMPLEMENTED,
+    UNAUTHENTICATED,
+)
 from memories.selectors import deletion_plan
 from memories.serializers import (
     DeletionFilterSerializer,
@@ -19,31 +25,38 @@ from memories.serializers import (
     ExportQuerySerializer,
     memory_filter_of,
 )
-from memories.services import memories_delete_matching, memories_export
-from memories.targets import MemoryTarget, all_targets, has_table, require_table, resolve_target
+from memories.services import ExportOutcome, memories_delete_matching, memories_export
+from memories.targets import MemoryTarget, all_targets, require_table, resolve_target
 from memories.views import MemoryAPIView, NotProvidedView, validated_body, validated_params
+from memories.wording import memories_counted
 
 
 def export_targets(db_id: str | None, table: str | None, *, every: bool) -> list[MemoryTarget]:
     """The tables an export covers: the one named (it must exist), or with `every` each
-    configured table that exists."""
+    configured table (the export skips those that do not exist, and names those it cannot
+    reach)."""
     if every:
         if db_id is not None or table is not None:
             raise BadRequest("all_databases cannot be combined with db_id or table")
-        return [target for target in all_targets() if has_table(target)]
-    target = resolve_target(db_id=db_id, table=table)
-    require_table(target)
-    return [target]
+        return all_targets()
+    return [named_target(db_id, table)]
 
 
 def deletion_targets(db_id: str | None, table: str | None) -> list[MemoryTarget]:
     """The tables a deletion by filter covers: the one named (it must exist), or without
-    db_id and table each configured table that exists."""
+    db_id and table each configured table (the deletion skips those that do not exist, and
+    names those it cannot reach)."""
     if db_id is None and table is None:
-        return [target for target in all_targets() if has_table(target)]
+        return all_targets()
+    return [named_target(db_id, table)]
+
+
+def named_target(db_id: str | None, table: str | None) -> MemoryTarget:
+    """The target named by db_id and table, whose table exists. Its database failing is a
+    500, as on every route about one database."""
     target = resolve_target(db_id=db_id, table=table)
     require_table(target)
-    return [target]
+    return target
 
 
 class MemoryExportView(MemoryAPIView):
@@ -60,7 +73,15 @@ class MemoryExportView(MemoryAPIView):
             "GET /memories/{memory_id}: the token's own memories, or with an admin token "
             "user_id's (everyone's without user_id). With all_databases=true it covers every "
             "configured db_id and table, and each line names its db_id and table. Each table "
-            "exported writes an audit record (who, whose, where, how many)."
+            "exported writes an audit record (who, whose, where, how many, whether it "
+            "finished). A database that cannot be read does not stop the others: the stream "
+            "then ends with one more line in the error shape, "
+            '{"detail", "error_code": "DATABASE_UNAVAILABLE", "unreachable": [{"db_id", '
+            '"table"}]}, naming the tables whose memories it lacks (all of them, or those '
+            "after their last line); no memory line has an error_code. Each server "
+            "process streams at most MEMORIES['EXPORT_MAX_CONCURRENT'] exports at once "
+            "(503 EXPORTS_BUSY beyond), each for at most MEMORIES['EXPORT_MAX_SECONDS'] "
+            "seconds: past it the connection ends before the body's end."
         ),
         parameters=[ExportQuerySerializer],
         responses={
@@ -71,6 +92,7 @@ class MemoryExportView(MemoryAPIView):
             401: UNAUTHENTICATED,
             404: OpenApiResponse(description="db_id or table not found"),
             422: OpenApiResponse(description="A parameter fails validation"),
+            503: EXPORTS_BUSY_RESPONSE,
         },
     )
     def get(self, request: Request) -> StreamingHttpResponse:
@@ -78,14 +100,17 @@ class MemoryExportView(MemoryAPIView):
         targets = export_targets(
             params.get("db_id"), params.get("table"), every=params["all_databases"]
         )
+        outcome = ExportOutcome()
         rows = memories_export(
             targets=targets,
             user_id=self.get_owner(params.get("user_id")),
             actor=self.principal.subject,
             channel=Channel.API,
+            outcome=outcome,
         )
+        lines = export_lines(rows, with_target=params["all_databases"], outcome=outcome)
         response = StreamingHttpResponse(
-            export_lines(rows, with_target=params["all_databases"]), content_type=NDJSON
+            streamed(request._request, BoundedExport(lines)), content_type=NDJSON
         )
         response["Content-Disposition"] = 'attachment; filename="memories.ndjson"'
         return response
@@ -107,7 +132,10 @@ class MemoryDeletionView(MemoryAPIView):
             "one) in db_id/table, or in every configured db_id and table, in batches with one "
             "audit record each; it ends only when a final count finds nothing matching left. "
             "With dry_run it only counts. 409 DELETION_UNFINISHED when writers kept adding "
-            "matching memories: what was deleted stays deleted and audited."
+            "matching memories. Without db_id, 503 DATABASE_UNAVAILABLE names each "
+            "db_id/table whose database could not be reached (the others are deleted, or "
+            "counted, all the same). What was deleted stays deleted and audited, and only "
+            "that."
         ),
         request=DeletionFilterSerializer,
         responses={
@@ -130,6 +158,7 @@ class MemoryDeletionView(MemoryAPIView):
                 ],
             ),
             422: OpenApiResponse(description="A field fails validation, or no filter given"),
+            503: DATABASE_UNAVAILABLE_RESPONSE,
         },
     )
     def post(self, request: Request) -> Response:
@@ -138,7 +167,12 @@ class MemoryDeletionView(MemoryAPIView):
         memory_filter = memory_filter_of(body)
         if body["dry_run"]:
             plan = deletion_plan(targets=targets, memory_filters=[memory_filter])
-            counts = {item.target: item.count or 0 for item in plan}
+            counts = {item.target: item.count for item in plan if item.count is not None}
+            unreachable = [(i.target.db_id, i.target.table) for i in plan if not i.is_reachable]
+            if unreachable:
+                counted = memories_counted(sum(counts.values()))
+                done = f"counted {counted} in the others; nothing was deleted"
+                raise DatabasesUnreachableError(unreachable, done=done)
         else:
             counts = memories_delete_matching(
                 memory_filter=memory_filter,

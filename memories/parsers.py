@@ -78,6 +78,9 @@ def refuse_non_text_charset(request: Request) -> None:
 class BoundedJSONParser(JSONParser):
     """JSON bodies nested at most MAX_JSON_DEPTH deep; malformed ones are a 400, not a 500."""
 
+    # NaN and Infinity are no JSON, whatever the host's STRICT_JSON.
+    strict = True
+
     def parse(
         self,
         stream: IO[Any],

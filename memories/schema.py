@@ -104,7 +104,7 @@ def documented(
 
     def decorate(method: ViewMethod) -> ViewMethod:
         method.kwargs = {**getattr(method, "kwargs", {}), "schema": schema_class}  # type: ignore[attr-defined]
-        decorated: ViewMethod = extend_schema(tags=["Memory"], **options)(method)
+        decorated: ViewMethod = extend_schema(**{"tags": ["Memory"], **options})(method)
         return decorated
 
     return decorate

@@ -52,6 +52,13 @@ BAD_REQUEST = _error_response(
 UNAUTHENTICATED = _error_response(
     "UnauthenticatedResponse", "Unauthorized", "Token is expired", errors.UNAUTHENTICATED
 )
+DATABASE_UNAVAILABLE_RESPONSE = _error_response(
+    "DatabaseUnavailableResponse",
+    "Service Unavailable",
+    "Database unreachable (pg/agno_memories): counted 3 memories in the others; nothing was "
+    "deleted",
+    errors.DATABASE_UNAVAILABLE,
+)
 FORBIDDEN = _error_response(
     "ForbiddenResponse",
     "Forbidden",
@@ -76,6 +83,12 @@ NOT_IMPLEMENTED = _error_response(
     "This server administers memories only; it does not provide memory optimization "
     "(Agno's optimize_memories), which needs a model",
     errors.NOT_IMPLEMENTED,
+)
+EXPORTS_BUSY_RESPONSE = _error_response(
+    "ExportsBusyResponse",
+    "Too many exports",
+    "Too many exports are running (2 at most per server process); try again when one has finished",
+    errors.EXPORTS_BUSY,
 )
 VALIDATION_ERROR = _error_response(
     "ValidationErrorResponse",

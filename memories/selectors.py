@@ -1,7 +1,7 @@
 """Reads: memories, their topics and per-user counts, as the caller may see them."""
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
@@ -12,13 +12,14 @@ from memories.exceptions import MemoryNotFoundError
 from memories.expressions import Equals, ExactText, HasTopic, MemoryText
 from memories.models import AbstractMemory
 from memories.owners import NOBODY, Owner
-from memories.statements import statements_for
 from memories.targets import MemoryTarget, has_table
 
 T = TypeVar("T")
 
 SORT_FIELDS = ("updated_at", "created_at", "memory_id", "user_id")
 SortOrder = Literal["asc", "desc"]
+# Rows of (memory_id, topics) read per query by memory_topics: few round trips, small chunks.
+TOPICS_CHUNK = 5000
 
 
 @dataclass(frozen=True)
@@ -131,22 +132,39 @@ def memory_count(*, target: MemoryTarget, memory_filter: MemoryFilter) -> int:
     return memory_matching(target=target, memory_filter=memory_filter).count()
 
 
+def keyset_chunks(
+    rows: QuerySet[Any, T], *, key: Callable[[T], str], chunk_size: int
+) -> Iterator[list[T]]:
+    """The rows (ordered by memory_id) chunk_size at a time, each chunk its own short query
+    starting after the last one's memory_id. No server-side cursor, whose next fetch a
+    transaction-pooling PgBouncer would send to another server connection, and no
+    transaction held open between chunks."""
+    after: str | None = None
+    while True:
+        chunk = rows if after is None else rows.filter(memory_id__gt=after)
+        items = list(chunk[:chunk_size])
+        if items:
+            yield items
+        if len(items) < chunk_size:
+            return
+        after = key(items[-1])
+
+
+def memory_id_of(memory: AbstractMemory) -> str:
+    return memory.memory_id
+
+
 def memory_stream(
     *, target: MemoryTarget, user_id: Owner, chunk_size: int = 2000
 ) -> Iterator[AbstractMemory]:
     """Every memory of user_id (anyone's for None) in memory_id order, read chunk_size at a
-    time: memory stays flat however many there are. On PostgreSQL all chunks read one
-    snapshot."""
+    time: memory stays flat however many there are. Each chunk is a short read of its own, so
+    a stream whose client reads slowly holds no transaction (nor a pooler's server
+    connection) between chunks; a row written or deleted meanwhile is exported as the chunk
+    that reaches it finds it, and no row twice."""
     memories = memory_queryset(target=target, user_id=user_id).order_by("memory_id")
-    with statements_for(target.alias).consistent_reads():
-        after: str | None = None
-        while True:
-            chunk = memories if after is None else memories.filter(memory_id__gt=after)
-            rows = list(chunk[:chunk_size])
-            yield from rows
-            if len(rows) < chunk_size:
-                return
-            after = rows[-1].memory_id
+    for chunk in keyset_chunks(memories, key=memory_id_of, chunk_size=chunk_size):
+        yield from chunk
 
 
 def memory_get(*, target: MemoryTarget, memory_id: str, user_id: Owner) -> AbstractMemory:
@@ -192,10 +210,12 @@ def memory_topics(*, target: MemoryTarget, user_id: Owner) -> list[str]:
     """The distinct topics of the visible memories, sorted."""
     # SQL NULL skipped here; a JSON null or any other value that is not a list, below.
     memories = memory_queryset(target=target, user_id=user_id).filter(topics__isnull=False)
+    rows = memories.order_by("memory_id").values_list("memory_id", "topics")
     topics: set[str] = set()
-    for row_topics in memories.values_list("topics", flat=True).iterator(chunk_size=2000):
-        if isinstance(row_topics, list):
-            topics.update(topic for topic in row_topics if isinstance(topic, str))
+    for chunk in keyset_chunks(rows, key=lambda row: str(row[0]), chunk_size=TOPICS_CHUNK):
+        for _, row_topics in chunk:
+            if isinstance(row_topics, list):
+                topics.update(topic for topic in row_topics if isinstance(topic, str))
     return sorted(topics)
 
 

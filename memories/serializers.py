@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
 from rest_framework.fields import empty
 
 from memories.models import AbstractMemory
@@ -294,10 +294,13 @@ class DeletionFilterSerializer(serializers.Serializer[Any]):
         required=False,
         help_text="Memories that have every one of these topics.",
     )
+    # ISO 8601, whatever the host's DATETIME_INPUT_FORMATS.
     updated_before = serializers.DateTimeField(
-        required=False, help_text="Last written (updated, else created) before this time."
+        required=False,
+        input_formats=[ISO_8601],
+        help_text="Last written (updated, else created) before this time.",
     )
-    created_before = serializers.DateTimeField(required=False)
+    created_before = serializers.DateTimeField(required=False, input_formats=[ISO_8601])
     db_id = IdentifierField(required=False, help_text="Only this db_id (default: every one).")
     table = IdentifierField(required=False, help_text="Only this table of db_id.")
     # Stated every time: a request that deletes says so (false), one that counts says true.

@@ -1,4 +1,4 @@
-"""Bearer JWTs: verified and issued with the SIMPLE_JWT settings, and their principals."""
+"""Bearer JWTs: verified and issued with the app's own JWT_* settings, and their principals."""
 
 import functools
 from dataclasses import dataclass, field
@@ -6,10 +6,10 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.signals import setting_changed
-from rest_framework_simplejwt import settings as simplejwt_settings
 from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import Token
+from rest_framework_simplejwt.utils import aware_utcnow, datetime_to_epoch
 
 from memories.conf import memories_settings
 from memories.validators import is_identifier
@@ -17,23 +17,21 @@ from memories.validators import is_identifier
 
 @functools.cache
 def token_backend() -> TokenBackend:
-    """simplejwt's backend for the current SIMPLE_JWT settings (its own is built at import)."""
-    # simplejwt rebinds api_settings when SIMPLE_JWT changes: look it up on every build.
-    api_settings = simplejwt_settings.api_settings
+    """simplejwt's backend built from MEMORIES' JWT_* settings (never the host's SIMPLE_JWT,
+    whose tokens are its users', not agents')."""
     return TokenBackend(
-        api_settings.ALGORITHM,
-        api_settings.SIGNING_KEY,
-        api_settings.VERIFYING_KEY,
-        api_settings.AUDIENCE,
-        api_settings.ISSUER,
-        api_settings.JWK_URL,
-        api_settings.LEEWAY,
-        api_settings.JSON_ENCODER,
+        memories_settings.JWT_ALGORITHM,
+        memories_settings.JWT_SIGNING_KEY or "",
+        memories_settings.JWT_VERIFYING_KEY or "",
+        memories_settings.JWT_AUDIENCE,
+        memories_settings.JWT_ISSUER,
+        memories_settings.JWT_JWK_URL,
+        memories_settings.JWT_LEEWAY,
     )
 
 
 def _reset_on_change(*, setting: str, **kwargs: Any) -> None:
-    if setting == "SIMPLE_JWT":
+    if setting == "MEMORIES":
         token_backend.cache_clear()
 
 
@@ -43,6 +41,7 @@ setting_changed.connect(_reset_on_change)
 class BearerToken(Token):
     """An access token from any issuer sharing our keys: `exp` required, no type or jti."""
 
+    # simplejwt's Token needs both to decode; neither is checked nor issued.
     token_type = "access"
     lifetime = timedelta(hours=1)
 
@@ -53,6 +52,11 @@ class BearerToken(Token):
             # Fail closed: an empty HMAC key would make every token forgeable.
             raise TokenError("No key is configured to verify tokens")
         return backend
+
+    @functools.cached_property
+    def principal(self) -> "TokenPrincipal":
+        """Who the token speaks for; raises TokenError when it names no possible owner."""
+        return principal_from(self)
 
     def verify(self) -> None:
         # Tokens minted by AgentOS or an identity provider carry no simplejwt token type
@@ -117,11 +121,20 @@ def principal_from(token: Token) -> TokenPrincipal:
 
 
 def token_issue(*, subject: str, scopes: list[str], ttl: timedelta) -> str:
-    """A token for subject, signed with SIMPLE_JWT's signing key."""
-    token = BearerToken()
-    token.set_exp(lifetime=ttl)
-    del token[simplejwt_settings.api_settings.TOKEN_TYPE_CLAIM]
-    token[memories_settings.USER_ID_CLAIM] = subject
+    """A token for subject, signed with MEMORIES["JWT_SIGNING_KEY"].
+
+    It carries no simplejwt token type: a host's own simplejwt refuses it as a user's token
+    even before its signature (another key) fails there.
+    """
+    if not memories_settings.JWT_SIGNING_KEY:
+        # An empty HMAC key would sign tokens that anyone can forge.
+        raise TokenError("No key is configured to sign tokens")
+    now = aware_utcnow()
+    payload: dict[str, Any] = {
+        "iat": datetime_to_epoch(now),
+        "exp": datetime_to_epoch(now + ttl),
+        memories_settings.USER_ID_CLAIM: subject,
+    }
     if scopes:
-        token[memories_settings.SCOPES_CLAIM] = scopes
-    return str(token)
+        payload[memories_settings.SCOPES_CLAIM] = scopes
+    return token_backend().encode(payload)

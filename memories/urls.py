@@ -4,6 +4,7 @@ from typing import Any
 
 from django.urls import URLPattern, path, re_path
 
+from memories.health import HealthView, ReadinessView
 from memories.operations import MemoryDeletionView, MemoryExportView, OptimizeMemoriesView
 from memories.views import MemorySlashViewSet, MemoryViewSet, UnknownRouteView
 
@@ -30,6 +31,9 @@ OPERATIONS = {
     "memory_deletions": ("memory-deletions", MemoryDeletionView),
     # Agno's client calls it; it needs a model, so it answers 501.
     "optimize-memories": ("optimize-memories", OptimizeMemoriesView),
+    # Probes, as Agno's AgentOS serves them: liveness and readiness.
+    "health": ("health", HealthView),
+    "readyz": ("readiness", ReadinessView),
 }
 
 

@@ -41,8 +41,8 @@ class VerifiedTokens:
     the same, except expiry, which depends on the clock: so every use checks the expiry
     again, exactly as PyJWT does (`int(exp) <= now - leeway` is expired), and an expired
     entry is dropped, so that the plain path refuses the token with its usual message. An
-    entry never outlives its token; the whole map is emptied when SIMPLE_JWT or MEMORIES
-    change (keys, audience, issuer, claims). Only successes are remembered: a refused token
+    entry never outlives its token; the whole map is emptied when MEMORIES changes (keys,
+    audience, issuer, claims). Only successes are remembered: a refused token
     is refused by the plain path each time.
 
     Note: with JWK_URL, a token stays accepted until its expiry even if its key is withdrawn
@@ -90,7 +90,7 @@ verified_tokens = VerifiedTokens()
 
 
 def _clear_on_change(*, setting: str, **kwargs: Any) -> None:
-    if setting in ("SIMPLE_JWT", "MEMORIES"):
+    if setting == "MEMORIES":
         verified_tokens.clear()
 
 

@@ -8,8 +8,9 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.decorators import action
+from rest_framework.metadata import SimpleMetadata
 from rest_framework.parsers import BaseParser
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.schemas.inspectors import ViewInspector
@@ -19,6 +20,7 @@ from rest_framework.viewsets import ViewSetMixin
 
 from memories.authentication import BearerTokenAuthentication
 from memories.conf import memories_settings
+from memories.drf_defaults import MemoryJSONRenderer, drf_defaults
 from memories.exception_handlers import api_exception_handler
 from memories.exceptions import (
     BadRequest,
@@ -143,9 +145,15 @@ class MemoryAPIView(APIView):
     authentication_classes: Sequence[type[BaseAuthentication]] = [BearerTokenAuthentication]
     permission_classes: Sequence["_PermissionClass"] = [IsTokenAuthenticated, HasRequiredScope]
     throttle_classes: Sequence[type[BaseThrottle]] = [SubjectRateThrottle]
-    renderer_classes: Sequence[type[BaseRenderer]] = [JSONRenderer]
+    renderer_classes: Sequence[type[BaseRenderer]] = [MemoryJSONRenderer]
     parser_classes: Sequence[type[BaseParser]] = [BoundedJSONParser]
     content_negotiation_class = AnyMediaTypeNegotiation
+    # Neither the host's versioning nor its metadata: the API has one version, OPTIONS one
+    # answer.
+    versioning_class = None
+    metadata_class = SimpleMetadata
+    # DRF's own settings, not the host's REST_FRAMEWORK (memories/drf_defaults.py).
+    settings = drf_defaults
     # drf-spectacular's, whatever the host's DEFAULT_SCHEMA_CLASS.
     schema: ViewInspector | None = MemoryAutoSchema()
 

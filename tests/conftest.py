@@ -13,6 +13,8 @@ from django.db import connections
 from rest_framework.test import APIClient
 
 from memories.conf import memories_settings
+from memories.exception_handlers import database_failures
+from memories.exports import export_slots
 from memories.targets import memory_model
 from memories.verified_tokens import verified_tokens
 from tests.databases import REDIS_ADDRESS, REQUIRE_SERVERS, server_address, server_answers
@@ -57,6 +59,20 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def forget_verified_tokens() -> None:
     """Each test starts with no token remembered (tests/test_verified_tokens.py tests it)."""
     verified_tokens.clear()
+
+
+@pytest.fixture(autouse=True)
+def free_export_slots() -> Iterator[None]:
+    """Django's test client closes a streamed response only once it is read to its end (a
+    real server always closes it): an export a test leaves unread frees its place here."""
+    yield
+    export_slots.running = 0
+
+
+@pytest.fixture(autouse=True)
+def forget_database_failures() -> None:
+    """Each test sees a failing database's traceback the first time, as a fresh process."""
+    database_failures._traced.clear()
 
 
 def require_db_id(db_id: str) -> None:
@@ -142,8 +158,14 @@ def mint(
     if scopes is not None:
         payload["scopes"] = scopes
     payload.update(claims)
-    signing_key = key if key is not None else str(settings.SIMPLE_JWT["SIGNING_KEY"])
+    signing_key = key if key is not None else str(memories_settings.JWT_SIGNING_KEY)
     return jwt.encode(payload, signing_key, algorithm=algorithm, headers=headers)
+
+
+def memories_with(**changes: Any) -> dict[str, Any]:
+    """The test MEMORIES setting with some keys changed (the token key kept), for
+    override_settings."""
+    return {**settings.MEMORIES, **changes}
 
 
 ADMIN_SCOPES = ["agent_os:admin"]

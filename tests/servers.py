@@ -34,6 +34,8 @@ def free_port() -> int:
 class Server:
     base: str
     env: dict[str, str]
+    # The server's process (bin/serve execs granian): its workers are its children.
+    pid: int = 0
 
     def manage(self, *args: str) -> str:
         result = subprocess.run(
@@ -175,6 +177,8 @@ def project_server(folder: Path, **variables: str) -> Iterator[Server]:
         DJANGO_SECRET_KEY=secrets.token_urlsafe(48),
         AGENTOS_DEV_SECRETS="off",
     )
+    # AGENTOS_TEST_INTERFACE=asgi: every served test through agentos.asgi instead.
+    env.update(AGENTOS_INTERFACE=os.environ.get("AGENTOS_TEST_INTERFACE", "wsgi"))
     if "DJANGO_STATIC_ROOT" not in variables:
         env.update(DJANGO_STATIC_ROOT=collected_static(), AGENTOS_COLLECTSTATIC="off")
     env.update(variables)
@@ -185,7 +189,8 @@ def project_server(folder: Path, **variables: str) -> Iterator[Server]:
         folder / "server.log",
         ready_path="/memory_topics",
     ) as started:
-        yield Server(started.base, {**env, "HOST": "127.0.0.1", "PORT": str(started.port)})
+        env.update(HOST="127.0.0.1", PORT=str(started.port))
+        yield Server(started.base, env, pid=started.process.pid)
 
 
 @dataclass(frozen=True)

@@ -114,25 +114,23 @@ if os.environ.get("AGENTOS_TEST_DEFAULT_DB") == "postgres":
 
 DATABASE_ROUTERS = ["memories.routers.MemoryRouter"]
 
-# db_id -> alias: the same name, so tests read like the API calls they make.
-MEMORIES: dict[str, dict[str, Any]] = {
+HS256_KEY = "tests-hs256-signing-key-that-is-long-enough-for-sha256-0123456789"
+
+# db_id -> alias: the same name, so tests read like the API calls they make. No SIMPLE_JWT:
+# the app's tokens have settings of their own, and the host's simplejwt keeps its defaults.
+MEMORIES: dict[str, Any] = {
     "DATABASES": {db_id: db_id for db_id in DATABASES},
     "TABLES": {
         "lite": ["agno_memories", "missing_memories"],
         "pg": ["agno_memories", "ai.agno_memories"],
     },
-}
-
-HS256_KEY = "tests-hs256-signing-key-that-is-long-enough-for-sha256-0123456789"
-SIMPLE_JWT = {
-    "ALGORITHM": "HS256",
-    "SIGNING_KEY": HS256_KEY,
-    "AUTH_HEADER_TYPES": ("Bearer",),
+    "JWT_ALGORITHM": "HS256",
+    "JWT_SIGNING_KEY": HS256_KEY,
 }
 
 # As a host that never configured drf-spectacular: no DEFAULT_SCHEMA_CLASS, no
 # SPECTACULAR_SETTINGS; memories.docs_urls documents the API all the same.
-REST_FRAMEWORK = {"UNAUTHENTICATED_USER": None}
+REST_FRAMEWORK: dict[str, Any] = {"UNAUTHENTICATED_USER": None}
 
 LOGGING = {
     "version": 1,

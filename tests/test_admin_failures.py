@@ -6,6 +6,7 @@ from django.contrib.messages import get_messages
 from django.test import override_settings
 
 from memories.models import MemoryDeletion, MemoryExport
+from tests.conftest import memories_with
 from tests.factories import memory_create, memory_ids_in
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
@@ -118,7 +119,7 @@ def test_an_export_does_not_start_without_every_database(staff, alice, down):
 def test_the_retention_page_shows_a_database_that_is_down(staff, down):
     rules = [{"db_id": down, "max_age_days": 30}, {"db_id": "default", "max_age_days": 30}]
     databases = {"default": "default", down: down}
-    with override_settings(MEMORIES={"DATABASES": databases, "RETENTION": rules}):
+    with override_settings(MEMORIES=memories_with(DATABASES=databases, RETENTION=rules)):
         page = staff.get(f"{CHANGELIST}retention/")
 
     assert page.status_code == 200

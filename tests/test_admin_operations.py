@@ -1,6 +1,7 @@
 """Admin pages over many memories: delete what the filters match, retention, export."""
 
 import json
+from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
@@ -126,3 +127,78 @@ def test_exporting_the_selected_users_downloads_their_memories_everywhere(staff)
         ("lite", "alice", 1),
     }
     assert all(r.channel == "admin" and r.finished for r in MemoryExport.objects.all())
+
+
+class DeletingWhatTheListShowsTests:
+    """The deletion by the changelist's query string takes exactly the rows the list shows
+    for it (every lookup the list honours), or refuses the query and deletes nothing; on
+    every engine."""
+
+    @pytest.fixture
+    def crew(self, db_id):
+        """alice's two memories of agent A beside bob's of agent A and alice's of agent B."""
+        memory_create(db_id, memory_id="a1", user_id="alice", agent_id="A", updated_at=100)
+        memory_create(db_id, memory_id="a2", user_id="alice", agent_id="A", updated_at=300)
+        memory_create(db_id, memory_id="b1", user_id="bob", agent_id="A", updated_at=100)
+        memory_create(db_id, memory_id="a3", user_id="alice", agent_id="B", updated_at=100)
+        return db_id
+
+    def listed(self, staff, db_id, query):
+        page = staff.get(CHANGELIST, {"target": f"{db_id}:agno_memories", **query})
+        assert page.status_code == 200
+        return {row.memory_id for row in page.context["cl"].result_list}
+
+    @pytest.mark.parametrize(
+        ("query", "shown"),
+        [
+            ({"agent_id": "A", "user_id": "alice"}, {"a1", "a2"}),
+            ({"memory_id__in": "a1,b1"}, {"a1", "b1"}),
+            ({"updated_at__lt": "200", "agent_id": "A"}, {"a1", "b1"}),
+            ({"user_id": "alice", "updated_at__gte": "200"}, {"a2"}),
+            ({"topic": "preferences", "user_id": "bob", "o": "1", "p": "1"}, {"b1"}),
+        ],
+        ids=["agent-and-user", "ids", "older-than-and-agent", "user-and-newer", "topic-and-user"],
+    )
+    def test_deletes_exactly_the_rows_the_list_shows(self, staff, crew, query, shown):
+        db_id = crew
+        assert self.listed(staff, db_id, query) == shown
+        url = DELETE_MATCHING + "?" + urlencode({"target": f"{db_id}:agno_memories", **query})
+
+        confirmation = staff.get(url)
+        assert confirmation.status_code == 200
+        assert f'id="deletion-total">{len(shown)}<' in confirmation.text
+        assert memory_ids_in(db_id) == {"a1", "a2", "a3", "b1"}
+
+        done = staff.post(url, {"confirmed": "yes"}, follow=True)
+
+        word = "memory" if len(shown) == 1 else "memories"
+        message = f"Deleted {len(shown)} {word} from {db_id}."
+        assert [str(m) for m in done.context["messages"]] == [message]
+        assert memory_ids_in(db_id) == {"a1", "a2", "a3", "b1"} - shown
+        (record,) = MemoryDeletion.objects.all()
+        assert sorted(record.memory_ids) == sorted(shown)
+        assert (record.db_id, record.count) == (db_id, len(shown))
+
+    @pytest.mark.parametrize(
+        ("query", "message"),
+        [
+            ({"agent_id": "A", "no_such_column": "x"}, "The list cannot show this query"),
+            ({"agent_id": "A", "updated_at__lt": "yesterday"}, "The list cannot show this query"),
+            ({"agent_id": "A", "q": "likes"}, "A search is not a deletion filter"),
+            ({"o": "2", "p": "1"}, "there is no 'delete everything'"),
+        ],
+        ids=["unknown-column", "bad-value", "search", "no-lookup"],
+    )
+    def test_refuses_a_query_the_list_cannot_honour(self, staff, crew, query, message):
+        db_id = crew
+        url = DELETE_MATCHING + "?" + urlencode({"target": f"{db_id}:agno_memories", **query})
+
+        for response in (
+            staff.get(url, follow=True),
+            staff.post(url, {"confirmed": "yes"}, follow=True),
+        ):
+            (shown,) = response.context["messages"]
+            assert shown.level_tag == "error" and message in str(shown)
+
+        assert memory_ids_in(db_id) == {"a1", "a2", "a3", "b1"}
+        assert not MemoryDeletion.objects.exists()

@@ -15,7 +15,7 @@ from memories.audit import (
     record_write,
 )
 from memories.models import Channel, MemoryDeletion, MemoryExport
-from tests.conftest import require_db_id
+from tests.conftest import memories_with, require_db_id
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -106,5 +106,5 @@ def test_an_export_of_everyone_names_no_owner():
 
 @pytest.mark.parametrize("setting, on", [(True, True), (False, False), (None, False)])
 def test_audit_on_follows_the_setting(setting, on):
-    with override_settings(MEMORIES={"DATABASES": {"default": "default"}, "AUDIT": setting}):
+    with override_settings(MEMORIES=memories_with(AUDIT=setting)):
         assert is_audit_on() is on

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
-from tests.conftest import mint
+from tests.conftest import memories_with, mint
 from tests.factories import memory_create, memory_ids_in
 from tests.keys import ec_pair, other_rsa_pair, rsa_pair
 
@@ -21,7 +21,12 @@ HS_KEY = "tests-hs256-signing-key-that-is-long-enough-for-sha256-0123456789"
 
 def rs256_settings(**extra):
     private, public = rsa_pair()
-    return {"ALGORITHM": "RS256", "SIGNING_KEY": private, "VERIFYING_KEY": public, **extra}
+    return {
+        "JWT_ALGORITHM": "RS256",
+        "JWT_SIGNING_KEY": private,
+        "JWT_VERIFYING_KEY": public,
+        **extra,
+    }
 
 
 def b64(data: bytes) -> str:
@@ -75,33 +80,41 @@ class AcceptedTokenTests:
         assert memory_ids_in("default") == set()
 
     def test_rs256_token_deletes(self, api):
-        with override_settings(SIMPLE_JWT=rs256_settings()):
+        with override_settings(MEMORIES=memories_with(**rs256_settings())):
             token = mint("alice", key=rsa_pair()[0], algorithm="RS256")
             assert delete_with(api, token).status_code == 204
         assert memory_ids_in("default") == set()
 
     def test_es256_token_deletes(self, api):
         private, public = ec_pair()
-        jwt_settings = {"ALGORITHM": "ES256", "SIGNING_KEY": private, "VERIFYING_KEY": public}
-        with override_settings(SIMPLE_JWT=jwt_settings):
+        jwt_settings = {
+            "JWT_ALGORITHM": "ES256",
+            "JWT_SIGNING_KEY": private,
+            "JWT_VERIFYING_KEY": public,
+        }
+        with override_settings(MEMORIES=memories_with(**jwt_settings)):
             token = mint("alice", key=private, algorithm="ES256")
             assert delete_with(api, token).status_code == 204
         assert memory_ids_in("default") == set()
 
     def test_audience_and_issuer_accepted_when_they_match(self, api):
-        jwt_settings = {"SIGNING_KEY": HS_KEY, "AUDIENCE": "memories", "ISSUER": "agentos"}
-        with override_settings(SIMPLE_JWT=jwt_settings):
+        jwt_settings = {
+            "JWT_SIGNING_KEY": HS_KEY,
+            "JWT_AUDIENCE": "memories",
+            "JWT_ISSUER": "agentos",
+        }
+        with override_settings(MEMORIES=memories_with(**jwt_settings)):
             token = mint("alice", aud="memories", iss="agentos")
             assert delete_with(api, token).status_code == 204
         assert memory_ids_in("default") == set()
 
     def test_expired_token_within_leeway_is_accepted(self, api):
-        with override_settings(SIMPLE_JWT={"SIGNING_KEY": HS_KEY, "LEEWAY": 60}):
+        with override_settings(MEMORIES=memories_with(JWT_SIGNING_KEY=HS_KEY, JWT_LEEWAY=60)):
             assert delete_with(api, mint("alice", lifetime=-10)).status_code == 204
         assert memory_ids_in("default") == set()
 
     def test_custom_user_id_claim_names_the_owner(self, api):
-        memories = {"DATABASES": {"default": "default"}, "USER_ID_CLAIM": "uid"}
+        memories = memories_with(DATABASES={"default": "default"}, USER_ID_CLAIM="uid")
         with override_settings(MEMORIES=memories):
             token = mint("mallory", uid="alice")
             assert delete_with(api, token).status_code == 204
@@ -126,7 +139,7 @@ class RefusedTokenTests:
         assert_refused(delete_with(api, mint("alice", lifetime=-10)), "Token is expired")
 
     def test_expired_token_beyond_leeway(self, api):
-        with override_settings(SIMPLE_JWT={"SIGNING_KEY": HS_KEY, "LEEWAY": 5}):
+        with override_settings(MEMORIES=memories_with(JWT_SIGNING_KEY=HS_KEY, JWT_LEEWAY=5)):
             assert_refused(delete_with(api, mint("alice", lifetime=-60)))
 
     def test_not_yet_valid_token(self, api):
@@ -148,7 +161,7 @@ class RefusedTokenTests:
         assert_refused(delete_with(api, token))
 
     def test_rs256_token_signed_with_another_key(self, api):
-        with override_settings(SIMPLE_JWT=rs256_settings()):
+        with override_settings(MEMORIES=memories_with(**rs256_settings())):
             assert_refused(
                 delete_with(api, mint("alice", key=other_rsa_pair()[0], algorithm="RS256"))
             )
@@ -169,11 +182,11 @@ class RefusedTokenTests:
             claims(),
             lambda data: hmac.new(public.encode(), data, hashlib.sha256).digest(),
         )
-        with override_settings(SIMPLE_JWT=rs256_settings()):
+        with override_settings(MEMORIES=memories_with(**rs256_settings())):
             assert_refused(delete_with(api, token))
 
     def test_hs256_token_when_rs256_is_expected(self, api):
-        with override_settings(SIMPLE_JWT=rs256_settings()):
+        with override_settings(MEMORIES=memories_with(**rs256_settings())):
             assert_refused(delete_with(api, mint("alice", key=HS_KEY)))
 
     @pytest.mark.parametrize(
@@ -187,8 +200,12 @@ class RefusedTokenTests:
         ids=["wrong-audience", "no-audience", "wrong-issuer", "no-issuer"],
     )
     def test_audience_or_issuer_mismatch(self, api, token_claims):
-        jwt_settings = {"SIGNING_KEY": HS_KEY, "AUDIENCE": "memories", "ISSUER": "agentos"}
-        with override_settings(SIMPLE_JWT=jwt_settings):
+        jwt_settings = {
+            "JWT_SIGNING_KEY": HS_KEY,
+            "JWT_AUDIENCE": "memories",
+            "JWT_ISSUER": "agentos",
+        }
+        with override_settings(MEMORIES=memories_with(**jwt_settings)):
             assert_refused(delete_with(api, mint("alice", **token_claims)))
 
     @pytest.mark.parametrize("subject", [None, ""], ids=repr)
@@ -237,7 +254,7 @@ class RefusedTokenTests:
             claims(),
             lambda data: hmac.new(b"", data, hashlib.sha256).digest(),
         )
-        with override_settings(SIMPLE_JWT={"SIGNING_KEY": key}):
+        with override_settings(MEMORIES=memories_with(JWT_SIGNING_KEY=key)):
             assert_refused(delete_with(api, token), "No key is configured to verify tokens")
 
 
@@ -301,7 +318,7 @@ class ScopeTests:
         assert memory_ids_in("default") == {"m1"}
 
     def test_custom_scopes_claim_and_admin_scope(self, api):
-        memories = {"DATABASES": {"default": "default"}, "SCOPES_CLAIM": "roles"}
+        memories = memories_with(DATABASES={"default": "default"}, SCOPES_CLAIM="roles")
         memories["ADMIN_SCOPE"] = "memory-admin"
         with override_settings(MEMORIES=memories):
             refused = delete_with(api, mint("root", scopes=["agent_os:admin"]))

@@ -5,6 +5,7 @@ from django.core.checks import run_checks
 from django.test import modify_settings, override_settings
 
 from memories.conf import memories_settings
+from tests.conftest import memories_with
 
 
 def check_ids(*, deploy: bool = False) -> set[str]:
@@ -21,12 +22,14 @@ def test_checks_pass_for_the_test_configuration():
 
 
 def test_db_id_mapped_to_an_unknown_alias_is_an_error():
-    with override_settings(MEMORIES={"DATABASES": {"default": "default", "x": "nowhere"}}):
+    with override_settings(
+        MEMORIES=memories_with(DATABASES={"default": "default", "x": "nowhere"}, TABLES={})
+    ):
         assert check_ids() == {"memories.E001"}
 
 
 def test_default_db_id_must_be_configured():
-    with override_settings(MEMORIES={"DATABASES": {"lite": "lite"}}):
+    with override_settings(MEMORIES=memories_with(DATABASES={"lite": "lite"}, TABLES={})):
         assert check_ids() == {"memories.E002"}
 
 
@@ -49,16 +52,16 @@ def test_table_configured_twice_is_an_error():
 @pytest.mark.parametrize(
     "jwt_settings, missing",
     [
-        ({"ALGORITHM": "HS256", "SIGNING_KEY": ""}, "SIGNING_KEY"),
-        ({"ALGORITHM": "RS256", "SIGNING_KEY": "private"}, "VERIFYING_KEY"),
+        ({"JWT_ALGORITHM": "HS256", "JWT_SIGNING_KEY": ""}, "JWT_SIGNING_KEY"),
+        ({"JWT_ALGORITHM": "RS256", "JWT_SIGNING_KEY": "private"}, "JWT_VERIFYING_KEY"),
     ],
 )
 def test_missing_token_key_warns_and_fails_the_deploy_check(jwt_settings, missing):
-    with override_settings(SIMPLE_JWT=jwt_settings):
+    with override_settings(MEMORIES=memories_with(**jwt_settings)):
         assert check_ids() == {"memories.W001"}
         assert check_ids(deploy=True) == {"memories.W001", "memories.E006"}
         messages = [m for m in run_checks(databases=[]) if m.id == "memories.W001"]
-        assert f"SIMPLE_JWT['{missing}']" in messages[0].msg
+        assert f"MEMORIES['{missing}']" in messages[0].msg
 
 
 @pytest.mark.parametrize("app", ["drf_spectacular_sidecar", "drf_spectacular"])
@@ -80,4 +83,4 @@ def test_missing_docs_apps_are_no_error_where_docs_urls_is_not_included():
 
 
 def _memories() -> dict:
-    return {"DATABASES": dict(memories_settings.DATABASES)}
+    return memories_with(DATABASES=dict(memories_settings.DATABASES))

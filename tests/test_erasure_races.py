@@ -3,6 +3,8 @@
 Writers run in threads, each on its own connections, during the erasure. It ends only when
 a final count finds nothing of the user left, or fails saying what is left; it never reports
 success with memories left, and its audit records name exactly the memories that went.
+Writers that only update (and never pause) cannot keep it from finishing: a memory being
+updated is still the user's, and is erased.
 """
 
 import random
@@ -20,7 +22,7 @@ import pytest
 from django.contrib import messages
 from django.contrib.auth.models import User
 from django.contrib.messages import get_messages
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
 from django.db import connections
 from django.db.models import Max
 
@@ -78,6 +80,21 @@ OUTPACED_BATCHES = 2000
 STOP_TIMEOUT = 60
 CHANGELIST = "/admin/memories/memory/"
 ADMIN_MEMORIES = 3
+# Writers that never pause, all updating the same one of USER's memories (Hammer), and the
+# updates they commit before an erasure starts among them.
+HAMMERERS = 8
+HAMMER_WARM_UP = 50
+# USER's memories in an erasure among such writers, and how often each such erasure runs on
+# PostgreSQL, where a batch chosen by address skips a row updated under it by chance: with 4
+# runs, erasures whose batches all chose that way failed every one of a dozen tests. Elsewhere
+# a statement always meets the row's latest version (SQLite's writers take turns, InnoDB's
+# DELETE reads the latest committed row): one run, the waits for SQLite's lock being long.
+HAMMERED_MEMORIES = 20
+HAMMER_RUNS = 4
+
+
+def hammer_runs(db_id: str) -> int:
+    return HAMMER_RUNS if connections[db_id].vendor == "postgresql" else 1
 
 
 def rows_of(target: MemoryTarget) -> dict[str, str | None]:
@@ -284,6 +301,65 @@ class Writers:
             self.live += ids
 
 
+class Hammer:
+    """Writers that never pause: threads, each on its own connections, updating one of
+    USER's memories over and over (all the same one, the first still there), from before
+    the erasure starts until it has returned, as an agent busy with that memory would."""
+
+    def __init__(self, target: MemoryTarget, memory_ids: list[str]) -> None:
+        self.target = target
+        self.live = list(memory_ids)  # USER's memories not yet gone, the hammered one first
+        self.updates = 0
+        self.errors: list[BaseException] = []
+        self.lock = threading.Condition()
+        self._stopping = threading.Event()
+        self._threads = [threading.Thread(target=self._run) for _ in range(HAMMERERS)]
+
+    def __enter__(self) -> "Hammer":
+        """Start the writers; return once they have committed HAMMER_WARM_UP updates."""
+        for thread in self._threads:
+            thread.start()
+        with self.lock:
+            self.lock.wait_for(lambda: self.updates >= HAMMER_WARM_UP or self.errors, 30)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stopping.set()
+        for thread in self._threads:
+            thread.join(timeout=STOP_TIMEOUT)
+            if thread.is_alive():
+                self.errors.append(TimeoutError(f"a writer still runs after {STOP_TIMEOUT}s"))
+
+    def _run(self) -> None:
+        try:
+            while not self._stopping.is_set():
+                with self.lock:
+                    if not self.live:
+                        return  # every memory of USER is gone: nothing left to update
+                    memory_id = self.live[0]
+                try:
+                    memory_update(
+                        target=self.target,
+                        memory_id=memory_id,
+                        user_id=USER,
+                        changes={"memory": f"edited {uuid.uuid4()}"},
+                    )
+                except MemoryNotFoundError:
+                    with self.lock:
+                        if memory_id in self.live:
+                            self.live.remove(memory_id)
+                    continue
+                with self.lock:
+                    self.updates += 1
+                    self.lock.notify_all()
+        except BaseException as error:
+            with self.lock:
+                self.errors.append(error)
+                self.lock.notify_all()
+        finally:
+            connections.close_all()
+
+
 def erase(
     scene: Scene,
     batch_size: int | None,
@@ -369,32 +445,31 @@ def test_erasure_in_batches_of_the_engines_size_catches_concurrent_writes(db_id)
     scene.assert_erased(writers.created, deleted)
 
 
-def test_command_never_reports_success_with_memories_left(db_id):
-    for _ in range(RUNS):
-        scene = Scene.seed(db_id)
-        out = StringIO()
-        failure = None
-        command = ["erase_user_memories", USER, "--yes", "--batch-size", "1", "--db-id", db_id]
-        # The updaters run until the command has returned, whatever it did.
-        with Writers(scene.main, scene.originals, updaters=UPDATERS) as writers:
-            try:
-                call_command(*command, stdout=out)
-            except CommandError as error:
-                failure = str(error)
-        assert writers.errors == []
+@pytest.mark.parametrize("batch_size", [1, None], ids=["batch_of_1", "default_batch"])
+def test_erasure_finishes_while_writers_keep_updating(db_id, batch_size):
+    # An agent keeps updating one of the user's memories for the whole erasure: the
+    # memory is still the user's, and the erasure takes it (and finishes) every time.
+    for _ in range(hammer_runs(db_id)):
+        scene = Scene.seed(db_id, HAMMERED_MEMORIES)
+        with Hammer(scene.main, sorted(scene.originals)) as hammer:
+            deleted = erase(scene, batch_size)
+        assert hammer.errors == [] and hammer.updates >= HAMMER_WARM_UP
+        scene.assert_erased([], deleted)
 
-        if failure is None:
-            printed = re.search(rf"Deleted (\d+) memories of '{USER}'\.", out.getvalue())
-            assert printed is not None
-            scene.assert_erased([], int(printed[1]))
-        else:
-            # Updaters never add memories: what the final count found is what is left.
-            for target, ids in scene.left().items():
-                if ids:
-                    assert f"{target.db_id}/{target.table}" in failure
-                    assert re.search(rf"\b{len(ids)}\b", failure)
-            scene.assert_others_untouched()
-            scene.assert_audit_names_what_went([])
+
+def test_command_finishes_while_writers_keep_updating(db_id):
+    for _ in range(hammer_runs(db_id)):
+        scene = Scene.seed(db_id, HAMMERED_MEMORIES)
+        out = StringIO()
+        command = ["erase_user_memories", USER, "--yes", "--db-id", db_id]
+        # The writers update the user's memories until the command has returned.
+        with Hammer(scene.main, sorted(scene.originals)) as hammer:
+            call_command(*command, stdout=out)
+        assert hammer.errors == [] and hammer.updates >= HAMMER_WARM_UP
+
+        printed = re.search(rf"Deleted (\d+) memories of '{USER}'\.", out.getvalue())
+        assert printed is not None, out.getvalue()
+        scene.assert_erased([], int(printed[1]))
 
 
 def test_erasure_outpaced_by_writers_fails_then_a_rerun_finishes(db_id):
@@ -424,31 +499,27 @@ def test_erasure_outpaced_by_writers_fails_then_a_rerun_finishes(db_id):
     scene.assert_erased(writers.created, sum(unfinished.deleted.values()) + deleted)
 
 
-def test_admin_erasure_under_concurrent_updaters(db_id, client):
+def test_admin_erasure_finishes_while_writers_keep_updating(db_id, client):
     client.force_login(User.objects.create_superuser("operator", "op@example.com", "s3cret"))
-    for _ in range(RUNS):
-        # The admin erases in batches of the default size: a few memories, updated over and
-        # over, are what can slip out of such a batch.
+    for _ in range(hammer_runs(db_id)):
+        # The admin erases in batches of the default size, everywhere, while the writers
+        # keep updating the user's memories until the erasure has returned.
         scene = Scene.seed(db_id, ADMIN_MEMORIES, everywhere=True)
         form = {
             "action": "erase_selected_users",
             "_selected_action": [min(scene.originals)],
             "confirmed": "yes",
         }
-        with Writers(scene.main, scene.originals, updaters=UPDATERS) as writers:
+        with Hammer(scene.main, sorted(scene.originals)) as hammer:
             response = client.post(
                 f"{CHANGELIST}?target={db_id}:{scene.main.table}", form, follow=True
             )
-        assert writers.errors == []
+        assert hammer.errors == [] and hammer.updates >= HAMMER_WARM_UP
 
         # The changelist it redirects to shows (and so clears) the action's messages.
         assert [status for _, status in response.redirect_chain] == [302]
         shown = {note.level: note.message for note in get_messages(response.wsgi_request)}
-        if any(scene.left().values()):
-            assert messages.ERROR in shown and messages.SUCCESS not in shown
-            scene.assert_others_untouched()
-            scene.assert_audit_names_what_went([])
-        else:
-            erased = re.search(r"Erased (\d+) memories", shown[messages.SUCCESS])
-            assert erased is not None
-            scene.assert_erased([], int(erased[1]))
+        assert list(shown) == [messages.SUCCESS], shown
+        erased = re.search(r"Erased (\d+) memories", shown[messages.SUCCESS])
+        assert erased is not None
+        scene.assert_erased([], int(erased[1]))

@@ -198,7 +198,7 @@ def signed(claims: dict[str, Any]) -> str:
 
     header = part(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
     payload = part(json.dumps(claims).encode())
-    key = str(django_settings.SIMPLE_JWT["SIGNING_KEY"]).encode()
+    key = str(django_settings.MEMORIES["JWT_SIGNING_KEY"]).encode()
     signature = part(hmac.digest(key, header + b"." + payload, "sha256"))
     return b".".join([header, payload, signature]).decode()
 

@@ -11,10 +11,11 @@ from memories.models import MemoryDeletion
 from tests.conftest import deletion_log, mint
 from tests.documents import generate_document
 from tests.factories import memory_create, memory_ids_in
+from tests.settings import HS256_KEY
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
-BASE = {"DATABASES": {"default": "default"}}
+BASE = {"DATABASES": {"default": "default"}, "JWT_SIGNING_KEY": HS256_KEY}
 
 
 def test_body_over_the_limit_is_413_and_stores_nothing(as_user):

@@ -49,6 +49,7 @@ def test_fake_initial_adopts_an_agno_table_on_the_default_database(tmp_path):
         ("0002_memorydeletion",),
         ("0003_memory_ids_lz4",),
         ("0004_memoryexport_retention_channel",),
+        ("0005_audit_request_id",),
     ]
     assert audit == (0,)
 

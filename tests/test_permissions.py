@@ -10,6 +10,8 @@ from memories.owners import NOBODY, Owner
 from memories.permissions import HasRequiredScope, IsTokenAuthenticated
 from memories.tokens import TokenPrincipal
 from memories.views import MemoryViewSet
+from tests.conftest import memories_with
+from tests.settings import HS256_KEY
 
 ADMIN = frozenset({"agent_os:admin"})
 
@@ -48,7 +50,7 @@ class GetOwnerTests:
         assert owner_filter(principal("root", "agent_os:admin"), user_id) == user_id
 
     def test_admin_scope_is_the_configured_one(self):
-        with override_settings(MEMORIES={"ADMIN_SCOPE": "memories:admin"}):
+        with override_settings(MEMORIES=memories_with(ADMIN_SCOPE="memories:admin")):
             assert owner_filter(principal("root", "memories:admin"), None) is None
             assert owner_filter(principal("root", "agent_os:admin"), "bob") is NOBODY
             assert owner_filter(principal("root", "agent_os:admin"), None) == "root"
@@ -76,7 +78,7 @@ class IsTokenAuthenticatedTests:
 
 
 class HasRequiredScopeTests:
-    ENFORCED = {"REQUIRE_SCOPES": True}
+    ENFORCED = {"REQUIRE_SCOPES": True, "JWT_SIGNING_KEY": HS256_KEY}
 
     def test_scopes_are_not_enforced_by_default(self):
         assert HasRequiredScope().has_permission(request_as(principal()), view_for("destroy"))

@@ -126,6 +126,7 @@ def test_trailing_slash_routes_are_not_documented_twice(document):
     # Every route also answers with a trailing slash; the document lists each one once.
     assert [path for path in paths if path.endswith("/")] == []
     assert sorted((path, method) for path, method, _ in api_operations(document)) == [
+        ("/health", "get"),
         ("/memories", "delete"),
         ("/memories", "get"),
         ("/memories", "post"),
@@ -136,6 +137,7 @@ def test_trailing_slash_routes_are_not_documented_twice(document):
         ("/memory_export", "get"),
         ("/memory_topics", "get"),
         ("/optimize-memories", "post"),
+        ("/readyz", "get"),
         ("/user_memory_stats", "get"),
     ]
     operation_ids = [operation["operationId"] for _, _, operation in api_operations(document)]
@@ -152,6 +154,9 @@ def test_bearer_is_the_only_security_without_anonymous_alternative(document):
     for path, method, operation in api_operations(document):
         if path == "/optimize-memories":
             continue  # not provided: the same 501 with a token or without
+        if path in ("/health", "/readyz"):
+            assert "security" not in operation  # probes need no token
+            continue
         assert operation["security"] == [{"HTTPBearer": []}], (method, path)
 
 

@@ -8,10 +8,15 @@ from memories.models import Memory
 from tests.conftest import mint
 from tests.documents import generate_document
 from tests.factories import memory_create, memory_ids_in
+from tests.settings import HS256_KEY
 
 pytestmark = pytest.mark.django_db(databases=["default"])
 
-ENFORCED = {"DATABASES": {"default": "default"}, "REQUIRE_SCOPES": True}
+ENFORCED = {
+    "DATABASES": {"default": "default"},
+    "REQUIRE_SCOPES": True,
+    "JWT_SIGNING_KEY": HS256_KEY,
+}
 
 
 def delete(api, token):

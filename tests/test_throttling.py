@@ -11,6 +11,7 @@ from rest_framework.test import APIRequestFactory
 
 from memories.throttling import SubjectRateThrottle
 from memories.tokens import TokenPrincipal
+from tests.conftest import memories_with
 
 MINUTE_START = 120.0  # the clock at the start of a window of "N/minute"
 
@@ -35,7 +36,7 @@ def request_by(subject: str | None) -> Request:
 def throttle_at(now: float, rate: str | None = "3/minute") -> SubjectRateThrottle:
     """A new throttle, as each request (in any process) makes one, reading a fixed clock: the
     window a request falls in is chosen without waiting for the real clock to get there."""
-    with override_settings(MEMORIES={"DATABASES": {"default": "default"}, "THROTTLE_RATE": rate}):
+    with override_settings(MEMORIES=memories_with(THROTTLE_RATE=rate)):
         throttle = SubjectRateThrottle()
     throttle.timer = lambda: now
     return throttle

@@ -11,7 +11,7 @@ from rest_framework.test import APIRequestFactory
 
 from memories.authentication import BearerTokenAuthentication
 from memories.verified_tokens import MAX_TOKEN_LENGTH, VerifiedTokens, verified_tokens
-from tests.conftest import mint
+from tests.conftest import memories_with, mint
 from tests.factories import memory_create, memory_ids_in
 from tests.keys import other_rsa_pair, rsa_pair
 from tests.test_authentication import HS_KEY, rs256_settings
@@ -115,8 +115,11 @@ def test_a_refused_token_is_verified_every_time(monkeypatch):
 @pytest.mark.parametrize("leeway", [0, 30])
 @pytest.mark.parametrize("offset", [-1.0, -0.25, 0.0, 0.25, 1.0])
 def test_expiry_is_checked_on_every_use_as_pyjwt_checks_it(leeway, offset, fraction):
-    simple_jwt = {"SIGNING_KEY": HS_KEY, "LEEWAY": leeway}
-    with override_settings(SIMPLE_JWT=simple_jwt), time_machine.travel(NOW, tick=False) as clock:
+    token_settings = {"JWT_SIGNING_KEY": HS_KEY, "JWT_LEEWAY": leeway}
+    with (
+        override_settings(MEMORIES=memories_with(**token_settings)),
+        time_machine.travel(NOW, tick=False) as clock,
+    ):
         # PyJWT reads a fractional exp as its integer part.
         token = mint("alice", key=HS_KEY, exp=NOW + 60 + fraction)
         assert not isinstance(outcome(token), tuple)  # remembered while valid
@@ -156,12 +159,16 @@ def test_an_expired_token_deletes_nothing_after_it_was_remembered(api):
 
 
 def test_a_change_of_keys_forgets_every_token():
-    with override_settings(SIMPLE_JWT=rs256_settings()):
+    with override_settings(MEMORIES=memories_with(**rs256_settings())):
         token = mint("alice", key=rsa_pair()[0], algorithm="RS256")
         assert not isinstance(outcome(token), tuple)
         private, public = other_rsa_pair()
-        rotated = {"ALGORITHM": "RS256", "SIGNING_KEY": private, "VERIFYING_KEY": public}
-        with override_settings(SIMPLE_JWT=rotated):
+        rotated = {
+            "JWT_ALGORITHM": "RS256",
+            "JWT_SIGNING_KEY": private,
+            "JWT_VERIFYING_KEY": public,
+        }
+        with override_settings(MEMORIES=memories_with(**rotated)):
             assert outcome(token)[0] == "refused"
 
 
@@ -183,7 +190,8 @@ def test_the_cache_is_bounded():
             APIRequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {token}")
         )
         assert result is not None
-        cache.remember(token.encode(), result[1], result[0])
+        # simplejwt types authenticate() for its users; ours returns a principal.
+        cache.remember(token.encode(), result[1], result[0])  # type: ignore[arg-type]
 
     assert len(cache) == 3
     assert cache.get(tokens[0].encode()) is None  # the least recently used went first

@@ -41,7 +41,12 @@ from memories.admin.targets import (
     target_from_request,
     unavailable_message,
 )
-from memories.exceptions import ErasureIncompleteError, MemoryNotFoundError, database_reason
+from memories.exceptions import (
+    ErasureIncompleteError,
+    ExportsBusyError,
+    MemoryNotFoundError,
+    database_reason,
+)
 from memories.models import AbstractMemory, Channel, Memory
 from memories.selectors import (
     MemoryFilter,
@@ -318,6 +323,9 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         user_ids = sorted({m.user_id for m in queryset if m.user_id is not None})
         try:
             return export_users(request, user_ids)
+        except ExportsBusyError as error:
+            self.message_user(request, f"The export did not start: {error}.", messages.ERROR)
+            return None
         except DatabaseError as error:
             # An export covers every database, or it does not start.
             reason = database_reason(error)

@@ -45,6 +45,10 @@ class MemoryDeletionAdmin(AuditAdmin):
     search_fields = ["memory_ids", "user_ids"]
     search_help_text = "Search by memory_id or user_id."
     date_hierarchy = "deleted_at"
+    # The detail page shows the time as the list does (stamp), not the bare field.
+    fields = ["deleted", "actor", "channel", "db_id", "table_name", "memory_ids", "user_ids"]
+    fields += ["count"]
+    readonly_fields = ["deleted"]
 
     @admin.display(description="deleted at", ordering="deleted_at")
     def deleted(self, obj: MemoryDeletion) -> SafeString | str:
@@ -69,6 +73,9 @@ class MemoryExportAdmin(AuditAdmin):
     search_fields = ["user_id", "actor"]
     search_help_text = "Search by user_id or actor."
     date_hierarchy = "exported_at"
+    fields = ["exported", "actor", "channel", "db_id", "table_name", "user_id", "count"]
+    fields += ["finished"]
+    readonly_fields = ["exported"]
 
     @admin.display(description="exported at", ordering="exported_at")
     def exported(self, obj: MemoryExport) -> SafeString | str:

@@ -5,6 +5,7 @@ values cut where their column ends."""
 import datetime
 from collections.abc import Sequence
 
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
@@ -28,15 +29,18 @@ def clamped(text: str) -> SafeString:
 
 
 def stamp(moment: datetime.datetime | None) -> SafeString | str:
-    """A UTC date over its time, two short lines."""
+    """A date over its time, two short lines, in the current time zone as the admin shows
+    every time (TIME_ZONE unless another is activated), and the zone named: lists and detail
+    pages show the same."""
     if moment is None:
         return "-"
-    moment = moment.astimezone(datetime.UTC)
+    local = timezone.localtime(moment)
     return format_html(
-        '<time datetime="{}">{}<br><span class="memories-time">{} UTC</span></time>',
-        moment.isoformat(),
-        moment.strftime("%Y-%m-%d"),
-        moment.strftime("%H:%M"),
+        '<time datetime="{}">{}<br><span class="memories-time">{} {}</span></time>',
+        moment.astimezone(datetime.UTC).isoformat(),
+        local.strftime("%Y-%m-%d"),
+        local.strftime("%H:%M"),
+        local.tzname() or "",
     )
 
 

@@ -6,80 +6,81 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.admin import ModelAdmin
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR, SEARCH_VAR
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.db import DatabaseError
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from memories.admin.targets import actor_of, changelist_url, target_from_request
+from memories.admin.targets import TARGET_PARAM, actor_of, changelist_url, target_from_request
 from memories.exceptions import ErasureIncompleteError
-from memories.exports import NDJSON, export_lines
+from memories.exports import NDJSON, BoundedExport, export_lines, streamed
 from memories.models import Channel
 from memories.retention import retention_rules
-from memories.selectors import MemoryFilter, deletion_plan
-from memories.services import memories_delete_matching, memories_export
+from memories.selectors import deletion_plan
+from memories.services import ExportOutcome, memories_delete_listed, memories_export
 from memories.targets import all_targets, has_table
 from memories.wording import memories_counted
 
 DELETE_MATCHING_TEMPLATE = "memories/admin/delete_matching.html"
 RETENTION_TEMPLATE = "memories/admin/retention.html"
+# Query parameters that choose the table, the order or the page of the list: every other one
+# is a lookup that narrows what it shows, listed on the confirmation.
+_NOT_LOOKUPS = {TARGET_PARAM, ORDER_VAR, PAGE_VAR}
 
 
-def changelist_filter(request: HttpRequest) -> MemoryFilter:
-    """The deletion filter the changelist's own filters (agent, team, topic) describe."""
-    topic = request.GET.get("topic")
-    return MemoryFilter(
-        agent_id=request.GET.get("agent_id") or None,
-        team_id=request.GET.get("team_id") or None,
-        topics=(topic,) if topic else (),
-    )
+def listed_memories(
+    model_admin: "ModelAdmin[Any]", request: HttpRequest
+) -> tuple["QuerySet[Any]", int]:
+    """The memories the changelist shows for this query string (every page of it) and how
+    many: built by the changelist itself, from every lookup it honours, so that a deletion
+    can never take other rows than the list shows. Raises what the changelist raises for a
+    query it cannot show (IncorrectLookupParameters, SuspiciousOperation)."""
+    changelist = model_admin.get_changelist_instance(request)
+    return changelist.queryset, changelist.result_count
 
 
 def delete_matching_view(model_admin: "ModelAdmin[Any]", request: HttpRequest) -> HttpResponse:
-    """Confirm, then delete every memory of the changelist's table matching its filters."""
+    """Confirm, then delete every memory of the changelist's table that its list shows for
+    the same query string; or refuse a query the list cannot show, deleting nothing."""
     if not model_admin.has_delete_permission(request):
         raise PermissionDenied
     target = target_from_request(request)
-    memory_filter = changelist_filter(request)
     back = HttpResponseRedirect(
         f"{reverse('admin:memories_memory_changelist')}?{request.GET.urlencode()}"
     )
-    if request.GET.get("q"):
-        model_admin.message_user(
-            request,
-            "A search is not a deletion filter: clear the search, keep the filters.",
-            messages.ERROR,
-        )
-        return back
-    if memory_filter.is_empty:
-        model_admin.message_user(
-            request,
-            "Choose an agent, a team or a topic first: there is no 'delete everything'.",
-            messages.ERROR,
-        )
-        return back
-    if request.method == "POST" and request.POST.get("confirmed") == "yes":
-        try:
-            deleted = memories_delete_matching(
-                memory_filter=memory_filter,
-                targets=[target],
-                actor=actor_of(request),
-                channel=Channel.ADMIN,
-            )
-        except ErasureIncompleteError as error:
-            message = f"The deletion did not finish: {error}. Run it again."
-            model_admin.message_user(request, message, messages.ERROR)
-            return back
-        count = sum(deleted.values())
-        model_admin.message_user(
-            request, f"Deleted {memories_counted(count)} from {target.db_id}.", messages.SUCCESS
-        )
-        return HttpResponseRedirect(changelist_url(target))
-    (planned,) = deletion_plan(targets=[target], memory_filters=[memory_filter])
-    if not planned.is_reachable:
-        message = f"Database {target.db_id} cannot be reached: nothing can be deleted from it now."
+
+    def refuse(message: str) -> HttpResponse:
         model_admin.message_user(request, message, messages.ERROR)
         return back
+
+    if request.GET.get(SEARCH_VAR):
+        return refuse("A search is not a deletion filter: clear the search, keep the filters.")
+    try:
+        memories, count = listed_memories(model_admin, request)
+    except (IncorrectLookupParameters, SuspiciousOperation) as error:
+        return refuse(f"The list cannot show this query ({error}): nothing was deleted.")
+    except DatabaseError:
+        return refuse(
+            f"Database {target.db_id} cannot be reached: nothing can be deleted from it now."
+        )
+    if not memories.query.where:
+        return refuse("Filter the list first: there is no 'delete everything'.")
+    if request.method == "POST" and request.POST.get("confirmed") == "yes":
+        try:
+            deleted = memories_delete_listed(
+                target=target, memories=memories, actor=actor_of(request), channel=Channel.ADMIN
+            )
+        except ErasureIncompleteError as error:
+            return refuse(f"The deletion did not finish: {error}. Run it again.")
+        model_admin.message_user(
+            request, f"Deleted {memories_counted(deleted)} from {target.db_id}.", messages.SUCCESS
+        )
+        return HttpResponseRedirect(changelist_url(target))
+    lookups = [(key, value) for key, value in request.GET.items() if key not in _NOT_LOOKUPS]
     return TemplateResponse(
         request,
         DELETE_MATCHING_TEMPLATE,
@@ -88,8 +89,8 @@ def delete_matching_view(model_admin: "ModelAdmin[Any]", request: HttpRequest) -
             "opts": model_admin.opts,
             "title": "Delete memories matching the filters",
             "target": target,
-            "memory_filter": memory_filter,
-            "count": planned.count,
+            "lookups": lookups,
+            "count": count,
             "changelist_url": changelist_url(target),
         },
     )
@@ -126,12 +127,20 @@ def export_users(request: HttpRequest, user_ids: list[str]) -> StreamingHttpResp
     """Every memory of these users in every table, as an NDJSON download."""
     targets = [target for target in all_targets() if has_table(target)]
 
+    # A database failing midway ends the download with the incomplete-export line.
+    outcome = ExportOutcome()
+
     def rows() -> Any:
         for user_id in user_ids:
             yield from memories_export(
-                targets=targets, user_id=user_id, actor=actor_of(request), channel=Channel.ADMIN
+                targets=targets,
+                user_id=user_id,
+                actor=actor_of(request),
+                channel=Channel.ADMIN,
+                outcome=outcome,
             )
 
-    response = StreamingHttpResponse(export_lines(rows(), with_target=True), content_type=NDJSON)
+    lines = export_lines(rows(), with_target=True, outcome=outcome)
+    response = StreamingHttpResponse(streamed(request, BoundedExport(lines)), content_type=NDJSON)
     response["Content-Disposition"] = 'attachment; filename="memories.ndjson"'
     return response

@@ -12,6 +12,7 @@ from django.db import DatabaseError, transaction
 
 from memories.audit import AuditEntry, audit_alias, is_audit_on, record_write
 from memories.exceptions import MemoryNotFoundError, TableNotFoundError
+from memories.metrics import deletion_counted
 from memories.models import Channel
 from memories.owners import NOBODY, Owner
 from memories.signals import memories_deleted, memory_deleted
@@ -180,6 +181,13 @@ def _log(entry: AuditEntry, outcome: str, selection: Selection, deletion: Deleti
         "(%(channel)s, audit record %(audit_record)s)"
     )
     logger.log(level, message, fields, extra={"memory_deletion": fields})
+    deletion_counted(
+        channel=str(entry.channel),
+        db_id=entry.db_id,
+        outcome=outcome,
+        rows=deletion.count,
+        by_id=isinstance(selection, IdSelection),
+    )
 
 
 def _is_table_missing(target: MemoryTarget) -> bool:

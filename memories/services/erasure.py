@@ -4,12 +4,14 @@ of one user, the right to be forgotten), deletions by filter and retention rules
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import DatabaseError
+from django.db.models import QuerySet
 
 from memories.exceptions import ErasureIncompleteError, FilterRequiredError, database_reason
-from memories.models import Channel
-from memories.selectors import MemoryFilter, memory_count, memory_matching
+from memories.models import AbstractMemory, Channel
+from memories.selectors import MemoryFilter, memory_matching
 from memories.services.deletion import delete_selection
 from memories.statements import FilterBatch, Statements, condition_of, statements_for
 from memories.targets import MemoryTarget, has_table
@@ -66,25 +68,59 @@ def memories_delete_matching(
     """
     if memory_filter.is_empty:
         raise FilterRequiredError()
+    selections = [
+        (target, memory_matching(target=target, memory_filter=memory_filter)) for target in targets
+    ]
+    options = _Options(actor, channel, batch_size, max_rounds, on_batch, memory_filter.user_id)
+    return _delete_selections(selections, options, counted or {})
+
+
+def memories_delete_listed(
+    *,
+    target: MemoryTarget,
+    memories: "QuerySet[AbstractMemory]",
+    actor: str,
+    channel: Channel,
+    batch_size: int | None = None,
+    max_rounds: int = ERASE_MAX_ROUNDS,
+) -> int:
+    """Delete every memory of `memories`, a filtered queryset of the target's (the rows an
+    admin list shows, whatever lookups built it), with the guarantees of
+    memories_delete_matching; how many were deleted. Its WHERE clause is the deletion's."""
+    if not memories.query.where:
+        raise FilterRequiredError()
+    options = _Options(actor, channel, batch_size, max_rounds, None, None)
+    return _delete_selections([(target, memories)], options, {}).get(target, 0)
+
+
+@dataclass(frozen=True)
+class _Options:
+    """How a deletion runs, and for whom: the same for each of its targets."""
+
+    actor: str
+    channel: Channel
+    batch_size: int | None
+    max_rounds: int
+    on_batch: ProgressCallback | None
+    # The one owner of every row the selections match (an erasure), else None.
+    owner: str | None
+
+
+def _delete_selections(
+    selections: Sequence[tuple[MemoryTarget, "QuerySet[Any]"]],
+    options: _Options,
+    counted: Mapping[MemoryTarget, int],
+) -> dict[MemoryTarget, int]:
+    """Delete each target's selected memories, target after target; see
+    memories_delete_matching."""
     deleted: dict[MemoryTarget, int] = {}
     left: dict[MemoryTarget, int | None] = {}
-    for target in targets:
+    for target, memories in selections:
         try:
             if not has_table(target):
                 continue  # a configured table that was never created holds no memories
             deleted[target] = 0
-            first = (counted or {}).get(target)
-            remaining = _delete_from(
-                target,
-                memory_filter,
-                actor,
-                channel,
-                batch_size,
-                max_rounds,
-                on_batch,
-                deleted,
-                first,
-            )
+            remaining = _delete_from(target, memories, options, deleted, counted.get(target))
         except DatabaseError as failure:
             # A database that fails stops its own table, not the others: what it deleted
             # stays deleted and audited, and the error names it. One line: the driver's
@@ -100,7 +136,7 @@ def memories_delete_matching(
             deleted={(t.db_id, t.table): count for t, count in deleted.items()},
             remaining={(t.db_id, t.table): count for t, count in left.items()},
         )
-        fields = {"actor": actor, "channel": str(channel), "detail": str(error)}
+        fields = {"actor": options.actor, "channel": str(options.channel), "detail": str(error)}
         logger.error("memory deletion unfinished (%(channel)s, %(actor)s): %(detail)s", fields)
         raise error
     return deleted
@@ -145,12 +181,8 @@ def _delete_batch(target: MemoryTarget, batch: FilterBatch, actor: str, channel:
 
 def _delete_from(
     target: MemoryTarget,
-    memory_filter: MemoryFilter,
-    actor: str,
-    channel: Channel,
-    batch_size: int | None,
-    max_rounds: int,
-    on_batch: ProgressCallback | None,
+    memories: "QuerySet[Any]",
+    options: _Options,
     deleted: dict[MemoryTarget, int],
     first: int | None,
 ) -> int:
@@ -158,29 +190,37 @@ def _delete_from(
     have ended with at least as many matching as they began with (writers add as fast as
     the batches delete); how many the last count found. `deleted[target]` counts each
     committed batch as it goes, so it is exact even when a database fails midway."""
-    condition = condition_of(memory_matching(target=target, memory_filter=memory_filter))
+    condition = condition_of(memories)
+    batch_size = options.batch_size
     if batch_size is None:
         batch_size = statements_for(target.alias).batch_size
-    left = memory_count(target=target, memory_filter=memory_filter) if first is None else first
-    stalled = 0
-    while left and stalled < max_rounds:
+    # .all(): a fresh count each time, never a result the queryset has cached.
+    left = memories.all().count() if first is None else first
+    stalled, rounds = 0, 0
+    while left and stalled < options.max_rounds:
         # A round deletes at most what the count before it found: writers adding as fast
         # as it deletes cannot keep a round going for ever.
         budget = left
         while budget > 0:
             batch = FilterBatch(
-                condition=condition, size=min(batch_size, budget), user_id=memory_filter.user_id
+                condition=condition,
+                size=min(batch_size, budget),
+                user_id=options.owner,
+                # The first round may skip rows that writers update under it (the engine's
+                # fastest choice); the rounds after it take them, and skip none.
+                may_skip_updated=rounds == 0,
             )
-            count = _delete_batch(target, batch, actor, channel)
+            count = _delete_batch(target, batch, options.actor, options.channel)
             if not count:
                 # What the batch chose was deleted, or updated out of the filter, meanwhile:
                 # the count says what is left.
                 break
             deleted[target] += count
             budget -= count
-            if on_batch is not None:
-                on_batch(ErasedBatch(target=target, deleted=count))
-        before, left = left, memory_count(target=target, memory_filter=memory_filter)
+            if options.on_batch is not None:
+                options.on_batch(ErasedBatch(target=target, deleted=count))
+        before, left = left, memories.all().count()
+        rounds += 1
         if left >= before:
             stalled += 1
     return left

@@ -2,7 +2,6 @@
 
 import datetime
 from collections.abc import Sequence
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -14,7 +13,7 @@ from memories.audit import AuditEntry
 from memories.targets import MemoryTarget
 
 # A query parameter.
-Param = str | int | datetime.datetime
+Param = str | int | datetime.datetime | None
 
 
 class Clause(NamedTuple):
@@ -46,11 +45,15 @@ class FilterBatch:
     `condition` is a WHERE clause over the target's table (as the ORM writes it, columns
     qualified by the table's name); `user_id` names the owner when the condition keeps to
     one owner's memories (an erasure), so that the audit record need not collect owners.
+    `may_skip_updated` lets the engine choose the rows its fastest way even if that skips a
+    row a writer updates meanwhile (PostgreSQL's physical addresses): only for a first
+    pass, whose skipped rows later batches, which skip none, take.
     """
 
     condition: Clause
     size: int
     user_id: str | None = None
+    may_skip_updated: bool = False
 
 
 Selection = IdSelection | FilterBatch
@@ -96,11 +99,6 @@ class Statements:
         transaction (a deadlock, a lock wait, a serialization failure): worth running again."""
         return False
 
-    def consistent_reads(self) -> AbstractContextManager[object]:
-        """A block whose queries all read one snapshot of the database, where the engine's
-        module gives one (PostgreSQL); elsewhere each query reads its own."""
-        return nullcontext()
-
     def quote(self, name: str) -> str:
         return str(self.connection.ops.quote_name(name))
 
@@ -119,7 +117,8 @@ class Statements:
     def batch_clause(self, target: MemoryTarget, batch: FilterBatch) -> Clause:
         """The WHERE clause of the next batch: its rows are chosen by id (never by physical
         address, which a concurrent update changes), and the condition is checked again on
-        the row being deleted, so a row updated meanwhile out of the filter stays."""
+        the row being deleted, so a row updated meanwhile out of the filter stays, and a row
+        updated meanwhile within it is deleted."""
         condition = batch.condition
         # Any `size` matching rows: no ORDER BY, so no sort of all of them per batch.
         chosen = f"SELECT memory_id FROM {target.quoted_table} WHERE {condition.sql} LIMIT %s"

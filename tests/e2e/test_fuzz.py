@@ -56,6 +56,6 @@ def test_every_operation_answers_as_documented(server, admin, tmp_path):
 
     summary = result.stdout[-4000:]
     assert result.returncode == 0, summary
-    assert "Tested: 10" in result.stdout, summary
+    assert "Tested: 12" in result.stdout, summary
     assert " passed" in result.stdout, summary
     assert "Schema validation mismatch" not in result.stdout, summary

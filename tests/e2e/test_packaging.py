@@ -12,13 +12,16 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 import zipfile
 from contextlib import closing
 from email.parser import Parser
 from importlib.metadata import packages_distributions
+from importlib.metadata import requires as requires_of
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
+import jwt
 import pytest
 import requests
 
@@ -121,6 +124,7 @@ def test_wheel_holds_the_app_only(wheel):
     assert "memories/migrations/0001_initial.py" in names
     assert "memories/templates/memories/admin/confirm_deletion.html" in names
     assert "memories/templates/memories/docs/redoc.html" in names
+    assert "memories/static/memories/redoc/logo-mini.svg" in names
     assert not any(name.startswith(("tests/", "agentos/", "templates/")) for name in names)
 
 
@@ -155,15 +159,23 @@ def test_the_wheel_requires_what_the_app_imports_and_no_server(wheel):
         "djangorestframework-simplejwt",
     }
     assert "Django<7,>=5.2" in requires
-    assert set(metadata.get_all("Provides-Extra", [])) == {"server", "postgres", "mysql"}
+    assert set(metadata.get_all("Provides-Extra", [])) == {
+        "server",
+        "postgres",
+        "mysql",
+        "metrics",
+    }
     assert metadata["License-Expression"] == "MIT"
     assert "agentos_memories-0.1.0.dist-info/licenses/LICENSE" in files.namelist()
-    # Every package the app imports comes with it, or with the extra of its database.
+    # Every package the app imports comes with it, or with the extra of its database, or
+    # with Django itself (asgiref, which Django's own ASGI handler runs on).
     providers = packages_distributions()
     imported = {
         _distribution(providers[name][0]) for name in _third_party_imports(ROOT / "memories")
     }
-    assert imported <= always | extras, imported - always - extras
+    with_django = {_distribution(line) for line in requires_of("django") or []}
+    provided = always | extras | with_django
+    assert imported <= provided, imported - provided
 
 
 def installed_into_new_venv(venv: Path, requirement: str, constraints: Path) -> str:
@@ -200,7 +212,20 @@ def test_the_sdist_installs_with_every_extra_into_a_fresh_virtualenv(
 @pytest.fixture(scope="module")
 def host_project(wheel, locked_versions, tmp_path_factory):
     """A fresh startproject with the app installed and configured by the README's steps."""
-    folder = tmp_path_factory.mktemp("host")
+    return installed(tmp_path_factory.mktemp("host"), wheel, locked_versions)
+
+
+def installed(
+    folder: Path,
+    wheel: Path,
+    locked_versions: Path,
+    *,
+    host_code: dict[str, str] | None = None,
+    prefix: str = "",
+) -> Path:
+    """A fresh startproject, with host_code (file name -> code of the host's own) added to its
+    files, then the app installed and configured by the README's steps (its URLs mounted
+    under prefix)."""
     venv = folder / "venv"
     build, install, *project_commands = readme_commands()
     assert build == ["make", "dist"], build  # what the distribution fixture ran (bin/dist)
@@ -216,7 +241,9 @@ def host_project(wheel, locked_versions, tmp_path_factory):
     project = folder / "hostsite"
     for file_name in ("settings.py", "urls.py"):
         module = project / "hostsite" / file_name
-        module.write_text(module.read_text() + "\n" + block_for(file_name))
+        own = (host_code or {}).get(file_name, "")
+        block = block_for(file_name).replace('path("", include(', f'path("{prefix}", include(')
+        module.write_text(module.read_text() + "\n" + own + "\n" + block)
 
     for command in project_commands:
         assert command[:2] == ["python", "manage.py"], command
@@ -355,3 +382,116 @@ def test_docs_pages_load_everything_from_the_server(served, page):
         absolute = urljoin(response.url, url)
         assert urlsplit(absolute).netloc == urlsplit(served).netloc, url
         assert requests.get(absolute, timeout=10).status_code == 200, url
+
+
+# A host that already runs a Django REST framework API: its users log in with simplejwt
+# (signed with SECRET_KEY, simplejwt's default), its REST_FRAMEWORK defaults are JWT and
+# IsAuthenticated with pagination, versioning and throttles, it speaks German in Berlin's time
+# zone, and it mounts the memory API under a prefix.
+HOST_SETTINGS = """
+INSTALLED_APPS += ["rest_framework", "rest_framework_simplejwt"]
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication"
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 1,
+    "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.AcceptHeaderVersioning",
+    "ALLOWED_VERSIONS": ["1.0"],
+    "DEFAULT_VERSION": "1.0",
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"user": "1000/day"},
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+}
+LANGUAGE_CODE = "de"
+TIME_ZONE = "Europe/Berlin"
+"""
+HOST_URLS = """
+from rest_framework.decorators import api_view
+from rest_framework.response import Response
+from rest_framework_simplejwt.views import TokenObtainPairView
+
+
+@api_view(["GET"])
+def me(request):
+    return Response({"username": request.user.get_username(), "admin": request.user.is_superuser})
+
+
+urlpatterns += [path("api/token/", TokenObtainPairView.as_view()), path("api/me/", me)]
+"""
+PREFIX = "agents/"
+
+
+@pytest.fixture(scope="module")
+def guest_served(wheel, locked_versions, tmp_path_factory):
+    """The app installed by the README into a host with simplejwt users of its own, served."""
+    project = installed(
+        tmp_path_factory.mktemp("guest"),
+        wheel,
+        locked_versions,
+        host_code={"settings.py": HOST_SETTINGS, "urls.py": HOST_URLS},
+        prefix=PREFIX,
+    )
+    python = str(project.parent / "venv" / "bin" / "python")
+    assert "memories." not in sh(python, "manage.py", "check", cwd=project)
+
+    def runserver(port: int) -> list[str]:
+        return [python, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
+
+    with serving(
+        runserver, CLEAN_ENV, project / "server.log", ready_path="/admin/login/", cwd=project
+    ) as started:
+        yield project, f"http://127.0.0.1:{started.port}"
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def host_login(base: str) -> str:
+    response = requests.post(
+        f"{base}/api/token/", json={"username": "operator", "password": "s3cret-pass"}, timeout=10
+    )
+    assert response.status_code == 200, response.text
+    return str(response.json()["access"])
+
+
+def test_in_a_host_with_its_own_users_the_agents_token_works_under_the_prefix(guest_served):
+    project, base = guest_served
+    token = (project / "token-alice").read_text()
+    memory_id = memory_created(f"{base}/{PREFIX.rstrip('/')}", token, "likes tea")
+
+    listed = requests.get(f"{base}/{PREFIX}memories", headers=bearer(token), timeout=10)
+    deleted = requests.delete(
+        f"{base}/{PREFIX}memories/{memory_id}", headers=bearer(token), timeout=10
+    )
+
+    assert listed.status_code == 200
+    assert [memory["memory_id"] for memory in listed.json()["data"]] == [memory_id]
+    assert deleted.status_code == 204
+    assert rows(project, f"SELECT 1 FROM agno_memories WHERE memory_id = '{memory_id}'") == []
+
+
+def test_a_host_users_token_from_its_own_login_is_refused_by_the_memory_api(guest_served):
+    project, base = guest_served
+    access = host_login(base)
+    me = requests.get(f"{base}/api/me/", headers=bearer(access), timeout=10)
+    assert me.json() == {"username": "operator", "admin": True}  # the host's API takes it
+
+    response = requests.get(f"{base}/{PREFIX}memories", headers=bearer(access), timeout=10)
+
+    assert response.status_code == 401
+    assert response.json()["error_code"] == "UNAUTHENTICATED"
+
+
+def test_no_token_signed_with_the_agents_key_is_a_host_user(guest_served):
+    project, base = guest_served
+    issued = (project / "token-alice").read_text()
+    now = int(time.time())
+    claims = {"token_type": "access", "user_id": 1, "jti": "x", "iat": now, "exp": now + 300}
+    forged = jwt.encode(claims, SIGNING_KEY, algorithm="HS256")
+
+    for token in (issued, forged):
+        response = requests.get(f"{base}/api/me/", headers=bearer(token), timeout=10)
+        assert response.status_code == 401, response.text

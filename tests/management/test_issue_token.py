@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
+from tests.conftest import memories_with
 from tests.factories import memory_create, memory_ids_in
 from tests.keys import rsa_pair
 
@@ -38,7 +39,9 @@ def test_admin_and_scopes():
 
 
 def test_audience_and_issuer_are_included_when_configured():
-    with override_settings(SIMPLE_JWT={"SIGNING_KEY": HS_KEY, "AUDIENCE": "m", "ISSUER": "i"}):
+    with override_settings(
+        MEMORIES=memories_with(JWT_SIGNING_KEY=HS_KEY, JWT_AUDIENCE="m", JWT_ISSUER="i")
+    ):
         token = issue("alice")
     claims = jwt.decode(token, HS_KEY, algorithms=["HS256"], audience="m", issuer="i")
     assert (claims["aud"], claims["iss"]) == ("m", "i")
@@ -46,15 +49,22 @@ def test_audience_and_issuer_are_included_when_configured():
 
 def test_rs256_token_is_signed_with_the_private_key():
     private, public = rsa_pair()
-    jwt_settings = {"ALGORITHM": "RS256", "SIGNING_KEY": private, "VERIFYING_KEY": public}
-    with override_settings(SIMPLE_JWT=jwt_settings):
+    jwt_settings = {
+        "JWT_ALGORITHM": "RS256",
+        "JWT_SIGNING_KEY": private,
+        "JWT_VERIFYING_KEY": public,
+    }
+    with override_settings(MEMORIES=memories_with(**jwt_settings)):
         token = issue("alice")
     assert jwt.decode(token, public, algorithms=["RS256"])["sub"] == "alice"
 
 
 @pytest.mark.parametrize("key", [None, ""])
 def test_no_signing_key_is_an_error(key):
-    with override_settings(SIMPLE_JWT={"SIGNING_KEY": key}), pytest.raises(CommandError):
+    with (
+        override_settings(MEMORIES=memories_with(JWT_SIGNING_KEY=key)),
+        pytest.raises(CommandError),
+    ):
         issue("alice")
 
 

@@ -13,7 +13,7 @@ from memories.exceptions import MemoryNotFoundError
 from memories.models import Channel, MemoryDeletion
 from memories.services import memories_delete, memory_delete
 from memories.statements import DeletedMemory
-from tests.conftest import deletion_log, require_db_id
+from tests.conftest import deletion_log, memories_with, require_db_id
 from tests.factories import memory_create, memory_ids_in, target
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -70,7 +70,7 @@ class MemoryDeleteTests:
     def test_audit_can_be_switched_off(self):
         memory_create(memory_id="m1", user_id="bob")
 
-        with override_settings(MEMORIES={"DATABASES": {"default": "default"}, "AUDIT": False}):
+        with override_settings(MEMORIES=memories_with(AUDIT=False)):
             memory_delete(
                 target=target(), memory_id="m1", user_id=None, actor="a", channel=Channel.API
             )

@@ -9,7 +9,7 @@ from django.db import connections
 
 from memories.models import Channel, MemoryExport
 from memories.owners import NOBODY
-from memories.services import memories_export
+from memories.services import ExportOutcome, memories_export
 from tests.conftest import require_db_id
 from tests.factories import memory_create, memory_ids_in, model_of, target
 
@@ -57,6 +57,11 @@ def test_no_owner_exports_everyones_and_nobody_exports_nothing(db_id):
     assert (record.actor, record.user_id, record.count, record.finished) == ("root", None, 2, True)
 
 
+@pytest.fixture(params=["lite", "pg", "maria"])
+def server_db_id(request) -> str:
+    return str(request.param)
+
+
 def test_a_stream_stopped_early_leaves_an_unfinished_record():
     for number in range(3):
         memory_create(memory_id=f"a{number}", user_id="alice")
@@ -99,18 +104,25 @@ def test_export_memory_stays_flat_however_many_rows(server_db_id):
 
 
 @pytest.mark.django_db(transaction=True, databases="__all__")
-def test_a_postgresql_export_reads_one_snapshot():
-    require_db_id("pg")
-    model = model_of("pg")
-    model._default_manager.using("pg").bulk_create(
+def test_an_export_holds_no_transaction_between_its_chunks(server_db_id):
+    """Each chunk is a short read of its own: between two, a slow client's export holds no
+    transaction (nor a pooler's server connection), and a delete committed meanwhile is
+    seen by the next chunk."""
+    require_db_id(server_db_id)
+    model = model_of(server_db_id)
+    model._default_manager.using(server_db_id).bulk_create(
         model(memory_id=f"m{n:05}", memory="x", user_id="alice", created_at=1) for n in range(5000)
     )
-    rows = memories_export(targets=[target("pg")], user_id="alice", actor="a", channel=Channel.API)
+    rows = memories_export(
+        targets=[target(server_db_id)], user_id="alice", actor="a", channel=Channel.API
+    )
     first = next(rows)
+    connection = connections[server_db_id]
+    in_transaction = connection.in_atomic_block or not connection.get_autocommit()
 
     def delete_the_rest_elsewhere() -> None:
         try:
-            model._default_manager.using("pg").exclude(memory_id=first[1].memory_id).delete()
+            model._default_manager.using(server_db_id).filter(memory_id__gte="m02000").delete()
         finally:
             connections.close_all()
 
@@ -119,5 +131,53 @@ def test_a_postgresql_export_reads_one_snapshot():
     writer.join()
     exported = [first, *rows]
 
-    assert len(exported) == 5000
-    assert memory_ids_in("pg") == {first[1].memory_id}
+    assert not in_transaction
+    # The first chunk (2000 rows) was read before the delete; the rest after it.
+    assert len(exported) == 2000
+    assert memory_ids_in(server_db_id) == {f"m{n:05}" for n in range(2000)}
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_a_database_failing_midway_is_named_and_the_next_table_exported():
+    """PostgreSQL's server ends the export's session between two chunks (a real fault, as a
+    restart or an administrator would): the table is named in the outcome and recorded as
+    unfinished with the rows it sent; the next table is exported whole."""
+    require_db_id("pg")
+    model = model_of("pg")
+    model._default_manager.using("pg").bulk_create(
+        model(memory_id=f"m{n:05}", memory="x", user_id="alice", created_at=1) for n in range(3000)
+    )
+    memory_create("lite", memory_id="a1", user_id="alice")
+    outcome = ExportOutcome()
+    rows = memories_export(
+        targets=[target("pg"), target("lite")],
+        user_id="alice",
+        actor="root",
+        channel=Channel.API,
+        outcome=outcome,
+    )
+    first = next(rows)  # the first chunk of 2000 is read; the session is in its snapshot
+    with connections["pg"].cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+
+    def end_the_session() -> None:
+        try:
+            with connections["pg"].cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        finally:
+            connections.close_all()
+
+    killer = threading.Thread(target=end_the_session)
+    killer.start()
+    killer.join()
+    exported = [first, *rows]
+    connections["pg"].close()  # this thread's session is the one that was ended
+
+    from_pg = [memory.memory_id for where, memory in exported if where.db_id == "pg"]
+    assert from_pg == [f"m{n:05}" for n in range(2000)]
+    assert [(w.db_id, m.memory_id) for w, m in exported if w.db_id != "pg"] == [("lite", "a1")]
+    assert list(outcome.unreachable) == [target("pg")]
+    records = {r.db_id: (r.count, r.finished) for r in MemoryExport.objects.all()}
+    assert records == {"pg": (2000, False), "lite": (1, True)}
+    assert len(memory_ids_in("pg")) == 3000

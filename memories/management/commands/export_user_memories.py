@@ -5,13 +5,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import CommandParser, OutputWrapper
+from django.core.management.base import CommandError, CommandParser, OutputWrapper
+from django.db import DatabaseError
 
 from memories.exports import export_lines
 from memories.management.base import MemoryCommand, Progress
 from memories.models import Channel
 from memories.selectors import MemoryFilter, memory_count
-from memories.services import memories_export
+from memories.services import ExportOutcome, memories_export
 from memories.targets import MemoryTarget, has_table
 from memories.wording import memories_counted
 
@@ -20,10 +21,16 @@ class Command(MemoryCommand):
     help = (
         "Write every memory of USER_ID in every configured database and table as "
         "newline-delimited JSON (one memory a line, naming its db_id and table), to standard "
-        "output or --output FILE. Each table exported writes an audit record."
+        "output or --output FILE. Each table exported writes an audit record. A database "
+        "that cannot be read does not stop the others: the output then ends with a line "
+        "naming it, and the command exits non-zero."
     )
 
     DONE = "Exported {count} of {user_id!r} to {where}."  # {count}: "1 memory"
+    UNFINISHED = (
+        "Exported {count} of {user_id!r} to {where}, but not everything: {unreachable}. "
+        "Run it again when the database answers."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("user_id", help="The owner whose memories are exported.")
@@ -34,17 +41,25 @@ class Command(MemoryCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         user_id: str = options["user_id"]
-        targets = [t for t in self.selected_targets(options["db_ids"]) if has_table(t)]
+        targets = self.selected_targets(options["db_ids"])
         output: Path | None = options["output"]
         # The summary and the progress go where the memories do not.
         report = self.stdout if output is not None else OutputWrapper(sys.stderr)
+        outcome = ExportOutcome()
         if output is None:
-            count = self._export(user_id, targets, report, self._write_stdout)
+            count = self._export(user_id, targets, report, self._write_stdout, outcome)
         else:
             with open(output, "wb") as file:
-                count = self._export(user_id, targets, report, file.write)
+                count = self._export(user_id, targets, report, file.write, outcome)
         where = str(output) if output is not None else "standard output"
-        report.write(self.DONE.format(count=memories_counted(count), user_id=user_id, where=where))
+        fields = {"count": memories_counted(count), "user_id": user_id, "where": where}
+        if not outcome.is_complete:
+            unreachable = "; ".join(
+                f"{target.db_id}/{target.table}: database unreachable ({reason})"
+                for target, reason in outcome.unreachable.items()
+            )
+            raise CommandError(self.UNFINISHED.format(unreachable=unreachable, **fields))
+        report.write(self.DONE.format(**fields))
 
     def _write_stdout(self, chunk: bytes) -> None:
         self.stdout.write(chunk.decode(), ending="")
@@ -55,20 +70,36 @@ class Command(MemoryCommand):
         targets: list[MemoryTarget],
         report: OutputWrapper,
         write: Callable[[bytes], object],
+        outcome: ExportOutcome,
     ) -> int:
         """Write the user's memories; how many were written."""
-        memory_filter = MemoryFilter(user_id=user_id)
-        total = sum(memory_count(target=t, memory_filter=memory_filter) for t in targets)
-        progress = Progress(report, total, interactive=report.isatty())
+        progress = Progress(report, self._total(user_id, targets), interactive=report.isatty())
         rows = memories_export(
-            targets=targets, user_id=user_id, actor=self.actor, channel=Channel.COMMAND
+            targets=targets,
+            user_id=user_id,
+            actor=self.actor,
+            channel=Channel.COMMAND,
+            outcome=outcome,
         )
         count = 0
-        for chunk in export_lines(rows, with_target=True):
+        for chunk in export_lines(rows, with_target=True, outcome=outcome):
             write(chunk)
             lines = chunk.count(b"\n")
             count += lines
             if progress.interactive:
                 progress.advance(lines, "")
         progress.finish()
-        return count
+        return count - (0 if outcome.is_complete else 1)  # the last line names what failed
+
+    def _total(self, user_id: str, targets: list[MemoryTarget]) -> int:
+        """How many memories the progress bar expects: those counted where the table exists
+        and its database answers (the export itself names the others)."""
+        memory_filter = MemoryFilter(user_id=user_id)
+        total = 0
+        for target in targets:
+            try:
+                if has_table(target):  # an absent table: the export skips it
+                    total += memory_count(target=target, memory_filter=memory_filter)
+            except DatabaseError:
+                continue  # unreachable: the export names it
+        return total

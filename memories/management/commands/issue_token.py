@@ -12,7 +12,7 @@ from memories.validators import is_identifier
 
 
 class Command(BaseCommand):
-    help = "Print a JWT for SUBJECT, signed with SIMPLE_JWT's signing key, to call the API."
+    help = "Print a JWT for SUBJECT, signed with MEMORIES['JWT_SIGNING_KEY'], to call the API."
 
     NO_KEY = "No JWT signing key is configured (set AGENTOS_JWT_SIGNING_KEY)."
     BAD_SUBJECT = (

@@ -1,0 +1,59 @@
+"""Times in the admin: in the current time zone, as Django's admin shows them, the zone
+named, the same on lists and detail pages."""
+
+import datetime
+
+import pytest
+from django.test import override_settings
+
+from memories.models import MemoryDeletion, MemoryExport
+from tests.factories import memory_create
+
+pytestmark = pytest.mark.django_db(databases=["default"])
+
+# 18:43 UTC on a winter day: 19:43 in Berlin (CET).
+MOMENT = datetime.datetime(2026, 12, 6, 18, 43, tzinfo=datetime.UTC)
+
+
+def pages(staff, model: str, pk: object) -> list[str]:
+    listing = staff.get(f"/admin/memories/{model}/")
+    detail = staff.get(f"/admin/memories/{model}/{pk}/change/")
+    assert listing.status_code == detail.status_code == 200
+    return [listing.text, detail.text]
+
+
+@override_settings(TIME_ZONE="Europe/Berlin")
+def test_an_audit_records_time_is_the_same_on_its_list_and_its_page(staff):
+    deletion = MemoryDeletion.objects.create(
+        deleted_at=MOMENT,
+        actor="operator",
+        channel="api",
+        db_id="default",
+        table_name="agno_memories",
+        memory_ids=["m1"],
+        user_ids=["alice"],
+        count=1,
+    )
+    export = MemoryExport.objects.create(
+        exported_at=MOMENT,
+        actor="operator",
+        channel="api",
+        db_id="default",
+        table_name="agno_memories",
+        user_id="alice",
+        count=1,
+    )
+
+    for model, record in (("memorydeletion", deletion), ("memoryexport", export)):
+        for page in pages(staff, model, record.pk):
+            assert '2026-12-06<br><span class="memories-time">19:43 CET</span>' in page
+            assert "18:43 UTC" not in page  # only the machine-readable datetime is UTC
+
+
+@override_settings(TIME_ZONE="Europe/Berlin")
+def test_a_memorys_times_are_the_same_on_its_list_and_its_page(staff):
+    memory_create(memory_id="m1", user_id="alice", created_at=int(MOMENT.timestamp()))
+
+    for page in pages(staff, "memory", "m1"):
+        assert "19:43 CET" in page
+        assert "18:43 UTC" not in page
