@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection
 
 from tests.servers import ROOT, clean_environment, collected_static, free_port, process_tree
 
@@ -82,7 +84,7 @@ def folder(tmp_path_factory) -> Path:
     process, _ = start(folder)  # migrates the database once
     process.send_signal(signal.SIGTERM)
     process.wait(timeout=60)
-    with sqlite3.connect(folder / "db.sqlite3") as connection:
+    with contextlib.closing(sqlite3.connect(folder / "db.sqlite3")) as connection, connection:
         connection.executemany(
             "INSERT INTO agno_memories (memory_id, memory, user_id, created_at)"
             " VALUES (?, '\"remember this, and this too\"', 'alice', 1)",
@@ -133,6 +135,18 @@ def token(folder: Path) -> str:
     ).stdout.strip()
 
 
+class SmallReceiveBuffer(HTTPAdapter):
+    """Connections whose receive buffer stays small (a set SO_RCVBUF turns off the kernel's
+    growing it): a slow reader holds the server back at once, not after megabytes."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["socket_options"] = [
+            *HTTPConnection.default_socket_options,
+            (socket.SOL_SOCKET, socket.SO_RCVBUF, 32 * 1024),
+        ]
+        super().init_poolmanager(*args, **kwargs)
+
+
 def export_while_stopping(folder: Path, grace: int, pause: float = 0) -> tuple[int, int]:
     """An export streaming on a reused keep-alive connection when SIGTERM arrives, read
     with `pause` seconds after each 64 KiB: its status and the lines received before the
@@ -141,6 +155,7 @@ def export_while_stopping(folder: Path, grace: int, pause: float = 0) -> tuple[i
     base = f"http://127.0.0.1:{port}"
     lines = 0
     with requests.Session() as session:
+        session.mount("http://", SmallReceiveBuffer())
         session.headers["Authorization"] = f"Bearer {token(folder)}"
         assert session.get(f"{base}/health").status_code == 200  # the connection, reused:
         export = session.get(f"{base}/memory_export", stream=True)
@@ -154,7 +169,7 @@ def export_while_stopping(folder: Path, grace: int, pause: float = 0) -> tuple[i
 
 
 def last_export(folder: Path) -> tuple[int, int]:
-    with sqlite3.connect(folder / "db.sqlite3") as connection:
+    with contextlib.closing(sqlite3.connect(folder / "db.sqlite3")) as connection:
         row = connection.execute(
             "SELECT count, finished FROM memories_memoryexport ORDER BY id DESC LIMIT 1"
         ).fetchone()
@@ -169,9 +184,9 @@ def test_a_request_in_flight_on_a_reused_connection_is_answered_in_full(folder):
 
 
 def test_an_export_cut_by_the_end_of_the_grace_period_records_the_rows_it_sent(folder):
-    # Read slowly: about 2 MB at 64 KiB per 0.2 s outlasts the grace period, however fast
-    # the server is.
-    status, lines = export_while_stopping(folder, grace=2, pause=0.2)
+    # Read slowly: about 2 MB at 64 KiB per 0.25 s (8 s) outlasts the grace period, however
+    # fast the server is, and the worker lives long enough (3 s) to bring its record up to date.
+    status, lines = export_while_stopping(folder, grace=4, pause=0.25)
     count, finished = last_export(folder)
 
     assert status == 200
