@@ -1,11 +1,12 @@
 """The memories app's configuration."""
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MemoriesConfig(AppConfig):
     name = "memories"
-    verbose_name = "Agent memories"
+    verbose_name = _("Agent memories")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

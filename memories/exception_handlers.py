@@ -11,6 +11,7 @@ from django.core.exceptions import DisallowedHost, PermissionDenied
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
+from django.utils.translation import gettext
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -56,7 +57,11 @@ def readable(detail: Any, field: str | None = None) -> str:
             for index, item in enumerate(detail)
         ]
     else:
-        return f"{field}: {detail}" if field else str(detail)
+        # One template, so that a translation may place the field's name as its language
+        # does: DRF's message and ours in the active language, the name as sent.
+        if not field:
+            return str(detail)
+        return gettext("%(field)s: %(message)s") % {"field": field, "message": detail}
     return " ".join(part for part in parts if part)
 
 
@@ -176,7 +181,7 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if not (isinstance(view_class, type) and issubclass(view_class, MemoryAPIView)):
         return defaults.bad_request(request, exception)
     if isinstance(exception, DisallowedHost):
-        detail = "The Host header names a host this server does not serve"
+        detail = gettext("The Host header names a host this server does not serve")
     else:
-        detail = "Bad request"
+        detail = gettext("Bad request")
     return JsonResponse({"detail": detail, "error_code": errors.BAD_REQUEST}, status=400)

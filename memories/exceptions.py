@@ -1,5 +1,7 @@
 """Domain errors raised by services, and the API errors they become."""
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
@@ -25,7 +27,9 @@ EXPORTS_BUSY = "EXPORTS_BUSY"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 
-# Domain errors: raised by targets, selectors and services, whatever the channel.
+# Domain errors: raised by targets, selectors and services, whatever the channel. Their text
+# is rendered when read (str()), in the language active then: a log line reads it in English
+# (memories.wording.in_english), the caller's response in the caller's language.
 
 
 class MemoriesError(Exception):
@@ -36,27 +40,40 @@ class MemoryNotFoundError(MemoriesError):
     """No memory with that id that the caller may act on."""
 
     def __str__(self) -> str:
-        return "Memory not found"
+        return gettext("Memory not found")
 
 
 class DatabaseNotFoundError(MemoriesError):
     def __init__(self, db_id: str) -> None:
-        super().__init__(f"No database found with id '{db_id}'")
+        super().__init__(db_id)
+        self.db_id = db_id
+
+    def __str__(self) -> str:
+        return gettext("No database found with id '%(db_id)s'") % {"db_id": self.db_id}
 
 
 class TableNotFoundError(MemoriesError):
     def __init__(self, db_id: str, table: str) -> None:
-        super().__init__(f"No table '{table}' found in database '{db_id}'")
+        super().__init__(db_id, table)
+        self.db_id, self.table = db_id, table
+
+    def __str__(self) -> str:
+        return gettext("No table '%(table)s' found in database '%(db_id)s'") % {
+            "table": self.table,
+            "db_id": self.db_id,
+        }
 
 
 class TableWithoutDatabaseError(MemoriesError):
     def __str__(self) -> str:
-        return "The db_id query parameter is required when passing a table"
+        return gettext("The db_id query parameter is required when passing a table")
 
 
 class FilterRequiredError(MemoriesError):
     def __str__(self) -> str:
-        return "A deletion by filter needs at least one filter: there is no 'delete everything'"
+        return gettext(
+            "A deletion by filter needs at least one filter: there is no 'delete everything'"
+        )
 
 
 class DatabasesUnreachableError(MemoriesError):
@@ -65,9 +82,15 @@ class DatabasesUnreachableError(MemoriesError):
     driver's reason, which names hosts: that goes to the log)."""
 
     def __init__(self, unreachable: list[tuple[str, str]], *, done: str) -> None:
-        self.unreachable = unreachable
-        names = ", ".join(f"{db_id}/{table}" for db_id, table in unreachable)
-        super().__init__(f"Database unreachable ({names}): {done}")
+        super().__init__(unreachable, done)
+        self.unreachable, self.done = unreachable, done
+
+    def __str__(self) -> str:
+        names = ", ".join(f"{db_id}/{table}" for db_id, table in self.unreachable)
+        return gettext("Database unreachable (%(names)s): %(done)s") % {
+            "names": names,
+            "done": self.done,
+        }
 
 
 class ErasureIncompleteError(MemoriesError):
@@ -83,13 +106,24 @@ class ErasureIncompleteError(MemoriesError):
         deleted: dict[tuple[str, str], int],
         remaining: dict[tuple[str, str], int | None],
     ) -> None:
+        super().__init__(deleted, remaining)
         self.deleted, self.remaining = deleted, remaining
+
+    def __str__(self) -> str:
         left = "; ".join(
-            f"{db_id}/{table}: " + ("database failed" if count is None else f"{count} left")
-            for (db_id, table), count in remaining.items()
+            (
+                gettext("%(where)s: database failed")
+                if count is None
+                else gettext("%(where)s: %(count)d left")
+            )
+            % {"where": f"{db_id}/{table}", "count": count}
+            for (db_id, table), count in self.remaining.items()
         )
-        done = memories_counted(sum(deleted.values()))
-        super().__init__(f"Unfinished after deleting {done} ({left})")
+        done = memories_counted(sum(self.deleted.values()))
+        return gettext("Unfinished after deleting %(done)s (%(left)s)") % {
+            "done": done,
+            "left": left,
+        }
 
     @property
     def has_unreachable(self) -> bool:
@@ -101,10 +135,14 @@ class ExportsBusyError(MemoriesError):
     """This process already streams as many exports as MEMORIES["EXPORT_MAX_CONCURRENT"]."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(
-            f"Too many exports are running ({limit} at most per server process); "
+        super().__init__(limit)
+        self.limit = limit
+
+    def __str__(self) -> str:
+        return gettext(
+            "Too many exports are running (%(limit)d at most per server process); "
             "try again when one has finished"
-        )
+        ) % {"limit": self.limit}
 
 
 class ExportTimeLimitError(MemoriesError):
@@ -122,31 +160,31 @@ def database_reason(error: Exception) -> str:
 
 class BadRequest(APIException):
     status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "Bad request"
+    default_detail = _("Bad request")
     default_code = BAD_REQUEST
 
 
 class NotFound(APIException):
     status_code = status.HTTP_404_NOT_FOUND
-    default_detail = "Not found"
+    default_detail = _("Not found")
     default_code = NOT_FOUND
 
 
 class LengthRequired(APIException):
     status_code = status.HTTP_411_LENGTH_REQUIRED
-    default_detail = "A request body needs a Content-Length header; chunked bodies are refused"
+    default_detail = _("A request body needs a Content-Length header; chunked bodies are refused")
     default_code = LENGTH_REQUIRED
 
 
 class PayloadTooLarge(APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "Request body too large"
+    default_detail = _("Request body too large")
     default_code = PAYLOAD_TOO_LARGE
 
 
 class ValidationFailed(APIException):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_detail = "Validation error"
+    default_detail = _("Validation error")
     default_code = VALIDATION_ERROR
 
 
@@ -154,7 +192,7 @@ class DeletionUnfinished(APIException):
     """Writers kept adding matching memories faster than a deletion by filter removed them."""
 
     status_code = status.HTTP_409_CONFLICT
-    default_detail = "The deletion did not finish"
+    default_detail = _("The deletion did not finish")
     default_code = DELETION_UNFINISHED
 
 
@@ -163,7 +201,7 @@ class DatabaseUnavailable(APIException):
     was done in the others."""
 
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "A database cannot be reached"
+    default_detail = _("A database cannot be reached")
     default_code = DATABASE_UNAVAILABLE
 
 
@@ -171,7 +209,7 @@ class NotProvided(APIException):
     """An Agno AgentOS route that this server, which administers memories only, lacks."""
 
     status_code = status.HTTP_501_NOT_IMPLEMENTED
-    default_detail = "This server administers memories only: it does not provide this route"
+    default_detail = _("This server administers memories only: it does not provide this route")
     default_code = NOT_IMPLEMENTED
 
 
@@ -180,19 +218,19 @@ class ThrottleUnavailable(APIException):
     requests."""
 
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "The request rate cannot be checked now; try again later"
+    default_detail = _("The request rate cannot be checked now; try again later")
     default_code = THROTTLE_UNAVAILABLE
 
 
 class ExportsBusy(APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "Too many exports are running; try again later"
+    default_detail = _("Too many exports are running; try again later")
     default_code = EXPORTS_BUSY
 
 
 class InternalServerError(APIException):
     status_code = status.HTTP_500_INTERNAL_SERVER_ERROR
-    default_detail = "Internal server error"
+    default_detail = _("Internal server error")
     default_code = INTERNAL_SERVER_ERROR
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest
+from django.utils.translation import gettext
 
 from memories.conf import memories_settings
 from memories.exceptions import (
@@ -61,7 +62,7 @@ def incomplete_line(outcome: ExportOutcome) -> dict[str, Any]:
     (no memory line has an `error_code`), and the tables it lacks (all their memories, or
     those after the last line from them)."""
     tables = [(target.db_id, target.table) for target in outcome.unreachable]
-    error = DatabasesUnreachableError(tables, done="this export lacks their memories")
+    error = DatabasesUnreachableError(tables, done=gettext("this export lacks their memories"))
     return {
         "detail": str(error),
         "error_code": DATABASE_UNAVAILABLE,

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -87,9 +88,14 @@ class Readiness:
 
     @property
     def failing(self) -> list[str]:
-        names = [f"database {name}" for name, state in self.databases.items() if state != OK]
+        """What fails the probe, named in the active language."""
+        names = [
+            gettext("database %(db_id)s") % {"db_id": name}
+            for name, state in self.databases.items()
+            if state != OK
+        ]
         if self.cache_required and self.cache != OK:
-            names.append("cache")
+            names.append(gettext("cache"))
         return names
 
     @property
@@ -232,5 +238,5 @@ class ReadinessView(ProbeView):
         body = {"status": ready.status, "databases": ready.databases, "cache": ready.cache}
         if not ready.failing:
             return Response(body)
-        detail = "Not ready: " + ", ".join(ready.failing)
+        detail = gettext("Not ready: %(failing)s") % {"failing": ", ".join(ready.failing)}
         return Response({"detail": detail, "error_code": NOT_READY, **body}, status=503)

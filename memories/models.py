@@ -2,6 +2,8 @@
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class AbstractMemory(models.Model):
@@ -32,15 +34,15 @@ class Memory(AbstractMemory):
 
     class Meta:
         db_table = "agno_memories"
-        verbose_name = "memory"
-        verbose_name_plural = "memories"
+        verbose_name = _("memory")
+        verbose_name_plural = _("memories")
 
 
 class Channel(models.TextChoices):
-    API = "api", "API"
-    ADMIN = "admin", "Django admin"
-    COMMAND = "command", "Management command"
-    RETENTION = "retention", "Retention rule"
+    API = "api", _("API")
+    ADMIN = "admin", _("Django admin")
+    COMMAND = "command", _("Management command")
+    RETENTION = "retention", _("Retention rule")
 
 
 class MemoryDeletion(models.Model):
@@ -61,11 +63,15 @@ class MemoryDeletion(models.Model):
 
     class Meta:
         ordering = ["-deleted_at", "-id"]
-        verbose_name = "memory deletion"
-        verbose_name_plural = "memory deletions"
+        verbose_name = _("memory deletion")
+        verbose_name_plural = _("memory deletions")
 
     def __str__(self) -> str:
-        return f"{self.count} deleted from {self.db_id}/{self.table_name} by {self.actor}"
+        return gettext("%(count)d deleted from %(where)s by %(actor)s") % {
+            "count": self.count,
+            "where": f"{self.db_id}/{self.table_name}",
+            "actor": self.actor,
+        }
 
 
 class MemoryExport(models.Model):
@@ -86,8 +92,12 @@ class MemoryExport(models.Model):
 
     class Meta:
         ordering = ["-exported_at", "-id"]
-        verbose_name = "memory export"
-        verbose_name_plural = "memory exports"
+        verbose_name = _("memory export")
+        verbose_name_plural = _("memory exports")
 
     def __str__(self) -> str:
-        return f"{self.count} exported from {self.db_id}/{self.table_name} by {self.actor}"
+        return gettext("%(count)d exported from %(where)s by %(actor)s") % {
+            "count": self.count,
+            "where": f"{self.db_id}/{self.table_name}",
+            "actor": self.actor,
+        }

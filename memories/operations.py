@@ -1,6 +1,8 @@
 """API operations over many memories at once: the export, and deletion by filter."""
 
 from django.http import StreamingHttpResponse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -37,7 +39,7 @@ def export_targets(db_id: str | None, table: str | None, *, every: bool) -> list
     reach)."""
     if every:
         if db_id is not None or table is not None:
-            raise BadRequest("all_databases cannot be combined with db_id or table")
+            raise BadRequest(gettext("all_databases cannot be combined with db_id or table"))
         return all_targets()
     return [named_target(db_id, table)]
 
@@ -171,7 +173,9 @@ class MemoryDeletionView(MemoryAPIView):
             unreachable = [(i.target.db_id, i.target.table) for i in plan if not i.is_reachable]
             if unreachable:
                 counted = memories_counted(sum(counts.values()))
-                done = f"counted {counted} in the others; nothing was deleted"
+                done = gettext("counted %(count)s in the others; nothing was deleted") % {
+                    "count": counted
+                }
                 raise DatabasesUnreachableError(unreachable, done=done)
         else:
             counts = memories_delete_matching(
@@ -191,24 +195,24 @@ class MemoryDeletionView(MemoryAPIView):
 # Agno AgentOS routes beside the memory API that Agno's client calls (agno.client.os), and
 # what they are: memories.agentos_urls answers each with 501.
 AGENTOS_ROOTS = {
-    "config": "the AgentOS configuration",
-    "databases": "database migrations",
-    "agents": "agents",
-    "teams": "teams",
-    "workflows": "workflows",
-    "sessions": "sessions",
-    "eval-runs": "evaluation runs",
-    "knowledge": "knowledge bases",
-    "traces": "traces",
-    "trace_session_stats": "trace statistics",
-    "metrics": "metrics",
+    "config": _("the AgentOS configuration"),
+    "databases": _("database migrations"),
+    "agents": _("agents"),
+    "teams": _("teams"),
+    "workflows": _("workflows"),
+    "sessions": _("sessions"),
+    "eval-runs": _("evaluation runs"),
+    "knowledge": _("knowledge bases"),
+    "traces": _("traces"),
+    "trace_session_stats": _("trace statistics"),
+    "metrics": _("metrics"),
 }
 
 
 class OptimizeMemoriesView(NotProvidedView):
     """POST /optimize-memories: Agno's memory optimization, which needs a model; not here."""
 
-    what = "memory optimization (Agno's optimize_memories), which needs a model"
+    what = _("memory optimization (Agno's optimize_memories), which needs a model")
     schema = MemoryAutoSchema()
 
     @documented(

@@ -6,9 +6,12 @@ import re
 from collections.abc import Mapping
 from functools import partial
 from itertools import accumulate
+from json import JSONDecodeError
 from typing import IO, Any
 
 from django.conf import settings
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ParseError, UnsupportedMediaType
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
@@ -29,6 +32,62 @@ MAX_JSON_DEPTH = 32
 _STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"?', re.DOTALL)
 _NOT_BRACKETS = re.compile(r"[^\[\]{}]++")
 _DEPTH_CHANGE = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+# What Python's JSON decoder says is wrong (json.decoder, _json), and what it says of bytes the
+# body's encoding cannot decode (utf-8's reasons): translated, so that a parse error reads in
+# one language. A message not listed stays as Python words it.
+_DECODER_MESSAGES = {
+    "Expecting value": _("Expecting value"),
+    "Expecting property name enclosed in double quotes": _(
+        "Expecting property name enclosed in double quotes"
+    ),
+    "Expecting ':' delimiter": _("Expecting ':' delimiter"),
+    "Expecting ',' delimiter": _("Expecting ',' delimiter"),
+    "Unterminated string starting at": _("Unterminated string starting at"),
+    "Invalid control character at": _("Invalid control character at"),
+    "Invalid \\escape": _("Invalid \\escape"),
+    "Invalid \\uXXXX escape": _("Invalid \\uXXXX escape"),
+    "Extra data": _("Extra data"),
+    "Illegal trailing comma before end of object": _(
+        "Illegal trailing comma before end of object"
+    ),
+    "Illegal trailing comma before end of array": _("Illegal trailing comma before end of array"),
+    "invalid start byte": _("invalid start byte"),
+    "invalid continuation byte": _("invalid continuation byte"),
+    "unexpected end of data": _("unexpected end of data"),
+}
+
+
+def parse_error(error: Exception) -> ParseError:
+    """The 400 for a body that is no JSON, worded as Python words it, in the active language."""
+    if isinstance(error, JSONDecodeError):
+        reason = gettext("%(message)s: line %(line)d column %(column)d (char %(char)d)") % {
+            "message": _DECODER_MESSAGES.get(error.msg, error.msg),
+            "line": error.lineno,
+            "column": error.colno,
+            "char": error.pos,
+        }
+    elif isinstance(error, UnicodeDecodeError):
+        where = {
+            "encoding": error.encoding,
+            "byte": f"0x{error.object[error.start]:02x}",
+            "start": error.start,
+            "end": error.end - 1,
+            "reason": _DECODER_MESSAGES.get(error.reason, error.reason),
+        }
+        if error.end == error.start + 1:
+            template = gettext(
+                "'%(encoding)s' codec can't decode byte %(byte)s in position %(start)d: %(reason)s"
+            )
+        else:
+            template = gettext(
+                "'%(encoding)s' codec can't decode bytes in position %(start)d-%(end)d: %(reason)s"
+            )
+        reason = template % where
+    else:
+        reason = str(error)
+    return ParseError(gettext("JSON parse error - %(reason)s") % {"reason": reason})
 
 
 def json_depth_exceeds(text: str, limit: int) -> bool:
@@ -70,8 +129,11 @@ def refuse_non_text_charset(request: Request) -> None:
         return
     raise UnsupportedMediaType(
         request.content_type,
-        detail=f'Unsupported charset "{encoding}": a JSON body must be in a text encoding, '
-        "such as utf-8",
+        detail=gettext(
+            'Unsupported charset "%(encoding)s": a JSON body must be in a text encoding, '
+            "such as utf-8"
+        )
+        % {"encoding": encoding},
     )
 
 
@@ -93,10 +155,13 @@ class BoundedJSONParser(JSONParser):
         try:
             text = stream.read().decode(encoding)
         except ValueError as error:  # UnicodeDecodeError among them
-            raise ParseError(f"JSON parse error - {error}") from None
+            raise parse_error(error) from None
         if json_depth_exceeds(text, MAX_JSON_DEPTH):
-            raise ParseError(f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels")
+            raise ParseError(
+                gettext("JSON parse error - nested deeper than %(limit)d levels")
+                % {"limit": MAX_JSON_DEPTH}
+            )
         try:
             return json.loads(text, parse_constant=json.strict_constant if self.strict else None)
         except (ValueError, RecursionError) as error:
-            raise ParseError(f"JSON parse error - {error}") from None
+            raise parse_error(error) from None

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
@@ -28,7 +29,7 @@ class HasRequiredScope(BasePermission):
     The admin scope implies every memory scope.
     """
 
-    message = "This token lacks the scope this operation requires"
+    message = _("This token lacks the scope this operation requires")
 
     def has_permission(self, request: Request, view: Any) -> bool:
         if not memories_settings.REQUIRE_SCOPES:
@@ -43,7 +44,7 @@ class HasRequiredScope(BasePermission):
 class IsAdminToken(BasePermission):
     """The token carries the admin scope: for operations over every owner's memories."""
 
-    message = "This operation needs an admin token"
+    message = _("This operation needs an admin token")
 
     def has_permission(self, request: Request, view: Any) -> bool:
         principal = request.user

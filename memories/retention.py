@@ -4,6 +4,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext, ngettext
+
 from memories.conf import memories_settings
 from memories.selectors import MemoryFilter
 from memories.targets import MemoryTarget, all_targets, configured_db_ids, configured_tables
@@ -45,12 +47,27 @@ class RetentionRule:
         )
 
     def __str__(self) -> str:
-        where = f"{self.db_id}/{self.table or '*'}"
-        text = f"{where}: {self.age_of} older than {self.max_age_days} days"
+        # English reads "days" whatever the number, as it always has; a language whose words
+        # agree with the number translates both forms.
+        text = ngettext(
+            "%(where)s: %(age_of)s older than %(days)d days",
+            "%(where)s: %(age_of)s older than %(days)d days",
+            self.max_age_days,
+        ) % {
+            "where": f"{self.db_id}/{self.table or '*'}",
+            "age_of": self.age_of,
+            "days": self.max_age_days,
+        }
         if self.agent_id is not None:
-            text += f", agent_id {self.agent_id!r}"
+            text = gettext("%(rule)s, agent_id %(agent_id)s") % {
+                "rule": text,
+                "agent_id": repr(self.agent_id),
+            }
         if self.team_id is not None:
-            text += f", team_id {self.team_id!r}"
+            text = gettext("%(rule)s, team_id %(team_id)s") % {
+                "rule": text,
+                "team_id": repr(self.team_id),
+            }
         return text
 
 

@@ -5,6 +5,8 @@ import json
 from typing import Any
 
 from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import ISO_8601, serializers
 from rest_framework.fields import empty
@@ -29,7 +31,7 @@ MAX_PAGE_SIZE = 100
 class StrictCharField(serializers.CharField):
     """A CharField that refuses numbers and booleans instead of turning them into text."""
 
-    default_error_messages = {"invalid": "Must be a string."}
+    default_error_messages = {"invalid": _("Must be a string.")}
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
@@ -42,7 +44,7 @@ class StrictBooleanField(serializers.BooleanField):
     "off", "0", 0, 0.0 as false (and "yes", "on", 1 as true): a request that meant otherwise
     (`"dry_run": "no"`) would delete for good."""
 
-    default_error_messages = {"invalid": "Must be a JSON boolean, true or false."}
+    default_error_messages = {"invalid": _("Must be a JSON boolean, true or false.")}
 
     def to_internal_value(self, data: Any) -> bool:
         if not isinstance(data, bool):
@@ -54,7 +56,7 @@ class QueryBooleanField(serializers.BooleanField):
     """A boolean query parameter: exactly `true` or `false`, as JSON (and the document)
     spell them; any other spelling is refused, not read as either."""
 
-    default_error_messages = {"invalid": "Must be true or false."}
+    default_error_messages = {"invalid": _("Must be true or false.")}
 
     def to_internal_value(self, data: Any) -> bool:
         if data == "true":
@@ -79,7 +81,7 @@ class IdentifierField(StrictCharField):
             validator
             for validator in self.validators
             if not isinstance(validator, ProhibitNullCharactersValidator)
-        ] + [RegexValidator(IDENTIFIER_REGEX, "Must not contain control characters.")]
+        ] + [RegexValidator(IDENTIFIER_REGEX, _("Must not contain control characters."))]
 
 
 class TextField(StrictCharField):
@@ -92,7 +94,7 @@ class TextField(StrictCharField):
             validator
             for validator in self.validators
             if not isinstance(validator, ProhibitNullCharactersValidator)
-        ] + [RegexValidator(TEXT_REGEX, "Null characters are not allowed.")]
+        ] + [RegexValidator(TEXT_REGEX, _("Null characters are not allowed."))]
 
     def run_validation(self, data: Any = empty) -> Any:
         if isinstance(data, str) and not data.strip():
@@ -312,7 +314,8 @@ class DeletionFilterSerializer(serializers.Serializer[Any]):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not any(attrs.get(name) for name in FILTER_FIELDS):
             raise serializers.ValidationError(
-                "A deletion by filter needs at least one of: " + ", ".join(FILTER_FIELDS)
+                gettext("A deletion by filter needs at least one of: %(fields)s")
+                % {"fields": ", ".join(FILTER_FIELDS)}
             )
         return attrs
 

@@ -6,6 +6,8 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.signals import setting_changed
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import Token
@@ -50,7 +52,7 @@ class BearerToken(Token):
         key = backend.signing_key if backend.algorithm.startswith("HS") else backend.verifying_key
         if not key and backend.jwks_client is None:
             # Fail closed: an empty HMAC key would make every token forgeable.
-            raise TokenError("No key is configured to verify tokens")
+            raise TokenError(_("No key is configured to verify tokens"))
         return backend
 
     @functools.cached_property
@@ -68,10 +70,12 @@ class BearerToken(Token):
         decoding. simplejwt's own check turns it into a datetime, which a "never expires"
         value such as 2**63-1 or 1e300 overflows."""
         if claim not in self.payload:
-            raise TokenError(f"Token has no '{claim}' claim")
+            raise TokenError(gettext("Token has no '%(claim)s' claim") % {"claim": claim})
         value = self.payload[claim]
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise TokenError(f"Token '{claim}' claim must be a number")
+            raise TokenError(
+                gettext("Token '%(claim)s' claim must be a number") % {"claim": claim}
+            )
 
 
 @dataclass(frozen=True)
@@ -112,9 +116,9 @@ def principal_from(token: Token) -> TokenPrincipal:
     could own a memory (in every supported database)."""
     subject = token.get(memories_settings.USER_ID_CLAIM)
     if not isinstance(subject, str) or not subject:
-        raise TokenError("Token contained no recognizable user identification")
+        raise TokenError(_("Token contained no recognizable user identification"))
     if not is_identifier(subject):
-        raise TokenError("Token subject is not a valid user id")
+        raise TokenError(_("Token subject is not a valid user id"))
     return TokenPrincipal(
         subject=subject, scopes=scopes_of(token.get(memories_settings.SCOPES_CLAIM))
     )
@@ -128,7 +132,7 @@ def token_issue(*, subject: str, scopes: list[str], ttl: timedelta) -> str:
     """
     if not memories_settings.JWT_SIGNING_KEY:
         # An empty HMAC key would sign tokens that anyone can forge.
-        raise TokenError("No key is configured to sign tokens")
+        raise TokenError(_("No key is configured to sign tokens"))
     now = aware_utcnow()
     payload: dict[str, Any] = {
         "iat": datetime_to_epoch(now),

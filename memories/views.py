@@ -4,6 +4,9 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.authentication import BaseAuthentication
@@ -115,7 +118,9 @@ def validated_params(
                 data[name] = values  # the field splits and trims them
             continue
         if len(values) > 1:
-            raise BadRequest(f"The {name} query parameter may be given only once")
+            raise BadRequest(
+                gettext("The %(name)s query parameter may be given only once") % {"name": name}
+            )
         if values:
             data[name] = values[0]
     # What is_valid(raise_exception=True) raises, without storing results on the instance.
@@ -125,8 +130,8 @@ def validated_params(
 def validated_body(serializer_class: type[serializers.Serializer[Any]], request: Request) -> Any:
     """The JSON object in the request body, validated; unknown keys are ignored."""
     if not isinstance(request.data, Mapping):
-        raise ValidationFailed("The request body must be a JSON object.")
-    serializer, _ = _shared_serializer(serializer_class)
+        raise ValidationFailed(gettext("The request body must be a JSON object."))
+    serializer, _fields = _shared_serializer(serializer_class)
     # What is_valid(raise_exception=True) raises, without storing results on the instance.
     return serializer.run_validation(request.data)
 
@@ -135,7 +140,7 @@ def merged_user_id(query: Mapping[str, Any], body: Mapping[str, Any]) -> str | N
     """The user_id of the query string or the body; both given must agree."""
     in_query, in_body = query.get("user_id"), body.get("user_id")
     if in_query is not None and in_body is not None and in_query != in_body:
-        raise BadRequest("The user_id of the query string and of the body differ")
+        raise BadRequest(gettext("The user_id of the query string and of the body differ"))
     return in_query if in_query is not None else in_body
 
 
@@ -183,14 +188,16 @@ class MemoryAPIView(APIView):
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            raise BadRequest("Invalid Content-Length header") from None
+            raise BadRequest(gettext("Invalid Content-Length header")) from None
         if len(request.META.get("QUERY_STRING", "")) > memories_settings.MAX_QUERY_LENGTH:
             raise ValidationFailed(
-                f"The query string may not exceed {memories_settings.MAX_QUERY_LENGTH} bytes"
+                gettext("The query string may not exceed %(limit)d bytes")
+                % {"limit": memories_settings.MAX_QUERY_LENGTH}
             )
         if length > memories_settings.MAX_BODY_SIZE:
             raise PayloadTooLarge(
-                f"The request body may not exceed {memories_settings.MAX_BODY_SIZE} bytes"
+                gettext("The request body may not exceed %(limit)d bytes")
+                % {"limit": memories_settings.MAX_BODY_SIZE}
             )
 
     @property
@@ -346,7 +353,13 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
         if self.principal.is_admin:
             owner = body.get("user_id")
             if owner is None:
-                raise BadRequest("user_id: An admin must name the owner of the memory.")
+                raise BadRequest(
+                    gettext("%(field)s: %(message)s")
+                    % {
+                        "field": "user_id",
+                        "message": gettext("An admin must name the owner of the memory."),
+                    }
+                )
         else:
             # A regular token writes its own memories, whatever the body says.
             owner = self.principal.subject
@@ -384,7 +397,7 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
         params = validated_params(MemoryIdQuerySerializer, request, memory_id=memory_id)
         serializer = MemoryWriteSerializer(data=request.data, partial=True)
         if not isinstance(request.data, Mapping):
-            raise ValidationFailed("The request body must be a JSON object.")
+            raise ValidationFailed(gettext("The request body must be a JSON object."))
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
         target = resolve_target(db_id=params.get("db_id"), table=params.get("table"))
@@ -570,9 +583,10 @@ class NotProvidedView(RefusingView):
     """An Agno AgentOS route that Agno's client calls and this server does not provide: 501
     in the documented shape, with what it is (`what`, set per route)."""
 
-    what = "this Agno AgentOS route"
+    what: "str | Promise" = _("this Agno AgentOS route")
 
     def refusal(self) -> Exception:
         return NotProvided(
-            f"This server administers memories only; it does not provide {self.what}"
+            gettext("This server administers memories only; it does not provide %(what)s")
+            % {"what": self.what}
         )

@@ -26,7 +26,10 @@ from django.http import (
 )
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
+from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from memories.admin.audit import MemoryDeletionAdmin, MemoryExportAdmin
 from memories.admin.columns import clamped, epoch_stamp, lines, short_id
@@ -58,7 +61,7 @@ from memories.selectors import (
 from memories.serializers import memory_text
 from memories.services import memories_delete, memory_delete, memory_update, user_memories_erase
 from memories.targets import MemoryTarget, all_targets
-from memories.wording import memories_counted
+from memories.wording import in_english, memories_counted
 
 CONFIRMATION_TEMPLATE = "memories/admin/confirm_deletion.html"
 
@@ -91,7 +94,7 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display_links = ["short_memory_id"]
     list_filter = [TargetFilter, AgentFilter, TeamFilter, TopicFilter]
     search_fields = ["memory_id", "user_id"]
-    search_help_text = "Search the memory text, user_id and memory_id."
+    search_help_text = _("Search the memory text, user_id and memory_id.")
     ordering = ["-updated_at", "-memory_id"]
     list_per_page = 50
     actions = ["delete_selected_memories", "erase_selected_users", "export_selected_users"]
@@ -99,31 +102,31 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     readonly_fields += ["created", "updated"]
     fields = ["memory_id", "memory", "topics", *readonly_fields[1:]]
 
-    @admin.display(description="id", ordering="memory_id")
+    @admin.display(description=_("id"), ordering="memory_id")
     def short_memory_id(self, obj: AbstractMemory) -> SafeString:
         return short_id(obj.memory_id)
 
-    @admin.display(description="memory")
+    @admin.display(description=_("memory"))
     def text(self, obj: AbstractMemory) -> SafeString:
         return clamped(memory_text(obj.memory))
 
-    @admin.display(description="user_id", ordering="user_id")
+    @admin.display(description=_("user_id"), ordering="user_id")
     def owner(self, obj: AbstractMemory) -> SafeString:
         return lines(obj.user_id)
 
-    @admin.display(description="topics")
+    @admin.display(description=_("topics"))
     def topic_list(self, obj: AbstractMemory) -> SafeString:
         return clamped(", ".join(topic for topic in obj.topics or [] if isinstance(topic, str)))
 
-    @admin.display(description="agent / team")
+    @admin.display(description=_("agent / team"))
     def agent_and_team(self, obj: AbstractMemory) -> SafeString:
         return lines(obj.agent_id, obj.team_id)
 
-    @admin.display(description="updated", ordering="updated_at")
+    @admin.display(description=_("updated"), ordering="updated_at")
     def updated(self, obj: AbstractMemory) -> SafeString | str:
         return epoch_stamp(obj.updated_at)
 
-    @admin.display(description="created", ordering="created_at")
+    @admin.display(description=_("created"), ordering="created_at")
     def created(self, obj: AbstractMemory) -> SafeString | str:
         return epoch_stamp(obj.created_at)
 
@@ -191,8 +194,8 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         list of the current database and table."""
         target = target_from_request(request)
         message = unavailable_message(target, error)
-        logger.error("admin %s %s: %s", request.method, request.path, message)
-        self.message_user(request, message, messages.ERROR)
+        logger.error("admin %s %s: %s", request.method, request.path, in_english(message))
+        self.message_user(request, str(message), messages.ERROR)
         return HttpResponseRedirect(changelist_url(target))
 
     def get_urls(self) -> list[URLPattern]:
@@ -240,7 +243,7 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         target = target_from_request(request)
         memory = self.get_object(request, unquote(object_id))
         if memory is None:
-            raise Http404("Memory not found")
+            raise Http404(gettext("Memory not found"))
         if not self.has_delete_permission(request, memory):
             raise PermissionDenied
         if request.method == "POST" and request.POST.get("confirmed") == "yes":
@@ -251,11 +254,15 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 actor=actor_of(request),
                 channel=Channel.ADMIN,
             )
-            self.message_user(request, f"Deleted memory {memory.memory_id} from {target.db_id}.")
+            self.message_user(
+                request,
+                gettext("Deleted memory %(memory_id)s from %(db_id)s.")
+                % {"memory_id": memory.memory_id, "db_id": target.db_id},
+            )
             return HttpResponseRedirect(changelist_url(target))
-        return self._confirm(request, target, title="Delete memory", memories=[memory])
+        return self._confirm(request, target, title=gettext("Delete memory"), memories=[memory])
 
-    @admin.action(description="Delete selected memories permanently", permissions=["delete"])
+    @admin.action(description=_("Delete selected memories permanently"), permissions=["delete"])
     def delete_selected_memories(
         self, request: HttpRequest, queryset: QuerySet[Any]
     ) -> HttpResponse | None:
@@ -265,7 +272,7 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             return self._confirm(
                 request,
                 target,
-                title="Delete selected memories",
+                title=gettext("Delete selected memories"),
                 memories=memories,
                 hidden=self._action_fields("delete_selected_memories", memories),
             )
@@ -277,11 +284,16 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             channel=Channel.ADMIN,
         )
         deleted = memories_counted(deletion.count)
-        self.message_user(request, f"Deleted {deleted} from {target.db_id}.")
+        self.message_user(
+            request,
+            gettext("Deleted %(count)s from %(db_id)s.")
+            % {"count": deleted, "db_id": target.db_id},
+        )
         return None
 
     @admin.action(
-        description="Erase all memories of the selected users, everywhere", permissions=["delete"]
+        description=_("Erase all memories of the selected users, everywhere"),
+        permissions=["delete"],
     )
     def erase_selected_users(
         self, request: HttpRequest, queryset: QuerySet[Any]
@@ -294,7 +306,7 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             return self._confirm(
                 request,
                 target_from_request(request),
-                title="Erase users' memories",
+                title=gettext("Erase users' memories"),
                 counts=plan,
                 user_ids=user_ids,
                 total=sum(item.count or 0 for item in plan),
@@ -309,14 +321,19 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                     channel=Channel.ADMIN,
                 )
             except ErasureIncompleteError as error:
-                message = f"The erasure of {user_id} did not finish: {error}. Run it again."
+                message = gettext(
+                    "The erasure of %(user_id)s did not finish: %(error)s. Run it again."
+                ) % {"user_id": user_id, "error": error}
                 self.message_user(request, message, messages.ERROR)
                 continue
-            message = f"Erased {memories_counted(sum(totals.values()))} of {user_id}."
+            message = gettext("Erased %(count)s of %(user_id)s.") % {
+                "count": memories_counted(sum(totals.values())),
+                "user_id": user_id,
+            }
             self.message_user(request, message, messages.SUCCESS)
         return None
 
-    @admin.action(description="Export all memories of the selected users (NDJSON)")
+    @admin.action(description=_("Export all memories of the selected users (NDJSON)"))
     def export_selected_users(
         self, request: HttpRequest, queryset: QuerySet[Any]
     ) -> StreamingHttpResponse | None:
@@ -324,12 +341,15 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         try:
             return export_users(request, user_ids)
         except ExportsBusyError as error:
-            self.message_user(request, f"The export did not start: {error}.", messages.ERROR)
+            message = gettext("The export did not start: %(error)s.") % {"error": error}
+            self.message_user(request, message, messages.ERROR)
             return None
         except DatabaseError as error:
             # An export covers every database, or it does not start.
             reason = database_reason(error)
-            message = f"The export did not start: a database cannot be reached ({reason})."
+            message = gettext(
+                "The export did not start: a database cannot be reached (%(reason)s)."
+            ) % {"reason": reason}
             self.message_user(request, message, messages.ERROR)
             return None
 
@@ -354,6 +374,12 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 "target": target,
                 "memories": memories,
                 "hidden": context.pop("hidden", []),
+                # Rendered here: the sentence that names them is one translated text.
+                "erased_users": format_html_join(
+                    ", ",
+                    '<strong class="erased-user">{}</strong>',
+                    ((user_id,) for user_id in context.get("user_ids", [])),
+                ),
                 "changelist_url": changelist_url(target),
                 **context,
             },

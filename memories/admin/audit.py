@@ -6,6 +6,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from memories.admin.columns import SHORT_ID, first_of, lines, stamp
 from memories.models import MemoryDeletion, MemoryExport
@@ -22,7 +24,7 @@ class AuditAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         context = {"is_nav_sidebar_enabled": False, **(extra_context or {})}
         return super().changelist_view(request, context)
 
-    @admin.display(description="where")
+    @admin.display(description=_("where"))
     def where(self, obj: MemoryDeletion | MemoryExport) -> SafeString:
         return lines(obj.db_id, obj.table_name)
 
@@ -43,22 +45,22 @@ class MemoryDeletionAdmin(AuditAdmin):
     list_display = ["deleted", "actor", "channel", "where", "owners", "count", "ids"]
     list_filter = ["channel", "db_id", "actor"]
     search_fields = ["memory_ids", "user_ids"]
-    search_help_text = "Search by memory_id or user_id."
+    search_help_text = _("Search by memory_id or user_id.")
     date_hierarchy = "deleted_at"
     # The detail page shows the time as the list does (stamp), not the bare field.
     fields = ["deleted", "actor", "channel", "db_id", "table_name", "memory_ids", "user_ids"]
     fields += ["count"]
     readonly_fields = ["deleted"]
 
-    @admin.display(description="deleted at", ordering="deleted_at")
+    @admin.display(description=_("deleted at"), ordering="deleted_at")
     def deleted(self, obj: MemoryDeletion) -> SafeString | str:
         return stamp(obj.deleted_at)
 
-    @admin.display(description="owners")
+    @admin.display(description=_("owners"))
     def owners(self, obj: MemoryDeletion) -> SafeString:
         return first_of(obj.user_ids, shown=2)
 
-    @admin.display(description="memory ids")
+    @admin.display(description=_("memory ids"))
     def ids(self, obj: MemoryDeletion) -> SafeString:
         # The first few, shortened; the detail page lists them all.
         return first_of([f"{memory_id[:SHORT_ID]}…" for memory_id in obj.memory_ids], shown=2)
@@ -71,16 +73,16 @@ class MemoryExportAdmin(AuditAdmin):
     list_display = ["exported", "actor", "channel", "owner", "where", "count", "finished"]
     list_filter = ["channel", "db_id", "finished"]
     search_fields = ["user_id", "actor"]
-    search_help_text = "Search by user_id or actor."
+    search_help_text = _("Search by user_id or actor.")
     date_hierarchy = "exported_at"
     fields = ["exported", "actor", "channel", "db_id", "table_name", "user_id", "count"]
     fields += ["finished"]
     readonly_fields = ["exported"]
 
-    @admin.display(description="exported at", ordering="exported_at")
+    @admin.display(description=_("exported at"), ordering="exported_at")
     def exported(self, obj: MemoryExport) -> SafeString | str:
         return stamp(obj.exported_at)
 
-    @admin.display(description="owner", ordering="user_id")
+    @admin.display(description=_("owner"), ordering="user_id")
     def owner(self, obj: MemoryExport) -> SafeString:
-        return lines(obj.user_id or "everyone")
+        return lines(obj.user_id or gettext("everyone"))

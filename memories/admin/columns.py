@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
+from django.utils.translation import gettext
 
 # Characters of an id shown in a list; the detail page shows it whole.
 SHORT_ID = 8
@@ -58,7 +59,8 @@ def lines(*values: str | None, more: int = 0) -> SafeString:
         if value
     ]
     if more > 0:
-        spans.append(format_html('<span class="memories-more">+{} more</span>', more))
+        text = gettext("+%(count)d more") % {"count": more}
+        spans.append(format_html('<span class="memories-more">{}</span>', text))
     return format_html("{}", SafeString("".join(spans)) if spans else "-")
 
 

@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from memories.admin.targets import TARGET_PARAM, is_unreachable, target_from_request, target_key
 from memories.selectors import filter_memories, memory_column_values, memory_topics
@@ -14,7 +15,7 @@ from memories.targets import all_targets, resolve_target
 class TargetFilter(admin.SimpleListFilter):
     """Switches the whole changelist to one database and table; there is no "All"."""
 
-    title = "database and table"
+    title = _("database and table")
     parameter_name = TARGET_PARAM
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
@@ -54,15 +55,17 @@ class ColumnFilter(admin.SimpleListFilter):
 
 
 class AgentFilter(ColumnFilter):
-    title = parameter_name = column = "agent_id"
+    title = _("agent_id")
+    parameter_name = column = "agent_id"
 
 
 class TeamFilter(ColumnFilter):
-    title = parameter_name = column = "team_id"
+    title = _("team_id")
+    parameter_name = column = "team_id"
 
 
 class TopicFilter(admin.SimpleListFilter):
-    title = "topic"
+    title = _("topic")
     parameter_name = "topic"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from memories.models import Memory
 from memories.serializers import memory_text
@@ -11,9 +12,13 @@ from memories.serializers import memory_text
 class MemoryForm(forms.ModelForm):  # type: ignore[type-arg]
     """Staff edit the text and the topics; Agno's JSON encoding stays out of sight."""
 
-    memory = forms.CharField(widget=forms.Textarea, max_length=5000, strip=False)
+    memory = forms.CharField(
+        label=_("Memory"), widget=forms.Textarea, max_length=5000, strip=False
+    )
     topics = forms.CharField(
-        required=False, help_text="Comma-separated; at most 50 topics of 100 characters."
+        required=False,
+        label=_("Topics"),
+        help_text=_("Comma-separated; at most 50 topics of 100 characters."),
     )
 
     class Meta:
@@ -30,5 +35,5 @@ class MemoryForm(forms.ModelForm):  # type: ignore[type-arg]
         raw = self.cleaned_data.get("topics") or ""
         topics = list(dict.fromkeys(topic.strip() for topic in raw.split(",") if topic.strip()))
         if len(topics) > 50 or any(len(topic) > 100 for topic in topics):
-            raise forms.ValidationError("At most 50 topics of at most 100 characters.")
+            raise forms.ValidationError(_("At most 50 topics of at most 100 characters."))
         return topics

@@ -14,6 +14,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 
 from memories.admin.targets import TARGET_PARAM, actor_of, changelist_url, target_from_request
 from memories.exceptions import ErasureIncompleteError
@@ -58,26 +60,37 @@ def delete_matching_view(model_admin: "ModelAdmin[Any]", request: HttpRequest) -
         return back
 
     if request.GET.get(SEARCH_VAR):
-        return refuse("A search is not a deletion filter: clear the search, keep the filters.")
+        return refuse(
+            gettext("A search is not a deletion filter: clear the search, keep the filters.")
+        )
     try:
         memories, count = listed_memories(model_admin, request)
     except (IncorrectLookupParameters, SuspiciousOperation) as error:
-        return refuse(f"The list cannot show this query ({error}): nothing was deleted.")
+        return refuse(
+            gettext("The list cannot show this query (%(error)s): nothing was deleted.")
+            % {"error": error}
+        )
     except DatabaseError:
         return refuse(
-            f"Database {target.db_id} cannot be reached: nothing can be deleted from it now."
+            gettext("Database %(db_id)s cannot be reached: nothing can be deleted from it now.")
+            % {"db_id": target.db_id}
         )
     if not memories.query.where:
-        return refuse("Filter the list first: there is no 'delete everything'.")
+        return refuse(gettext("Filter the list first: there is no 'delete everything'."))
     if request.method == "POST" and request.POST.get("confirmed") == "yes":
         try:
             deleted = memories_delete_listed(
                 target=target, memories=memories, actor=actor_of(request), channel=Channel.ADMIN
             )
         except ErasureIncompleteError as error:
-            return refuse(f"The deletion did not finish: {error}. Run it again.")
+            return refuse(
+                gettext("The deletion did not finish: %(error)s. Run it again.") % {"error": error}
+            )
         model_admin.message_user(
-            request, f"Deleted {memories_counted(deleted)} from {target.db_id}.", messages.SUCCESS
+            request,
+            gettext("Deleted %(count)s from %(db_id)s.")
+            % {"count": memories_counted(deleted), "db_id": target.db_id},
+            messages.SUCCESS,
         )
         return HttpResponseRedirect(changelist_url(target))
     lookups = [(key, value) for key, value in request.GET.items() if key not in _NOT_LOOKUPS]
@@ -87,9 +100,14 @@ def delete_matching_view(model_admin: "ModelAdmin[Any]", request: HttpRequest) -
         {
             **model_admin.admin_site.each_context(request),
             "opts": model_admin.opts,
-            "title": "Delete memories matching the filters",
+            "title": gettext("Delete memories matching the filters"),
             "target": target,
             "lookups": lookups,
+            # Rendered here: the sentence that names them is one translated text.
+            "lookups_html": format_html(
+                '<span id="deletion-lookups">{}</span>',
+                format_html_join(", ", "<code>{}={}</code>", lookups),
+            ),
             "count": count,
             "changelist_url": changelist_url(target),
         },
@@ -116,7 +134,7 @@ def retention_view(model_admin: "ModelAdmin[Any]", request: HttpRequest) -> Http
         {
             **model_admin.admin_site.each_context(request),
             "opts": model_admin.opts,
-            "title": "Retention rules",
+            "title": gettext("Retention rules"),
             "rules": rules,
             "changelist_url": changelist_url(target_from_request(request)),
         },

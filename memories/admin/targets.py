@@ -5,9 +5,12 @@ from urllib.parse import urlencode
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, QueryDict
 from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from memories.exceptions import MemoriesError, database_reason
 from memories.targets import MemoryTarget, has_table, resolve_target
+from memories.wording import lazy_format
 
 TARGET_PARAM = "target"
 # Set on a request whose target's database failed: its pages list nothing and ask it nothing.
@@ -26,7 +29,7 @@ def target_from_request(request: HttpRequest) -> MemoryTarget:
         value = QueryDict(request.GET.get("_changelist_filters", "")).get(TARGET_PARAM)
     if not value:
         return resolve_target()
-    db_id, _, table = value.partition(":")
+    db_id, _sep, table = value.partition(":")
     try:
         return resolve_target(db_id=db_id, table=table or None)
     except MemoriesError as error:
@@ -50,17 +53,25 @@ def is_unreachable(request: HttpRequest) -> bool:
     return bool(getattr(request, _UNREACHABLE, False))
 
 
-def unavailable_message(target: MemoryTarget, error: DatabaseError) -> str:
+def unavailable_message(target: MemoryTarget, error: DatabaseError) -> Promise:
     """What an operator is told when a page's queries failed: the database is down, the
-    table is absent, or the database failed otherwise."""
+    table is absent, or the database failed otherwise. Read in the language active when it
+    is shown (in English in the log)."""
+    where = {"db_id": target.db_id, "table": target.table}
     try:
         present = has_table(target)
     except DatabaseError as failure:
-        return (
-            f"Database {target.db_id} cannot be reached ({database_reason(failure)}): its "
-            "memories cannot be listed, changed or deleted until it answers. The other "
-            "databases are in the filter."
+        return lazy_format(
+            _(
+                "Database %(db_id)s cannot be reached (%(reason)s): its memories cannot be "
+                "listed, changed or deleted until it answers. The other databases are in the "
+                "filter."
+            ),
+            reason=database_reason(failure),
+            **where,
         )
     if not present:
-        return f"Table {target.table} does not exist in database {target.db_id}."
-    return f"Database {target.db_id} failed: {database_reason(error)}"
+        return lazy_format(_("Table %(table)s does not exist in database %(db_id)s."), **where)
+    return lazy_format(
+        _("Database %(db_id)s failed: %(reason)s"), reason=database_reason(error), **where
+    )

@@ -15,6 +15,7 @@ from memories.selectors import MemoryFilter, memory_matching
 from memories.services.deletion import delete_selection
 from memories.statements import FilterBatch, Statements, condition_of, statements_for
 from memories.targets import MemoryTarget, has_table
+from memories.wording import in_english
 
 logger = logging.getLogger("memories.deletions")
 
@@ -136,7 +137,8 @@ def _delete_selections(
             deleted={(t.db_id, t.table): count for t, count in deleted.items()},
             remaining={(t.db_id, t.table): count for t, count in left.items()},
         )
-        fields = {"actor": options.actor, "channel": str(options.channel), "detail": str(error)}
+        detail = in_english(error)
+        fields = {"actor": options.actor, "channel": str(options.channel), "detail": detail}
         logger.error("memory deletion unfinished (%(channel)s, %(actor)s): %(detail)s", fields)
         raise error
     return deleted
