@@ -7,6 +7,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from memories.exceptions import ErasureIncompleteError
 from memories.models import Channel
@@ -36,7 +38,9 @@ class MemoryCommand(BaseCommand):
             return targets
         unknown = sorted(set(db_ids) - set(configured_db_ids()))
         if unknown:
-            raise CommandError(f"Unknown db_id: {', '.join(unknown)}")
+            raise CommandError(
+                gettext("Unknown db_id: %(db_ids)s") % {"db_ids": ", ".join(unknown)}
+            )
         return [target for target in targets if target.db_id in db_ids]
 
     @property
@@ -98,18 +102,19 @@ class DeletionCommand(MemoryCommand):
     deletion could not finish."""
 
     PLAN_LINE = "  {db_id:<16} {table:<32} {count}"
-    ABSENT = "table absent"
-    UNREACHABLE = "database unreachable"
-    NOTHING = "Nothing to delete."
-    CONFIRM = "Delete {total} permanently? This cannot be undone. Type 'yes' to go on: "
-    CANCELLED = "Cancelled: nothing was deleted."
+    ABSENT = _("table absent")
+    UNREACHABLE = _("database unreachable")
+    NOTHING = _("Nothing to delete.")
+    # The operator types "yes" in every language: the answer is checked as typed.
+    CONFIRM = _("Delete %(total)s permanently? This cannot be undone. Type 'yes' to go on: ")
+    CANCELLED = _("Cancelled: nothing was deleted.")
     # Where nothing can answer (cron, `< /dev/null`): input() meets the end of its input.
-    NO_ANSWER = "Nothing answered the confirmation, so nothing was deleted: pass --yes."
-    DRY_RUN = "Dry run: nothing was deleted."
-    BATCH = "deleted {count} from {db_id}/{table}"
-    # {total}: "1 memory", "2 memories".
-    DONE = "Deleted {total} {what}."
-    UNFINISHED = "Deleted {total} {what}, but the deletion did not finish: {error}"
+    NO_ANSWER = _("Nothing answered the confirmation, so nothing was deleted: pass --yes.")
+    DRY_RUN = _("Dry run: nothing was deleted.")
+    BATCH = _("deleted %(count)d from %(db_id)s/%(table)s")
+    # %(total)s: "1 memory", "2 memories"; %(what)s: which ones, the command's WHAT.
+    DONE = _("Deleted %(total)s %(what)s.")
+    UNFINISHED = _("Deleted %(total)s %(what)s, but the deletion did not finish: %(error)s")
 
     def add_deletion_arguments(self, parser: CommandParser, *, asks: bool = True) -> None:
         """--dry-run, --batch-size and, where the command asks first, --yes."""
@@ -130,9 +135,9 @@ class DeletionCommand(MemoryCommand):
     def write_plan(self, plan: list[PlannedDeletion]) -> int:
         """Print the counts per db_id and table; their total."""
         for item in plan:
-            count = self.ABSENT if item.count is None else str(item.count)
+            count = str(self.ABSENT) if item.count is None else str(item.count)
             if not item.is_reachable:
-                count = self.UNREACHABLE
+                count = str(self.UNREACHABLE)
             where = {"db_id": item.target.db_id, "table": item.target.table}
             self.stdout.write(self.PLAN_LINE.format(count=count, **where))
         return sum(item.count or 0 for item in plan)
@@ -140,9 +145,9 @@ class DeletionCommand(MemoryCommand):
     def confirmed(self, total: int) -> bool:
         """Whether the operator typed yes to deleting total memories."""
         try:
-            answer = input(self.CONFIRM.format(total=memories_counted(total)))
+            answer = input(self.CONFIRM % {"total": memories_counted(total)})
         except EOFError:
-            raise CommandError(self.NO_ANSWER) from None
+            raise CommandError(str(self.NO_ANSWER)) from None
         return answer.strip() == "yes"
 
     def delete_planned(
@@ -156,23 +161,23 @@ class DeletionCommand(MemoryCommand):
     ) -> int:
         """After write_plan: confirm, delete, report; how many were deleted."""
         if options["batch_size"] is not None and options["batch_size"] < 1:
-            raise CommandError("--batch-size must be at least 1.")
+            raise CommandError(gettext("--batch-size must be at least 1."))
         total = sum(item.count or 0 for item in plan)
         if options["dry_run"]:
-            self.stdout.write(self.DRY_RUN)
+            self.stdout.write(str(self.DRY_RUN))
             return 0
         unreachable = [item for item in plan if not item.is_reachable]
         if total == 0 and not unreachable:
-            self.stdout.write(self.NOTHING)
+            self.stdout.write(str(self.NOTHING))
             return 0
         if not options.get("yes", True) and not self.confirmed(total):
-            self.stdout.write(self.CANCELLED)
+            self.stdout.write(str(self.CANCELLED))
             return 0
         progress = Progress(self.stdout, total, interactive=self.stdout.isatty())
 
         def advance(batch: ErasedBatch) -> None:
             where = {"db_id": batch.target.db_id, "table": batch.target.table}
-            progress.advance(batch.deleted, self.BATCH.format(count=batch.deleted, **where))
+            progress.advance(batch.deleted, self.BATCH % {"count": batch.deleted, **where})
 
         try:
             with progress.logging_apart("memories.deletions", verbosity=options["verbosity"]):
@@ -197,7 +202,7 @@ class DeletionCommand(MemoryCommand):
                 self.stdout.write(self.PLAN_LINE.format(db_id=db_id, table=table, count=deleted))
             done = sum(error.deleted.values())
             raise CommandError(
-                self.UNFINISHED.format(total=memories_counted(done), what=what, error=error)
+                self.UNFINISHED % {"total": memories_counted(done), "what": what, "error": error}
             ) from error
         progress.finish()
         for target, deleted in totals.items():
@@ -206,6 +211,8 @@ class DeletionCommand(MemoryCommand):
             )
         deleted_total = sum(totals.values())
         self.stdout.write(
-            self.style.SUCCESS(self.DONE.format(total=memories_counted(deleted_total), what=what))
+            self.style.SUCCESS(
+                self.DONE % {"total": memories_counted(deleted_total), "what": what}
+            )
         )
         return deleted_total

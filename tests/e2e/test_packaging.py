@@ -125,6 +125,8 @@ def test_wheel_holds_the_app_only(wheel):
     assert "memories/templates/memories/admin/confirm_deletion.html" in names
     assert "memories/templates/memories/docs/redoc.html" in names
     assert "memories/static/memories/redoc/logo-mini.svg" in names
+    assert "memories/locale/de/LC_MESSAGES/django.po" in names
+    assert "memories/locale/de/LC_MESSAGES/django.mo" in names
     assert not any(name.startswith(("tests/", "agentos/", "templates/")) for name in names)
 
 

@@ -4,6 +4,7 @@ import time
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext_lazy as _
 
 from memories.management.base import DeletionCommand
 from memories.models import Channel
@@ -18,9 +19,10 @@ class Command(DeletionCommand):
         "non-zero when a rule could not finish."
     )
 
-    NO_RULES = "No retention rules are configured (MEMORIES['RETENTION'])."
-    RULE_HEADER = "Rule {number}: {rule}"
-    FAILED = "{count} of {total} retention rules did not finish."
+    NO_RULES = _("No retention rules are configured (MEMORIES['RETENTION']).")
+    RULE_HEADER = _("Rule %(number)d: %(rule)s")
+    WHAT = _("under rule %(number)d")
+    FAILED = _("%(count)d of %(total)d retention rules did not finish.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         self.add_deletion_arguments(parser, asks=False)
@@ -28,20 +30,20 @@ class Command(DeletionCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         rules = retention_rules()
         if not rules:
-            self.stdout.write(self.NO_RULES)
+            self.stdout.write(str(self.NO_RULES))
             return
         now = int(time.time())  # one moment for every rule of the run
         failures = []
         for number, rule in enumerate(rules, start=1):
             memory_filter = rule.memory_filter(now)
             plan = deletion_plan(targets=rule.targets(), memory_filters=[memory_filter])
-            self.stdout.write(self.RULE_HEADER.format(number=number, rule=rule))
+            self.stdout.write(self.RULE_HEADER % {"number": number, "rule": rule})
             self.write_plan(plan)
             try:
                 self.delete_planned(
                     plan,
                     memory_filter,
-                    what=f"under rule {number}",
+                    what=self.WHAT % {"number": number},
                     channel=Channel.RETENTION,
                     options=options,
                 )
@@ -49,4 +51,4 @@ class Command(DeletionCommand):
                 self.stderr.write(str(error))
                 failures.append(number)
         if failures:
-            raise CommandError(self.FAILED.format(count=len(failures), total=len(rules)))
+            raise CommandError(self.FAILED % {"count": len(failures), "total": len(rules)})

@@ -6,6 +6,8 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from memories.management.base import DeletionCommand
 from memories.models import Channel
@@ -33,7 +35,8 @@ class Command(DeletionCommand):
         "asks for confirmation."
     )
 
-    PLAN_HEADER = "Memories matching {description} to delete:"
+    PLAN_HEADER = _("Memories matching %(description)s to delete:")
+    WHAT = _("matching %(description)s")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--user-id", help="Only memories of this user_id (exactly).")
@@ -63,12 +66,12 @@ class Command(DeletionCommand):
         description = self._describe(options)
         targets = self.selected_targets(options["db_ids"])
         plan = deletion_plan(targets=targets, memory_filters=[memory_filter])
-        self.stdout.write(self.PLAN_HEADER.format(description=description))
+        self.stdout.write(self.PLAN_HEADER % {"description": description})
         self.write_plan(plan)
         self.delete_planned(
             plan,
             memory_filter,
-            what=f"matching {description}",
+            what=self.WHAT % {"description": description},
             channel=Channel.COMMAND,
             options=options,
         )
@@ -81,7 +84,9 @@ class Command(DeletionCommand):
                     times[name] = moment(options[name])
                 except ValueError:
                     option = "--" + name.replace("_", "-")
-                    raise CommandError(f"{option}: not an ISO 8601 date or time") from None
+                    raise CommandError(
+                        gettext("%(option)s: not an ISO 8601 date or time") % {"option": option}
+                    ) from None
         memory_filter = MemoryFilter(
             user_id=options["user_id"],
             agent_id=options["agent_id"],
@@ -91,8 +96,10 @@ class Command(DeletionCommand):
         )
         if memory_filter.is_empty:
             raise CommandError(
-                "Give at least one filter (--user-id, --agent-id, --team-id, --topic, "
-                "--updated-before, --created-before): there is no 'delete everything'."
+                gettext(
+                    "Give at least one filter (--user-id, --agent-id, --team-id, --topic, "
+                    "--updated-before, --created-before): there is no 'delete everything'."
+                )
             )
         return memory_filter
 

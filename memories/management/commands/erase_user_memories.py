@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.core.management.base import CommandParser
+from django.utils.translation import gettext_lazy as _
 
 from memories.management.base import DeletionCommand
 from memories.models import Channel
@@ -15,7 +16,8 @@ class Command(DeletionCommand):
         "(the right to be forgotten). Shows the counts first and asks for confirmation."
     )
 
-    PLAN_HEADER = "Memories of {user_id!r} to delete:"
+    PLAN_HEADER = _("Memories of %(user_id)s to delete:")
+    WHAT = _("of %(user_id)s")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("user_id", help="The owner whose memories are erased.")
@@ -27,8 +29,12 @@ class Command(DeletionCommand):
         memory_filter = MemoryFilter(user_id=user_id)
         targets = self.selected_targets(options["db_ids"])
         plan = deletion_plan(targets=targets, memory_filters=[memory_filter])
-        self.stdout.write(self.PLAN_HEADER.format(user_id=user_id))
+        self.stdout.write(self.PLAN_HEADER % {"user_id": repr(user_id)})
         self.write_plan(plan)
         self.delete_planned(
-            plan, memory_filter, what=f"of {user_id!r}", channel=Channel.COMMAND, options=options
+            plan,
+            memory_filter,
+            what=self.WHAT % {"user_id": repr(user_id)},
+            channel=Channel.COMMAND,
+            options=options,
         )

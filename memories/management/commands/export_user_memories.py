@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser, OutputWrapper
 from django.db import DatabaseError
+from django.utils.translation import gettext_lazy as _
 
 from memories.exports import export_lines
 from memories.management.base import MemoryCommand, Progress
@@ -26,11 +27,13 @@ class Command(MemoryCommand):
         "naming it, and the command exits non-zero."
     )
 
-    DONE = "Exported {count} of {user_id!r} to {where}."  # {count}: "1 memory"
-    UNFINISHED = (
-        "Exported {count} of {user_id!r} to {where}, but not everything: {unreachable}. "
+    DONE = _("Exported %(count)s of %(user_id)s to %(where)s.")  # %(count)s: "1 memory"
+    UNFINISHED = _(
+        "Exported %(count)s of %(user_id)s to %(where)s, but not everything: %(unreachable)s. "
         "Run it again when the database answers."
     )
+    STDOUT = _("standard output")
+    UNREACHABLE = _("%(where)s: database unreachable (%(reason)s)")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("user_id", help="The owner whose memories are exported.")
@@ -51,15 +54,15 @@ class Command(MemoryCommand):
         else:
             with open(output, "wb") as file:
                 count = self._export(user_id, targets, report, file.write, outcome)
-        where = str(output) if output is not None else "standard output"
-        fields = {"count": memories_counted(count), "user_id": user_id, "where": where}
+        where = str(output) if output is not None else str(self.STDOUT)
+        fields = {"count": memories_counted(count), "user_id": repr(user_id), "where": where}
         if not outcome.is_complete:
             unreachable = "; ".join(
-                f"{target.db_id}/{target.table}: database unreachable ({reason})"
+                self.UNREACHABLE % {"where": f"{target.db_id}/{target.table}", "reason": reason}
                 for target, reason in outcome.unreachable.items()
             )
-            raise CommandError(self.UNFINISHED.format(unreachable=unreachable, **fields))
-        report.write(self.DONE.format(**fields))
+            raise CommandError(self.UNFINISHED % {"unreachable": unreachable, **fields})
+        report.write(self.DONE % fields)
 
     def _write_stdout(self, chunk: bytes) -> None:
         self.stdout.write(chunk.decode(), ending="")

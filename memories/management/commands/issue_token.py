@@ -4,6 +4,8 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
 
 from memories.conf import memories_settings
@@ -14,8 +16,8 @@ from memories.validators import is_identifier
 class Command(BaseCommand):
     help = "Print a JWT for SUBJECT, signed with MEMORIES['JWT_SIGNING_KEY'], to call the API."
 
-    NO_KEY = "No JWT signing key is configured (set AGENTOS_JWT_SIGNING_KEY)."
-    BAD_SUBJECT = (
+    NO_KEY = _("No JWT signing key is configured (set AGENTOS_JWT_SIGNING_KEY).")
+    BAD_SUBJECT = _(
         "SUBJECT must be 1 to 255 characters without control characters: the API refuses a "
         "token whose subject could own no memory."
     )
@@ -40,9 +42,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["ttl"] <= 0:
-            raise CommandError("--ttl must be a positive number of seconds.")
+            raise CommandError(gettext("--ttl must be a positive number of seconds."))
         if not is_identifier(options["subject"]):
-            raise CommandError(self.BAD_SUBJECT)
+            raise CommandError(str(self.BAD_SUBJECT))
         scopes = list(options["scopes"])
         if options["admin"]:
             scopes.append(str(memories_settings.ADMIN_SCOPE))
@@ -53,5 +55,7 @@ class Command(BaseCommand):
                 ttl=timedelta(seconds=options["ttl"]),
             )
         except (TokenError, TokenBackendError, TypeError, ValueError) as error:
-            raise CommandError(f"{self.NO_KEY} ({error})") from error
+            raise CommandError(
+                gettext("%(message)s (%(error)s)") % {"message": self.NO_KEY, "error": error}
+            ) from error
         self.stdout.write(token)

@@ -4,6 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from memories.selectors import memory_queryset
 from memories.targets import all_targets, has_table
@@ -13,23 +15,27 @@ class Command(BaseCommand):
     help = "List each configured db_id and table, whether the table exists, and its row count."
 
     HEADER = "{db_id:<16} {table:<32} {alias:<16} {state:<10} {rows:>10}"
-    UNREACHABLE = "unreachable"
-    MISSING = "missing"
-    PRESENT = "present"
+    UNREACHABLE = _("unreachable")
+    MISSING = _("missing")
+    PRESENT = _("present")
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.stdout.write(
             self.HEADER.format(
-                db_id="DB_ID", table="TABLE", alias="ALIAS", state="STATE", rows="ROWS"
+                db_id=gettext("DB_ID"),
+                table=gettext("TABLE"),
+                alias=gettext("ALIAS"),
+                state=gettext("STATE"),
+                rows=gettext("ROWS"),
             )
         )
         for target in all_targets():
             try:
                 exists = has_table(target)
                 rows = memory_queryset(target=target, user_id=None).count() if exists else None
-                state = self.PRESENT if exists else self.MISSING
+                state = str(self.PRESENT if exists else self.MISSING)
             except DatabaseError:
-                state, rows = self.UNREACHABLE, None
+                state, rows = str(self.UNREACHABLE), None
             line = self.HEADER.format(
                 db_id=target.db_id,
                 table=target.table,

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, DatabaseError
+from django.utils.translation import gettext_lazy as _
 
 from memories.exceptions import database_reason
 from memories.targets import configured_db_ids
@@ -23,7 +24,7 @@ class Command(BaseCommand):
     )
 
     SKIPPED = "memory database %s (db_id %s) not migrated, its requests will fail: %s"
-    FAILED = "Not migrated: {aliases}."
+    FAILED = _("Not migrated: %(aliases)s.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -54,4 +55,4 @@ class Command(BaseCommand):
                 logger.warning(self.SKIPPED, alias, ", ".join(db_ids), database_reason(error))
                 failed.append(alias)
         if failed and options["strict"]:
-            raise CommandError(self.FAILED.format(aliases=", ".join(failed)))
+            raise CommandError(self.FAILED % {"aliases": ", ".join(failed)})
