@@ -4,7 +4,7 @@ operators' logs."""
 from typing import Any
 
 from django.utils import translation
-from django.utils.functional import Promise, lazy
+from django.utils.functional import lazy
 from django.utils.translation import ngettext
 
 
@@ -20,7 +20,8 @@ def in_english(message: Any) -> str:
         return str(message)
 
 
-def lazy_format(template: Any, **values: Any) -> Promise:
-    """`template % values`, rendered each time it is read, in the language active then: for a
-    text composed at import time (a URL's view argument, a class attribute)."""
+def lazy_format(template: Any, **values: Any) -> str:
+    """`template % values`, a lazy text rendered each time it is read, in the language active
+    then (typed as the str it stands for): for a text composed before the language is known
+    (a URL's view argument, a message that is logged and shown)."""
     return lazy(lambda: str(template) % {key: str(value) for key, value in values.items()}, str)()

@@ -118,4 +118,6 @@ class HasRequiredScopeTests:
             assert not HasRequiredScope().has_permission(request_as(None), view_for("destroy"))
 
     def test_message_is_the_documented_detail(self):
-        assert HasRequiredScope.message == "This token lacks the scope this operation requires"
+        assert (
+            str(HasRequiredScope.message) == "This token lacks the scope this operation requires"
+        )

@@ -5,7 +5,6 @@ from urllib.parse import urlencode
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, QueryDict
 from django.urls import reverse
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from memories.exceptions import MemoriesError, database_reason
@@ -53,7 +52,7 @@ def is_unreachable(request: HttpRequest) -> bool:
     return bool(getattr(request, _UNREACHABLE, False))
 
 
-def unavailable_message(target: MemoryTarget, error: DatabaseError) -> Promise:
+def unavailable_message(target: MemoryTarget, error: DatabaseError) -> str:
     """What an operator is told when a page's queries failed: the database is down, the
     table is absent, or the database failed otherwise. Read in the language active when it
     is shown (in English in the log)."""
