@@ -497,3 +497,17 @@ def test_no_token_signed_with_the_agents_key_is_a_host_user(guest_served):
     for token in (issued, forged):
         response = requests.get(f"{base}/api/me/", headers=bearer(token), timeout=10)
         assert response.status_code == 401, response.text
+
+
+def test_the_hosts_language_speaks_for_the_memory_api(guest_served):
+    """LANGUAGE_CODE = "de": the app's own details come from the German catalog the wheel
+    ships, and the codes stay the same."""
+    project, base = guest_served
+    token = (project / "token-alice").read_text()
+
+    response = requests.delete(
+        f"{base}/{PREFIX}memories/absent", headers=bearer(token), timeout=10
+    )
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Erinnerung nicht gefunden", "error_code": "NOT_FOUND"}

@@ -63,6 +63,9 @@ def pooled(tmp_path_factory) -> Iterator[Pooled]:
             DATABASE_URL=f"{pooler}/{database}",
             WEB_CONCURRENCY="2",
             AGENTOS_BLOCKING_THREADS="4",
+            # As many exports at once as the test's clients, wherever the balancing sends them:
+            # the per-process limit has tests of its own (test_served_exports.py).
+            AGENTOS_EXPORT_MAX_CONCURRENT="4",
         ) as server,
     ):
         seed(database)

@@ -26,6 +26,13 @@ REPEATS = int(os.environ.get("AGENTOS_SHUTDOWN_REPEATS", "1"))
 ROWS = 20_000
 
 
+def interruptible() -> None:
+    """SIGINT handled as in a terminal's job: a runner started in the background (a CI job,
+    `make test &`) has it ignored, every child inherits that, and a shell cannot trap a
+    signal ignored when it started."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(folder: Path, grace: int = GRACE) -> tuple[subprocess.Popen[bytes], int]:
     """bin/serve with 2 workers, as `make run` starts it (its own process, like a terminal's
     foreground job), once both workers serve."""
@@ -45,7 +52,12 @@ def start(folder: Path, grace: int = GRACE) -> tuple[subprocess.Popen[bytes], in
     }
     with (folder / "server.log").open("ab") as log:
         process = subprocess.Popen(
-            [str(ROOT / "bin" / "serve")], cwd=ROOT, env=env, stdout=log, stderr=log
+            [str(ROOT / "bin" / "serve")],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=log,
+            preexec_fn=interruptible,
         )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
