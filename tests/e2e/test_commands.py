@@ -1,5 +1,6 @@
 """The deletion commands run where nobody can answer their question: cron, `< /dev/null`."""
 
+import contextlib
 import sqlite3
 import subprocess
 import sys
@@ -51,7 +52,6 @@ def test_without_yes_and_nobody_to_answer_it_refuses_and_deletes_nothing(tmp_pat
         "CommandError: Nothing answered the confirmation, so nothing was deleted: pass --yes.\n"
     )
     assert memory_ids(database) == seeded
-    with sqlite3.connect(database) as connection:
+    with contextlib.closing(sqlite3.connect(database)) as connection, connection:
         audited = connection.execute("SELECT count(*) FROM memories_memorydeletion").fetchone()
-    connection.close()
     assert audited == (0,)

@@ -1,6 +1,7 @@
 """The bundled project's one configuration: the environment and the `.env` file, read alike by
 the server and by every command."""
 
+import contextlib
 import json
 import re
 import shutil
@@ -64,11 +65,10 @@ def test_an_erasure_from_a_shell_covers_every_database_of_the_env_file(tmp_path)
     assert "Deleted 3 memories of 'alice'." in result.stdout
     assert len(memory_ids(root / "default.sqlite3")) == 1  # bob's
     assert memory_ids(root / "extra.sqlite3") == set()
-    with sqlite3.connect(root / "default.sqlite3") as connection:
+    with contextlib.closing(sqlite3.connect(root / "default.sqlite3")) as connection, connection:
         records = connection.execute(
             "SELECT db_id, count FROM memories_memorydeletion ORDER BY db_id"
         ).fetchall()
-    connection.close()
     assert records == [("default", 1), ("extra", 2)]
 
 

@@ -1,5 +1,6 @@
 """The host project under granian on a loopback port, called over real HTTP."""
 
+import contextlib
 import json
 import re
 import sqlite3
@@ -39,13 +40,12 @@ def seed(database: Path, *owners: str) -> list[str]:
         )
         for owner in owners
     ]
-    with sqlite3.connect(database) as connection:
+    with contextlib.closing(sqlite3.connect(database)) as connection, connection:
         connection.executemany(
             "INSERT INTO agno_memories (memory_id, memory, input, agent_id, team_id, user_id,"
             " topics, feedback, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
-    connection.close()
     return [row[0] for row in rows]
 
 
@@ -104,9 +104,8 @@ def memories(server, database) -> Iterator[dict[str, str]]:
     """A memory of alice and one of bob; the table is emptied afterwards."""
     alice, bob = seed(database, "alice", "bob")
     yield {"alice": alice, "bob": bob}
-    with sqlite3.connect(database) as connection:
+    with contextlib.closing(sqlite3.connect(database)) as connection, connection:
         connection.execute("DELETE FROM agno_memories")
-    connection.close()
 
 
 def delete(server, memory_id, headers=None, **params) -> requests.Response:

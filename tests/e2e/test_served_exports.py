@@ -2,6 +2,7 @@
 EXPORT_MAX_CONCURRENT of a worker's threads, the other requests are answered meanwhile, and
 each cut export records the rows it sent."""
 
+import contextlib
 import json
 import socket
 import sqlite3
@@ -26,7 +27,7 @@ def served(tmp_path_factory) -> Iterator[tuple[Server, str]]:
         AGENTOS_EXPORT_MAX_CONCURRENT="2",
     ) as server:
         database = str(folder / "db.sqlite3")
-        with sqlite3.connect(database) as connection:
+        with contextlib.closing(sqlite3.connect(database)) as connection, connection:
             connection.executemany(
                 "INSERT INTO agno_memories (memory_id, memory, user_id, created_at)"
                 " VALUES (?, ?, 'alice', 1)",
@@ -46,7 +47,7 @@ def stalled_export(server: Server, token: str) -> socket.socket:
 
 
 def exports_recorded(database: str) -> list[tuple[int, int]]:
-    with sqlite3.connect(database) as connection:
+    with contextlib.closing(sqlite3.connect(database)) as connection, connection:
         return connection.execute(
             "SELECT count, finished FROM memories_memoryexport ORDER BY id"
         ).fetchall()
