@@ -101,6 +101,14 @@ def admin_session(base: str) -> requests.Session:
     return browser
 
 
+def what_went_wrong(page: str) -> str:
+    """The admin's message or error note on a page, else its paginator: what a failure shows."""
+    for mark in ('class="messagelist"', 'class="errornote"', 'class="paginator"'):
+        if mark in page:
+            return page[page.index(mark) :][:400]
+    return page[-400:]
+
+
 def test_concurrent_clients_are_all_answered_through_the_pooler(pooled):
     """4 clients x 10 rounds of the topics, the admin's memory list (with its topic filter),
     its user page and an export: every answer complete, though 8 server threads share 2
@@ -118,7 +126,7 @@ def test_concurrent_clients_are_all_answered_through_the_pooler(pooled):
                 listed = browser.get(f"{server.base}/admin/memories/memory/", timeout=60)
                 total = f"{ALICE_ROWS + OTHER_ROWS} memories"
                 if listed.status_code != 200 or total not in listed.text:
-                    problems.append(f"admin {listed.status_code}: {listed.text[:300]}")
+                    problems.append(f"admin {listed.status_code}: {what_went_wrong(listed.text)}")
                 # Django's own forms list the permissions with iterator().
                 user = browser.get(f"{server.base}/admin/auth/user/1/change/", timeout=60)
                 if user.status_code != 200 or "Can delete memory" not in user.text:
@@ -132,7 +140,10 @@ def test_concurrent_clients_are_all_answered_through_the_pooler(pooled):
                     )
                     lines = exported.text.splitlines()
                     if exported.status_code != 200 or len(lines) != ALICE_ROWS:
-                        problems.append(f"export {exported.status_code}: {len(lines)} lines")
+                        problems.append(
+                            f"export {exported.status_code}: {len(lines)} lines,"
+                            f" the last {lines[-1][:300] if lines else None!r}"
+                        )
         return problems
 
     with ThreadPoolExecutor(4) as pool:
