@@ -90,7 +90,10 @@ def _missing_token_key() -> str | None:
 
 
 _NO_KEY = "MEMORIES['{}'] is not set: every request to the memory API is refused."
-_NO_KEY_HINT = "Configure the key that verifies bearer tokens (AGENTOS_JWT_* in agentos)."
+_NO_KEY_HINT = (
+    "Configure the key that verifies bearer tokens: MEMORIES['JWT_SIGNING_KEY'], or "
+    "MEMORIES['JWT_VERIFYING_KEY'] or MEMORIES['JWT_JWK_URL'] for an asymmetric algorithm."
+)
 
 
 @register(Tags.security)

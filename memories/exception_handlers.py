@@ -4,7 +4,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import DisallowedHost, PermissionDenied
@@ -169,16 +169,23 @@ def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Respons
     return response
 
 
+class APIErrorsMixin:
+    """A DRF view whose errors take the documented shape: it renders them with
+    api_exception_handler, and bad_request answers its routes in the same shape."""
+
+    def get_exception_handler(self) -> Callable[[Exception, Mapping[str, Any]], Response]:
+        # Ours for these views only; the host's EXCEPTION_HANDLER stays theirs.
+        return api_exception_handler
+
+
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     """Django's 400 (a Host not in ALLOWED_HOSTS, say) in the documented shape on the API's
     routes, Django's own page elsewhere. A host project names it as its `handler400`."""
-    from memories.views import MemoryAPIView  # the views render errors with this module
-
     try:
         view_class = getattr(resolve(request.path_info).func, "cls", None)
     except Resolver404:
         view_class = None
-    if not (isinstance(view_class, type) and issubclass(view_class, MemoryAPIView)):
+    if not (isinstance(view_class, type) and issubclass(view_class, APIErrorsMixin)):
         return defaults.bad_request(request, exception)
     if isinstance(exception, DisallowedHost):
         detail = gettext("The Host header names a host this server does not serve")

@@ -1,6 +1,5 @@
 """Reads: memories, their topics and per-user counts, as the caller may see them."""
 
-import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
@@ -31,7 +30,7 @@ class Page(Generic[T]):
 
     @property
     def total_pages(self) -> int:
-        return math.ceil(self.total_count / self.limit)
+        return -(-self.total_count // self.limit)  # integer ceiling: exact for any count
 
 
 def memory_queryset(*, target: MemoryTarget, user_id: Owner) -> QuerySet[AbstractMemory]:

@@ -1,7 +1,7 @@
 """The thin API edge: parse the request, call one service, render the result."""
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.utils.functional import Promise
@@ -24,7 +24,7 @@ from rest_framework.viewsets import ViewSetMixin
 from memories.authentication import BearerTokenAuthentication
 from memories.conf import memories_settings
 from memories.drf_defaults import MemoryJSONRenderer, drf_defaults
-from memories.exception_handlers import api_exception_handler
+from memories.exception_handlers import APIErrorsMixin
 from memories.exceptions import (
     BadRequest,
     NotFound,
@@ -59,7 +59,7 @@ from memories.schema_parts import (
     target_parameters,
     topics_query,
 )
-from memories.selectors import memory_get, memory_list, memory_topics, user_memory_stats
+from memories.selectors import Page, memory_get, memory_list, memory_topics, user_memory_stats
 from memories.serializers import (
     MemoriesDeleteSerializer,
     MemoryIdQuerySerializer,
@@ -72,7 +72,7 @@ from memories.serializers import (
     UserMemoryStatsSerializer,
 )
 from memories.services import memories_delete, memory_create, memory_delete, memory_update
-from memories.targets import resolve_target
+from memories.targets import MemoryTarget, resolve_target
 from memories.throttling import SubjectRateThrottle
 from memories.tokens import TokenPrincipal
 
@@ -144,7 +144,7 @@ def merged_user_id(query: Mapping[str, Any], body: Mapping[str, Any]) -> str | N
     return in_query if in_query is not None else in_body
 
 
-class MemoryAPIView(APIView):
+class MemoryAPIView(APIErrorsMixin, APIView):
     """What every memory endpoint shares: bearer JWTs, JSON only, the error body."""
 
     authentication_classes: Sequence[type[BaseAuthentication]] = [BearerTokenAuthentication]
@@ -218,9 +218,9 @@ class MemoryAPIView(APIView):
             return NOBODY
         return self.principal.subject
 
-    def get_exception_handler(self) -> Callable[[Exception, Mapping[str, Any]], Response]:
-        # Ours for these views only; the host's EXCEPTION_HANDLER stays theirs.
-        return api_exception_handler
+    def get_target(self, params: Mapping[str, Any]) -> MemoryTarget:
+        """The memory table this request names by its db_id and table parameters."""
+        return resolve_target(db_id=params.get("db_id"), table=params.get("table"))
 
 
 class MemoryViewSet(ViewSetMixin, MemoryAPIView):
@@ -281,15 +281,11 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
     @action(detail=False, methods=["get"])
     def list_memories(self, request: Request) -> Response:
         params = validated_params(MemoryListQuerySerializer, request)
-        target = resolve_target(db_id=params.pop("db_id", None), table=params.pop("table", None))
-        owner = self.get_owner(params.pop("user_id", None))
-        page = memory_list(target=target, user_id=owner, **params)
-        return paginated(
-            [MemorySerializer(memory).data for memory in page.items],
-            page=page.page,
-            limit=page.limit,
-            total_count=page.total_count,
-        )
+        target = self.get_target(params)
+        owner = self.get_owner(params.get("user_id"))
+        filters = {k: v for k, v in params.items() if k not in ("db_id", "table", "user_id")}
+        page = memory_list(target=target, user_id=owner, **filters)
+        return paginated([MemorySerializer(memory).data for memory in page.items], page)
 
     @documented(
         operation_id="get_memory",
@@ -311,7 +307,7 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
     )
     def retrieve(self, request: Request, memory_id: str) -> Response:
         params = validated_params(MemoryIdQuerySerializer, request, memory_id=memory_id)
-        target = resolve_target(db_id=params.get("db_id"), table=params.get("table"))
+        target = self.get_target(params)
         memory = memory_get(
             target=target,
             memory_id=params["memory_id"],
@@ -349,7 +345,7 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
     def create(self, request: Request) -> Response:
         params = validated_params(TargetQuerySerializer, request)
         body = validated_body(MemoryWriteSerializer, request)
-        target = resolve_target(db_id=params.get("db_id"), table=params.get("table"))
+        target = self.get_target(params)
         if self.principal.is_admin:
             owner = body.get("user_id")
             if owner is None:
@@ -400,7 +396,7 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
             raise ValidationFailed(gettext("The request body must be a JSON object."))
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
-        target = resolve_target(db_id=params.get("db_id"), table=params.get("table"))
+        target = self.get_target(params)
         memory = memory_update(
             target=target,
             memory_id=params["memory_id"],
@@ -428,7 +424,7 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
     )
     def destroy(self, request: Request, memory_id: str) -> Response:
         params = validated_params(MemoryIdQuerySerializer, request, memory_id=memory_id)
-        target = resolve_target(db_id=params.get("db_id"), table=params.get("table"))
+        target = self.get_target(params)
         memory_delete(
             target=target,
             memory_id=params["memory_id"],
@@ -466,7 +462,7 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
     def bulk_destroy(self, request: Request) -> Response:
         params = validated_params(OwnerQuerySerializer, request)
         body = validated_body(MemoriesDeleteSerializer, request)
-        target = resolve_target(db_id=params.get("db_id"), table=params.get("table"))
+        target = self.get_target(params)
         memories_delete(
             target=target,
             memory_ids=body["memory_ids"],
@@ -497,7 +493,7 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
     @action(detail=False, methods=["get"])
     def topics(self, request: Request) -> Response:
         params = validated_params(OwnerQuerySerializer, request)
-        target = resolve_target(db_id=params.get("db_id"), table=params.get("table"))
+        target = self.get_target(params)
         owner = self.get_owner(params.get("user_id"))
         return Response(memory_topics(target=target, user_id=owner))
 
@@ -524,22 +520,22 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
     @action(detail=False, methods=["get"])
     def stats(self, request: Request) -> Response:
         params = validated_params(PageQuerySerializer, request)
-        target = resolve_target(db_id=params.get("db_id"), table=params.get("table"))
+        target = self.get_target(params)
         owner = self.get_owner(params.get("user_id"))
         page = user_memory_stats(
             target=target, user_id=owner, page=params["page"], limit=params["limit"]
         )
-        return paginated(
-            [UserMemoryStatsSerializer(user).data for user in page.items],
-            page=page.page,
-            limit=page.limit,
-            total_count=page.total_count,
-        )
+        return paginated([UserMemoryStatsSerializer(user).data for user in page.items], page)
 
 
-def paginated(data: Any, *, page: int, limit: int, total_count: int) -> Response:
-    total_pages = -(-total_count // limit)
-    meta = {"page": page, "limit": limit, "total_count": total_count, "total_pages": total_pages}
+def paginated(data: Any, page: Page[Any]) -> Response:
+    """One page of rendered items, with the page's place among all of them."""
+    meta = {
+        "page": page.page,
+        "limit": page.limit,
+        "total_count": page.total_count,
+        "total_pages": page.total_pages,
+    }
     return Response({"data": data, "meta": meta})
 
 

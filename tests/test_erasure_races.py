@@ -31,7 +31,7 @@ from memories.models import Channel, MemoryDeletion
 from memories.services import ErasedBatch, memory_update, user_memories_erase
 from memories.statements import Statements, statements_for
 from memories.statements.postgresql import PostgreSQLStatements
-from memories.targets import MemoryTarget, all_targets, has_table, resolve_target
+from memories.targets import MemoryTarget, all_targets, present_targets, resolve_target
 from tests.conftest import require_db_id
 
 # Every test runs on each db_id (the conftest's fixture), skipping unreachable servers.
@@ -148,7 +148,7 @@ class Scene:
         `everywhere` every configured one."""
         main = resolve_target(db_id=db_id)
         targets = [target for target in all_targets() if everywhere or target.db_id == db_id]
-        present = [target for target in targets if has_table(target)]
+        present = present_targets(targets)
         for target in present:
             if target.db_id == db_id:
                 bulk_create(target, USER, memories if target == main else 3)

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from memories.models import MemoryDeletion
-from memories.targets import all_targets, has_table
+from memories.targets import present_targets
 from tests.conftest import require_db_id
 from tests.documents import SNAPSHOT
 from tests.factories import memory_create, memory_ids_in
@@ -23,7 +23,7 @@ LONG = "x" * 256
 
 def tables() -> list[tuple[str, str]]:
     """(db_id, table) of every configured memory table that exists in its database."""
-    return [(t.db_id, t.table) for t in all_targets() if has_table(t)]
+    return [(t.db_id, t.table) for t in present_targets()]
 
 
 def rows() -> dict[tuple[str, str], set[str]]:

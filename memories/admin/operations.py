@@ -24,7 +24,7 @@ from memories.models import Channel
 from memories.retention import retention_rules
 from memories.selectors import deletion_plan
 from memories.services import ExportOutcome, memories_delete_listed, memories_export
-from memories.targets import all_targets, has_table
+from memories.targets import present_targets
 from memories.wording import memories_counted
 
 DELETE_MATCHING_TEMPLATE = "memories/admin/delete_matching.html"
@@ -143,7 +143,7 @@ def retention_view(model_admin: "ModelAdmin[Any]", request: HttpRequest) -> Http
 
 def export_users(request: HttpRequest, user_ids: list[str]) -> StreamingHttpResponse:
     """Every memory of these users in every table, as an NDJSON download."""
-    targets = [target for target in all_targets() if has_table(target)]
+    targets = present_targets()
 
     # A database failing midway ends the download with the incomplete-export line.
     outcome = ExportOutcome()

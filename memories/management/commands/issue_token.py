@@ -16,7 +16,7 @@ from memories.validators import is_identifier
 class Command(BaseCommand):
     help = "Print a JWT for SUBJECT, signed with MEMORIES['JWT_SIGNING_KEY'], to call the API."
 
-    NO_KEY = _("No JWT signing key is configured (set AGENTOS_JWT_SIGNING_KEY).")
+    NO_KEY = _("No JWT signing key is configured (set MEMORIES['JWT_SIGNING_KEY']).")
     BAD_SUBJECT = _(
         "SUBJECT must be 1 to 255 characters without control characters: the API refuses a "
         "token whose subject could own no memory."
