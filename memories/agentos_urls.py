@@ -6,7 +6,7 @@ after memories.urls: `path("", include("memories.agentos_urls"))`."""
 from django.urls import URLPattern, re_path
 from django.utils.translation import gettext_lazy as _
 
-from memories.operations import AGENTOS_ROOTS
+from memories.bulk_views import AGENTOS_ROOTS
 from memories.views import NotProvidedView
 from memories.wording import lazy_format
 

@@ -93,7 +93,7 @@ class DatabasesUnreachableError(MemoriesError):
         }
 
 
-class ErasureIncompleteError(MemoriesError):
+class DeletionUnfinishedError(MemoriesError):
     """An erasure or filtered deletion ended with matching memories left.
 
     `deleted` counts what was deleted (and audited) per (db_id, table); `remaining` what the
@@ -242,7 +242,7 @@ def api_error_for(error: MemoriesError) -> APIException:
         return ValidationFailed(str(error))
     if isinstance(error, DatabasesUnreachableError):
         return DatabaseUnavailable(str(error))
-    if isinstance(error, ErasureIncompleteError):
+    if isinstance(error, DeletionUnfinishedError):
         if error.has_unreachable:
             return DatabaseUnavailable(str(error))
         return DeletionUnfinished(str(error))

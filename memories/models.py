@@ -1,4 +1,7 @@
-"""The Agno-compatible memory record and the audit record of deletions."""
+"""The Agno-compatible memory record, how its text reads, and the audit record of deletions."""
+
+import json
+from typing import Any
 
 from django.db import models
 from django.utils import timezone
@@ -101,3 +104,12 @@ class MemoryExport(models.Model):
             "where": f"{self.db_id}/{self.table_name}",
             "actor": self.actor,
         }
+
+
+def memory_text(memory: Any) -> str:
+    """The text of Agno's `memory` column: a JSON string, or a legacy object's `memory`."""
+    if isinstance(memory, str):
+        return memory
+    if isinstance(memory, dict) and memory.get("memory") is not None:
+        return str(memory["memory"])
+    return json.dumps(memory)

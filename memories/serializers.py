@@ -1,7 +1,6 @@
 """Validation of what the API receives, and the shapes it answers with."""
 
 import datetime
-import json
 from typing import Any
 
 from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
@@ -11,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import ISO_8601, serializers
 from rest_framework.fields import empty
 
-from memories.models import AbstractMemory
+from memories.models import AbstractMemory, memory_text
 from memories.selectors import SORT_FIELDS, MemoryFilter
 from memories.validators import (
     CONTROL_CHARACTERS,
@@ -202,15 +201,6 @@ class MemoryWriteSerializer(serializers.Serializer[Any]):
 class MemoriesDeleteSerializer(serializers.Serializer[Any]):
     memory_ids = IdentifierListField(min_length=1, max_length=MAX_BULK_IDS)
     user_id = IdentifierField(required=False, allow_null=True)
-
-
-def memory_text(memory: Any) -> str:
-    """The text of Agno's `memory` column: a JSON string, or a legacy object's `memory`."""
-    if isinstance(memory, str):
-        return memory
-    if isinstance(memory, dict) and memory.get("memory") is not None:
-        return str(memory["memory"])
-    return json.dumps(memory)
 
 
 def iso_datetime(epoch_seconds: int | None) -> str | None:

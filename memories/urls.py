@@ -4,8 +4,8 @@ from typing import Any
 
 from django.urls import URLPattern, path, re_path
 
+from memories.bulk_views import MemoryDeletionView, MemoryExportView, OptimizeMemoriesView
 from memories.health import HealthView, ReadinessView
-from memories.operations import MemoryDeletionView, MemoryExportView, OptimizeMemoriesView
 from memories.views import MemorySlashViewSet, MemoryViewSet, UnknownRouteView
 
 app_name = "memories"

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from memories.conf import memories_settings
 from memories.exception_handlers import database_failures
-from memories.exports import export_slots
+from memories.export_streams import export_slots
 from memories.targets import memory_model
 from memories.verified_tokens import verified_tokens
 from tests.databases import REDIS_ADDRESS, REQUIRE_SERVERS, server_address, server_answers

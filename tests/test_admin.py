@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 
 from memories.models import MemoryDeletion
-from memories.services import ERASE_MAX_ROUNDS
+from memories.services import DELETION_MAX_ROUNDS
 from tests.conftest import require_db_id
 from tests.factories import memory_create, memory_ids_in, model_of
 
@@ -151,7 +151,7 @@ def test_erase_user_that_cannot_finish_shows_an_error_not_a_success(staff, refil
     assert "The erasure of alice did not finish" in message.message
     assert "lite/agno_memories: 2 left" in message.message
     assert len(memory_ids_in("lite")) == 2
-    assert sum(r.count for r in MemoryDeletion.objects.all()) == 1 + 2 * (ERASE_MAX_ROUNDS - 1)
+    assert sum(r.count for r in MemoryDeletion.objects.all()) == 1 + 2 * (DELETION_MAX_ROUNDS - 1)
 
 
 def test_search_by_text_and_user(staff):

@@ -26,9 +26,9 @@ from django.core.management import call_command
 from django.db import connections
 from django.db.models import Max
 
-from memories.exceptions import ErasureIncompleteError, MemoryNotFoundError
+from memories.exceptions import DeletionUnfinishedError, MemoryNotFoundError
 from memories.models import Channel, MemoryDeletion
-from memories.services import ErasedBatch, memory_update, user_memories_erase
+from memories.services import DeletedBatch, memory_update, user_memories_erase
 from memories.statements import Statements, statements_for
 from memories.statements.postgresql import PostgreSQLStatements
 from memories.targets import MemoryTarget, all_targets, present_targets, resolve_target
@@ -363,7 +363,7 @@ class Hammer:
 def erase(
     scene: Scene,
     batch_size: int | None,
-    on_batch: Callable[[ErasedBatch], None] | None = None,
+    on_batch: Callable[[DeletedBatch], None] | None = None,
     **options: Any,
 ) -> int:
     """Erase USER's memories in the scene's tables through the service; how many went.
@@ -386,11 +386,11 @@ def erase(
     return sum(totals.values())
 
 
-def stopping_after(writers: Writers, batches: int) -> Callable[[ErasedBatch], None]:
+def stopping_after(writers: Writers, batches: int) -> Callable[[DeletedBatch], None]:
     """An on_batch that stops the writers after that many batches."""
     done = 0
 
-    def on_batch(batch: ErasedBatch) -> None:
+    def on_batch(batch: DeletedBatch) -> None:
         nonlocal done
         done += 1
         if done == batches:
@@ -431,7 +431,7 @@ def test_erasure_in_batches_of_the_engines_size_catches_concurrent_writes(db_id)
     writers = Writers(scene.main, scene.originals, updaters=UPDATERS - 1, creators=1)
     batches: list[int] = []
 
-    def on_batch(batch: ErasedBatch) -> None:
+    def on_batch(batch: DeletedBatch) -> None:
         batches.append(batch.deleted)
         if len(batches) == 1:
             writers.stop()
@@ -477,7 +477,7 @@ def test_erasure_outpaced_by_writers_fails_then_a_rerun_finishes(db_id):
     writers = Writers(scene.main, [], creators=1, rows_per_create=2, warm_up=0)
     commits, batches = 0, 0
 
-    def outpaced(batch: ErasedBatch) -> None:
+    def outpaced(batch: DeletedBatch) -> None:
         # At least one commit of 2 new memories per memory deleted: always more to do.
         nonlocal commits, batches
         batches += 1
@@ -486,7 +486,7 @@ def test_erasure_outpaced_by_writers_fails_then_a_rerun_finishes(db_id):
         commits = writers.wait_for_commit_after(commits)
 
     with writers:
-        with pytest.raises(ErasureIncompleteError) as raised:
+        with pytest.raises(DeletionUnfinishedError) as raised:
             erase(scene, 1, outpaced, max_rounds=MAX_ROUNDS)
         unfinished = raised.value
         assert dict(audited(scene.mark)) == {key: n for key, n in unfinished.deleted.items() if n}

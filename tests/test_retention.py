@@ -15,7 +15,7 @@ from django.test import override_settings
 from memories.exceptions import MemoryNotFoundError
 from memories.models import Channel, MemoryDeletion
 from memories.retention import RetentionRule, retention_rules
-from memories.services import ErasedBatch, memories_delete_matching, memory_update
+from memories.services import DeletedBatch, memories_delete_matching, memory_update
 from memories.signals import memory_deleted
 from tests.factories import memory_create, memory_ids_in, target
 
@@ -178,7 +178,7 @@ def test_memories_updated_during_a_purge_are_kept_and_old_ones_added_are_taken(d
         refreshed: list[str] = []
         imported: list[str] = []
 
-        def write_between_batches(batch: ErasedBatch) -> None:
+        def write_between_batches(batch: DeletedBatch) -> None:
             if refreshed:
                 return
 

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from rest_framework.exceptions import ValidationError
 
-from memories.models import Memory
+from memories.models import Memory, memory_text
 from memories.serializers import (
     MAX_BULK_IDS,
     MemoriesDeleteSerializer,
@@ -15,7 +15,6 @@ from memories.serializers import (
     MemorySerializer,
     MemoryWriteSerializer,
     iso_datetime,
-    memory_text,
 )
 
 

@@ -15,7 +15,7 @@ from django.test import override_settings
 from django.utils import translation
 
 import memories
-from memories.exceptions import ErasureIncompleteError
+from memories.exceptions import DeletionUnfinishedError
 from memories.wording import in_english
 from tests.conftest import mint
 from tests.factories import memory_create
@@ -206,7 +206,7 @@ class APITests:
         )
 
     def test_an_unfinished_deletion_reads_german_to_the_caller_english_in_the_log(self):
-        error = ErasureIncompleteError(
+        error = DeletionUnfinishedError(
             deleted={("default", "agno_memories"): 19},
             remaining={("default", "agno_memories"): 2, ("pg", "agno_memories"): None},
         )

@@ -45,12 +45,12 @@ from memories.admin.targets import (
     unavailable_message,
 )
 from memories.exceptions import (
-    ErasureIncompleteError,
+    DeletionUnfinishedError,
     ExportsBusyError,
     MemoryNotFoundError,
     database_reason,
 )
-from memories.models import AbstractMemory, Channel, Memory
+from memories.models import AbstractMemory, Channel, Memory, memory_text
 from memories.selectors import (
     MemoryFilter,
     deletion_plan,
@@ -58,7 +58,6 @@ from memories.selectors import (
     memory_queryset,
     memory_search,
 )
-from memories.serializers import memory_text
 from memories.services import memories_delete, memory_delete, memory_update, user_memories_erase
 from memories.targets import MemoryTarget, all_targets
 from memories.wording import in_english, memories_counted
@@ -320,7 +319,7 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                     actor=actor_of(request),
                     channel=Channel.ADMIN,
                 )
-            except ErasureIncompleteError as error:
+            except DeletionUnfinishedError as error:
                 message = gettext(
                     "The erasure of %(user_id)s did not finish: %(error)s. Run it again."
                 ) % {"user_id": user_id, "error": error}

@@ -5,8 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from memories.models import Memory
-from memories.serializers import memory_text
+from memories.models import Memory, memory_text
 
 
 class MemoryForm(forms.ModelForm):  # type: ignore[type-arg]

@@ -18,8 +18,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 
 from memories.admin.targets import TARGET_PARAM, actor_of, changelist_url, target_from_request
-from memories.exceptions import ErasureIncompleteError
-from memories.exports import NDJSON, BoundedExport, export_lines, streamed
+from memories.exceptions import DeletionUnfinishedError
+from memories.export_streams import NDJSON, BoundedExport, export_lines, streamed
 from memories.models import Channel
 from memories.retention import retention_rules
 from memories.selectors import deletion_plan
@@ -82,7 +82,7 @@ def delete_matching_view(model_admin: "ModelAdmin[Any]", request: HttpRequest) -
             deleted = memories_delete_listed(
                 target=target, memories=memories, actor=actor_of(request), channel=Channel.ADMIN
             )
-        except ErasureIncompleteError as error:
+        except DeletionUnfinishedError as error:
             return refuse(
                 gettext("The deletion did not finish: %(error)s. Run it again.") % {"error": error}
             )

@@ -10,10 +10,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from memories.exceptions import ErasureIncompleteError
+from memories.exceptions import DeletionUnfinishedError
 from memories.models import Channel
 from memories.selectors import MemoryFilter, PlannedDeletion
-from memories.services import ErasedBatch, memories_delete_matching
+from memories.services import DeletedBatch, memories_delete_matching
 from memories.statements import Statements
 from memories.statements.postgresql import PostgreSQLStatements
 from memories.targets import MemoryTarget, all_targets, configured_db_ids
@@ -175,7 +175,7 @@ class DeletionCommand(MemoryCommand):
             return 0
         progress = Progress(self.stdout, total, interactive=self.stdout.isatty())
 
-        def advance(batch: ErasedBatch) -> None:
+        def advance(batch: DeletedBatch) -> None:
             where = {"db_id": batch.target.db_id, "table": batch.target.table}
             progress.advance(batch.deleted, self.BATCH % {"count": batch.deleted, **where})
 
@@ -196,7 +196,7 @@ class DeletionCommand(MemoryCommand):
                     on_batch=advance,
                     counted={item.target: item.count for item in plan if item.count is not None},
                 )
-        except ErasureIncompleteError as error:
+        except DeletionUnfinishedError as error:
             progress.finish()
             for (db_id, table), deleted in error.deleted.items():
                 self.stdout.write(self.PLAN_LINE.format(db_id=db_id, table=table, count=deleted))

@@ -1,23 +1,20 @@
 """Writes: creating, updating and deleting memories, with audit records and signals."""
 
-from memories.services.deletion import delete_selection, memories_delete, memory_delete
-from memories.services.erasure import (
-    ERASE_BATCH_SIZE,
-    ERASE_MAX_ROUNDS,
-    ErasedBatch,
+from memories.services.deletion import memories_delete, memory_delete
+from memories.services.erasure import user_memories_erase
+from memories.services.export import ExportOutcome, memories_export
+from memories.services.filtered_deletion import (
+    DELETION_MAX_ROUNDS,
+    DeletedBatch,
     memories_delete_listed,
     memories_delete_matching,
-    user_memories_erase,
 )
-from memories.services.export import ExportOutcome, memories_export
 from memories.services.writes import memory_create, memory_update
 
 __all__ = [
-    "ERASE_BATCH_SIZE",
-    "ERASE_MAX_ROUNDS",
-    "ErasedBatch",
+    "DELETION_MAX_ROUNDS",
+    "DeletedBatch",
     "ExportOutcome",
-    "delete_selection",
     "memories_delete",
     "memories_delete_listed",
     "memories_delete_matching",

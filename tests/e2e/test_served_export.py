@@ -1,6 +1,6 @@
 """The export streams with flat memory, served by WSGI and by ASGI alike (make test serves the
 project both ways): Django's ASGI handler would read a synchronous iterator whole before
-sending a byte (memories/exports.py)."""
+sending a byte (memories/export_streams.py)."""
 
 import json
 import sqlite3

@@ -10,7 +10,7 @@ from django.db import DatabaseError, connections
 
 from memories.management.base import Progress
 from memories.models import MemoryDeletion
-from memories.services import ERASE_MAX_ROUNDS
+from memories.services import DELETION_MAX_ROUNDS
 from memories.signals import memories_deleted, memory_deleted
 from memories.statements import Statements
 from memories.statements.postgresql import PostgreSQLStatements
@@ -263,7 +263,7 @@ def test_batches_send_their_rows_to_python_only_for_receivers(
 
 # What an erasure refilled by `refilled` deletes in its rounds: alice's one memory, then the
 # two written after each batch.
-ROUNDS_DELETED = 1 + 2 * (ERASE_MAX_ROUNDS - 1)
+ROUNDS_DELETED = 1 + 2 * (DELETION_MAX_ROUNDS - 1)
 
 
 @pytest.mark.django_db(transaction=True, databases="__all__")

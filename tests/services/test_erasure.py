@@ -5,10 +5,10 @@ import pytest
 from django.db import OperationalError, connections
 from django.test.utils import CaptureQueriesContext
 
-from memories.exceptions import ErasureIncompleteError, FilterRequiredError
+from memories.exceptions import DeletionUnfinishedError, FilterRequiredError
 from memories.models import Channel, MemoryDeletion
 from memories.selectors import MemoryFilter
-from memories.services import ErasedBatch, memories_delete_matching, user_memories_erase
+from memories.services import DeletedBatch, memories_delete_matching, user_memories_erase
 from memories.statements import Statements
 from memories.targets import resolve_target
 from tests.conftest import require_db_id
@@ -110,7 +110,7 @@ def test_memories_written_between_batches_are_erased_too(db_id):
     target = resolve_target(db_id=db_id)
     written: list[str] = []
 
-    def write_two_more_once(batch: ErasedBatch) -> None:
+    def write_two_more_once(batch: DeletedBatch) -> None:
         if not written:  # a writer that stops: the erasure must catch up with it
             written.extend(memory_create(db_id, user_id="alice").memory_id for _ in range(2))
 
@@ -134,7 +134,7 @@ def test_an_erasure_that_writers_keep_refilling_fails_after_its_rounds(db_id, re
     memory_create(db_id, memory_id="b0", user_id="bob")
     target = resolve_target(db_id=db_id)
 
-    with pytest.raises(ErasureIncompleteError) as raised:
+    with pytest.raises(DeletionUnfinishedError) as raised:
         user_memories_erase(
             user_id="alice", targets=[target], actor="root", channel=Channel.COMMAND, max_rounds=3
         )

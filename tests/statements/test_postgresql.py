@@ -11,7 +11,8 @@ from django.db import connections
 
 from memories.models import Channel
 from memories.selectors import MemoryFilter, memory_matching
-from memories.services import delete_selection, memories_delete
+from memories.services import memories_delete
+from memories.services.deletion import delete_selection
 from memories.statements import FilterBatch, condition_of
 from tests.conftest import require_db_id
 from tests.factories import memory_ids_in, model_of, target

@@ -9,7 +9,7 @@ from django.core.management.base import CommandError, CommandParser, OutputWrapp
 from django.db import DatabaseError
 from django.utils.translation import gettext_lazy as _
 
-from memories.exports import export_lines
+from memories.export_streams import export_lines
 from memories.management.base import MemoryCommand, Progress
 from memories.models import Channel
 from memories.selectors import MemoryFilter, memory_count

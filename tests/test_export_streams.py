@@ -8,7 +8,7 @@ from asgiref.sync import async_to_sync
 from django.test import AsyncClient
 
 from memories.exceptions import ExportsBusyError, ExportTimeLimitError
-from memories.exports import CHUNK_BYTES, BoundedExport, export_lines, export_slots
+from memories.export_streams import CHUNK_BYTES, BoundedExport, export_lines, export_slots
 from memories.models import Channel, MemoryExport
 from memories.services import memories_export
 from tests.conftest import mint

@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from memories.exceptions import BadRequest, DatabasesUnreachableError
-from memories.exports import NDJSON, BoundedExport, export_lines, streamed
+from memories.export_streams import NDJSON, BoundedExport, export_lines, streamed
 from memories.models import Channel
 from memories.permissions import DELETE_SCOPE, READ_SCOPE, IsAdminToken
 from memories.schema import MemoryAutoSchema, documented
