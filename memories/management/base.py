@@ -13,9 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from memories.exceptions import DeletionUnfinishedError
 from memories.models import Channel
 from memories.selectors import MemoryFilter, PlannedDeletion
-from memories.services import DeletedBatch, memories_delete_matching
-from memories.statements import Statements
-from memories.statements.postgresql import PostgreSQLStatements
+from memories.services import DEFAULT_BATCH_SIZES, DeletedBatch, memories_delete_matching
 from memories.targets import MemoryTarget, all_targets, configured_db_ids
 from memories.wording import memories_counted
 
@@ -126,7 +124,8 @@ class DeletionCommand(MemoryCommand):
             type=int,
             metavar="N",
             help="Memories deleted per transaction (default: "
-            f"{PostgreSQLStatements.batch_size} on PostgreSQL, {Statements.batch_size} on SQLite "
+            f"{DEFAULT_BATCH_SIZES['postgresql']} on PostgreSQL, "
+            f"{DEFAULT_BATCH_SIZES['sqlite']} on SQLite "
             "and MySQL/MariaDB).",
         )
         if asks:

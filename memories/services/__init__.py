@@ -4,6 +4,7 @@ from memories.services.deletion import memories_delete, memory_delete
 from memories.services.erasure import user_memories_erase
 from memories.services.export import ExportOutcome, memories_export
 from memories.services.filtered_deletion import (
+    DEFAULT_BATCH_SIZES,
     DELETION_MAX_ROUNDS,
     DeletedBatch,
     memories_delete_listed,
@@ -12,6 +13,7 @@ from memories.services.filtered_deletion import (
 from memories.services.writes import memory_create, memory_update
 
 __all__ = [
+    "DEFAULT_BATCH_SIZES",
     "DELETION_MAX_ROUNDS",
     "DeletedBatch",
     "ExportOutcome",

@@ -13,12 +13,14 @@ from memories.exceptions import DeletionUnfinishedError, FilterRequiredError, da
 from memories.models import AbstractMemory, Channel
 from memories.selectors import MemoryFilter, memory_matching
 from memories.services.deletion import delete_selection
-from memories.statements import FilterBatch, condition_of, statements_for
+from memories.statements import BATCH_SIZES, FilterBatch, condition_of, statements_for
 from memories.targets import MemoryTarget, has_table
 from memories.wording import in_english
 
 logger = logging.getLogger("memories.deletions")
 
+# Memories per batch by database vendor, where the caller names no batch size.
+DEFAULT_BATCH_SIZES = BATCH_SIZES
 # Attempts of a batch that the database rolls back for a conflict with a writer (a deadlock).
 BATCH_ATTEMPTS = 3
 # Rounds of batches (each ended by a count) that find at least as many matching memories

@@ -23,6 +23,7 @@ from memories.statements.postgresql import PostgreSQLStatements
 from memories.statements.sqlite import SQLiteStatements
 
 __all__ = [
+    "BATCH_SIZES",
     "Clause",
     "DeletedMemory",
     "Deletion",
@@ -39,6 +40,10 @@ _BY_VENDOR: dict[str, type[Statements]] = {
     "mysql": MySQLStatements,
     "sqlite": SQLiteStatements,
 }
+
+
+# Memories per batch of a deletion by filter when the caller names no size, per vendor.
+BATCH_SIZES = {vendor: statements.batch_size for vendor, statements in _BY_VENDOR.items()}
 
 
 def statements_for(alias: str) -> Statements:

@@ -132,17 +132,22 @@ class PostgreSQLStatements(Statements):
         return Deletion(count=count, record_id=record_id)
 
 
+# The fields of MemoryDeletion that delete_and_record fills from its parameters, in their
+# order; `count` follows, counted by the statement. Together they are every field of the
+# model but its id (tests/statements/test_engines.py holds them to it).
+RECORD_FIELDS = (
+    "deleted_at",
+    "actor",
+    "channel",
+    "db_id",
+    "table_name",
+    "request_id",
+    "memory_ids",
+    "user_ids",
+)
+
+
 def _record_columns(statements: Statements) -> list[str]:
     """The audit record's columns, quoted, in the order delete_and_record fills them."""
-    names = (
-        "deleted_at",
-        "actor",
-        "channel",
-        "db_id",
-        "table_name",
-        "request_id",
-        "memory_ids",
-        "user_ids",
-    )
-    fields = [MemoryDeletion._meta.get_field(name) for name in (*names, "count")]
+    fields = [MemoryDeletion._meta.get_field(name) for name in (*RECORD_FIELDS, "count")]
     return [statements.quote(str(field.column)) for field in fields if isinstance(field, Field)]
