@@ -1,4 +1,4 @@
-"""DELETE /memories/{memory_id} at the REST edge: each row of DESIGN sections 4 and 5.
+"""DELETE /memories/{memory_id} at the REST edge: who may delete what; what a refusal leaves.
 
 Every test starts with m1 (alice) and m2 (bob) in every memory table of every database, and
 checks the rows left in all of them: a delete removes one row in one place, a refusal none.
@@ -160,7 +160,7 @@ class DeleteTests:
 
 
 class OwnershipTests:
-    """DESIGN 4: a regular token owns its subject's memories; anything else does not exist."""
+    """A regular token owns its subject's memories; anything else does not exist."""
 
     def test_another_user_gets_404_and_the_row_stays(self, as_user, db_id):
         response = as_user("bob").delete(f"/memories/m1?db_id={db_id}")

@@ -24,10 +24,9 @@ from memories.targets import MemoryTarget
 class PostgreSQLStatements(Statements):
     can_record_in_statement = True
     # Each batch commits (a WAL flush), and chooses its rows by scanning the owner's index
-    # past the entries of the batches before it: 100,000 memories of one user took about
-    # 2.1 x one statement deleting and recording them all in batches of 5000, 1.9 x in
-    # batches of 20,000 and 1.6 x in batches of 50,000 (BENCHMARKS.md). The batches only
-    # lock the rows they delete, and record their ids in one compressed value.
+    # past the entries of the batches before it: fewer, larger batches erase faster
+    # (BENCHMARKS.md, figures behind choices in the code). The batches only lock the rows
+    # they delete, and record their ids in one compressed value.
     batch_size = 50_000
 
     def is_transient(self, error: DatabaseError) -> bool:
