@@ -1,5 +1,8 @@
 """Domain errors raised by services, and the API errors they become."""
 
+import warnings
+from typing import Any
+
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
@@ -249,3 +252,20 @@ def api_error_for(error: MemoriesError) -> APIException:
     if isinstance(error, ExportsBusyError):
         return ExportsBusy(str(error))
     return NotFound(str(error))
+
+
+# Names this module used to give, still importable while hosts move to the new ones.
+_RENAMED = {"ErasureIncompleteError": "DeletionUnfinishedError"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _RENAMED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    new_name = _RENAMED[name]
+    warnings.warn(
+        f"memories.exceptions.{name} is deprecated. "
+        f"Please update your code to use memories.exceptions.{new_name} instead.",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return globals()[new_name]
