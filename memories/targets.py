@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from django.apps.registry import Apps
 from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.base.operations import BaseDatabaseOperations
 
 from memories.conf import memories_settings
 from memories.exceptions import (
@@ -19,6 +21,7 @@ from memories.exceptions import (
     TableWithoutDatabaseError,
 )
 from memories.models import AbstractMemory, Memory
+from memories.statements import Statements, statements_for
 
 # Models of tables other than the default live in a registry of their own, so they never
 # reach migrations, the admin or the content types of the host project.
@@ -35,11 +38,16 @@ class MemoryTarget:
 
     @property
     def model(self) -> type[AbstractMemory]:
-        return memory_model(connections[self.alias].vendor, self.table)
+        return memory_model(connections[self.alias], self.table)
 
     @property
     def quoted_table(self) -> str:
-        return quote_table(connections[self.alias].vendor, self.table)
+        return quote_table(connections[self.alias].ops, self.table)
+
+    @functools.cached_property
+    def statements(self) -> Statements:
+        """The DELETE statements of the target's engine, looked up once per target."""
+        return statements_for(self.alias)
 
 
 def configured_db_ids() -> dict[str, str]:
@@ -80,19 +88,25 @@ def all_targets() -> list[MemoryTarget]:
     ]
 
 
-def quote_table(vendor: str, table: str) -> str:
-    """The table name quoted for SQL; "schema.table" quotes both parts."""
-    quote = "`" if vendor == "mysql" else '"'
-    return ".".join(f"{quote}{part}{quote}" for part in table.split("."))
+def quote_table(ops: BaseDatabaseOperations, table: str) -> str:
+    """The table name quoted for SQL by the engine's operations; "schema.table" quotes both
+    parts."""
+    return ".".join(ops.quote_name(part) for part in table.split("."))
+
+
+def memory_model(connection: BaseDatabaseWrapper, table: str) -> type[AbstractMemory]:
+    """The model class for a memory table as the connection's database names it."""
+    # Django leaves an already quoted db_table alone, which lets it name "schema"."table".
+    db_table = quote_table(connection.ops, table) if "." in table else table
+    return _memory_model(connection.vendor, table, db_table)
 
 
 @functools.cache
-def memory_model(vendor: str, table: str) -> type[AbstractMemory]:
-    """The model class for a memory table as the given database vendor names it."""
+def _memory_model(vendor: str, table: str, db_table: str) -> type[AbstractMemory]:
+    """One model class per engine and table: Django warns when a second class of one name
+    joins a registry."""
     if table == Memory._meta.db_table:
         return Memory
-    # Django leaves an already quoted db_table alone, which lets it name "schema"."table".
-    db_table = quote_table(vendor, table) if "." in table else table
     name = "Memory_" + re.sub(r"\W", "_", f"{vendor}_{table}")
     meta = type(
         "Meta",

@@ -137,7 +137,7 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
         with connection.cursor() as cursor:
             cursor.execute("CREATE SCHEMA IF NOT EXISTS ai")
         with connection.schema_editor() as editor:
-            editor.create_model(memory_model(connection.vendor, "ai.agno_memories"))
+            editor.create_model(memory_model(connection, "ai.agno_memories"))
 
 
 def mint(

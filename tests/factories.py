@@ -18,7 +18,7 @@ def target(db_id: str = "default", table: str | None = None) -> MemoryTarget:
 
 def model_of(db_id: str, table: str | None = None) -> type[AbstractMemory]:
     chosen = target(db_id, table)
-    return memory_model(connections[chosen.alias].vendor, chosen.table)
+    return memory_model(connections[chosen.alias], chosen.table)
 
 
 def memory_create(

@@ -1,6 +1,9 @@
 """Targets: (db_id, table) resolved to an alias and a table, or a clear error."""
 
 import pytest
+from django.db import connections
+from django.db.backends.mysql.operations import DatabaseOperations as MySQLOperations
+from django.db.backends.postgresql.operations import DatabaseOperations as PostgreSQLOperations
 
 from memories.exceptions import (
     DatabaseNotFoundError,
@@ -8,6 +11,7 @@ from memories.exceptions import (
     TableWithoutDatabaseError,
 )
 from memories.models import Memory
+from memories.statements import statements_for
 from memories.targets import (
     MemoryTarget,
     all_targets,
@@ -50,24 +54,30 @@ class ResolveTargetTests:
         assert len(pairs) == len(all_targets())
 
     @pytest.mark.parametrize(
-        "vendor, quoted",
+        "operations, quoted",
         [
-            ("postgresql", '"ai"."agno_memories"'),
-            ("sqlite", '"ai"."agno_memories"'),
-            ("mysql", "`ai`.`agno_memories`"),
+            (PostgreSQLOperations, '"ai"."agno_memories"'),
+            (MySQLOperations, "`ai`.`agno_memories`"),
         ],
     )
-    def test_quote_table(self, vendor, quoted):
-        assert quote_table(vendor, "ai.agno_memories") == quoted
+    def test_quote_table(self, operations, quoted):
+        assert quote_table(operations(None), "ai.agno_memories") == quoted
 
     def test_default_table_uses_the_memory_model(self):
-        assert memory_model("postgresql", "agno_memories") is Memory
+        assert memory_model(connections["default"], "agno_memories") is Memory
 
     def test_other_tables_get_one_unmanaged_model_each(self):
-        model = memory_model("postgresql", "ai.agno_memories")
-        assert model is memory_model("postgresql", "ai.agno_memories")
+        model = memory_model(connections["default"], "ai.agno_memories")
+        assert model is memory_model(connections["default"], "ai.agno_memories")
         assert model._meta.db_table == '"ai"."agno_memories"'
         assert not model._meta.managed
+
+    def test_a_target_carries_its_engines_statements(self, db_id):
+        chosen = resolve_target(db_id=db_id)
+
+        assert type(chosen.statements) is type(statements_for(chosen.alias))
+        assert chosen.statements is chosen.statements
+        assert chosen.statements.connection is connections[chosen.alias]
 
     def test_table_exists(self, db_id):
         assert has_table(resolve_target(db_id=db_id))

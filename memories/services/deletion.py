@@ -22,7 +22,6 @@ from memories.statements import (
     IdSelection,
     Selection,
     Statements,
-    statements_for,
 )
 from memories.targets import MemoryTarget, has_table
 
@@ -44,7 +43,7 @@ def delete_selection(
     erasure deletes them by the hundred thousand. A failed audit write rolls the deletion
     back. `is_batch` sends `memories_deleted` beside the per-memory signal.
     """
-    statements = statements_for(target.alias)
+    statements = target.statements
     entry = AuditEntry(actor=actor, channel=channel, db_id=target.db_id, table=target.table)
     rows_wanted = with_rows or _has_receivers(target, is_batch)
     try:

@@ -13,7 +13,7 @@ from memories.exceptions import DeletionUnfinishedError, FilterRequiredError, da
 from memories.models import AbstractMemory, Channel
 from memories.selectors import MemoryFilter, memory_matching
 from memories.services.deletion import delete_selection
-from memories.statements import BATCH_SIZES, FilterBatch, condition_of, statements_for
+from memories.statements import BATCH_SIZES, FilterBatch, condition_of
 from memories.targets import MemoryTarget, has_table
 from memories.wording import in_english
 
@@ -146,14 +146,13 @@ def _delete_selections(
 def _delete_batch(target: MemoryTarget, batch: FilterBatch, actor: str, channel: Channel) -> int:
     """Delete one batch; run it again (a few times) when the database rolled it back for a
     conflict with a writer, as a deadlock victim: nothing of it was deleted or recorded."""
-    statements = statements_for(target.alias)
     for attempt in range(1, BATCH_ATTEMPTS + 1):
         try:
             return delete_selection(
                 target=target, selection=batch, actor=actor, channel=channel
             ).count
         except DatabaseError as error:
-            if attempt == BATCH_ATTEMPTS or not statements.is_transient(error):
+            if attempt == BATCH_ATTEMPTS or not target.statements.is_transient(error):
                 raise
     raise AssertionError("unreachable")
 
@@ -172,7 +171,7 @@ def _delete_from(
     condition = condition_of(memories)
     batch_size = options.batch_size
     if batch_size is None:
-        batch_size = statements_for(target.alias).batch_size
+        batch_size = target.statements.batch_size
     # .all(): a fresh count each time, never a result the queryset has cached.
     left = memories.all().count() if first is None else first
     stalled, rounds = 0, 0

@@ -2,8 +2,8 @@
 
 A selection says which rows one statement deletes: `IdSelection` (these ids) or
 `FilterBatch` (the next rows matching a filter: erasures, deletions by filter, retention).
-`statements_for(alias)` gives the engine's statements; nothing else in the app writes
-engine-specific DELETEs.
+`statements_for(alias)` gives the engine's statements (a target carries its own,
+`MemoryTarget.statements`); nothing else in the app writes engine-specific DELETEs.
 """
 
 from django.db import connections
@@ -16,6 +16,7 @@ from memories.statements.base import (
     IdSelection,
     Selection,
     Statements,
+    Table,
     condition_of,
 )
 from memories.statements.mysql import MySQLStatements
@@ -31,6 +32,7 @@ __all__ = [
     "IdSelection",
     "Selection",
     "Statements",
+    "Table",
     "condition_of",
     "statements_for",
 ]
@@ -47,6 +49,6 @@ BATCH_SIZES = {vendor: statements.batch_size for vendor, statements in _BY_VENDO
 
 
 def statements_for(alias: str) -> Statements:
-    """The DELETE statements of the engine behind a database alias."""
-    connection = connections[alias]
-    return _BY_VENDOR[connection.vendor](connection)
+    """The DELETE statements of the engine behind a database alias (a target carries its
+    own: MemoryTarget.statements)."""
+    return _BY_VENDOR[connections[alias].vendor](alias)

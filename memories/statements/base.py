@@ -3,17 +3,23 @@
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
-from django.db import DatabaseError
+from django.db import DatabaseError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
 
 from memories.audit import AuditEntry
-from memories.targets import MemoryTarget
 
 # A query parameter.
 Param = str | int | datetime.datetime | None
+
+
+class Table(Protocol):
+    """What a statement needs of its target (memories.targets.MemoryTarget)."""
+
+    @property
+    def quoted_table(self) -> str: ...
 
 
 class Clause(NamedTuple):
@@ -91,8 +97,13 @@ class Statements:
     # write lock) and one audit record. On SQLite and MySQL larger batches erase no faster.
     batch_size = 5000
 
-    def __init__(self, connection: BaseDatabaseWrapper) -> None:
-        self.connection = connection
+    def __init__(self, alias: str) -> None:
+        self.alias = alias
+
+    @property
+    def connection(self) -> BaseDatabaseWrapper:
+        # Looked up on each use: a connection belongs to one thread, the statements do not.
+        return connections[self.alias]
 
     def is_transient(self, error: DatabaseError) -> bool:
         """Whether a failed statement was rolled back for a conflict with another
@@ -114,7 +125,7 @@ class Statements:
     def ids_clause(self, memory_ids: Sequence[str]) -> Clause:
         return self.exact_match("memory_id", memory_ids)
 
-    def batch_clause(self, target: MemoryTarget, batch: FilterBatch) -> Clause:
+    def batch_clause(self, target: Table, batch: FilterBatch) -> Clause:
         """The WHERE clause of the next batch: its rows are chosen by id (never by physical
         address, which a concurrent update changes), and the condition is checked again on
         the row being deleted, so a row updated meanwhile out of the filter stays, and a row
@@ -127,7 +138,7 @@ class Statements:
             [*condition.params, batch.size, *condition.params],
         )
 
-    def where(self, target: MemoryTarget, selection: Selection) -> Clause:
+    def where(self, target: Table, selection: Selection) -> Clause:
         """The WHERE clause (and whatever must follow it) of a selection."""
         if isinstance(selection, FilterBatch):
             return self.batch_clause(target, selection)
@@ -137,7 +148,7 @@ class Statements:
         owner = self.owner_check(selection.user_id)
         return Clause(f"{ids.sql} AND {owner.sql}", [*ids.params, *owner.params])
 
-    def returning_delete(self, target: MemoryTarget, selection: Selection) -> Clause:
+    def returning_delete(self, target: Table, selection: Selection) -> Clause:
         """The DELETE of a selection, answering with what it deleted."""
         where = self.where(target, selection)
         return Clause(
@@ -146,13 +157,13 @@ class Statements:
         )
 
     def delete_and_record(
-        self, target: MemoryTarget, selection: Selection, entry: AuditEntry, *, with_rows: bool
+        self, target: Table, selection: Selection, entry: AuditEntry, *, with_rows: bool
     ) -> Deletion:
         """Delete the selection and write its audit record in one statement; only where
         `can_record_in_statement`."""
         raise NotImplementedError
 
-    def delete(self, target: MemoryTarget, selection: Selection) -> list[DeletedMemory]:
+    def delete(self, target: Table, selection: Selection) -> list[DeletedMemory]:
         """Delete the selected rows; return what was deleted. Run it inside a transaction
         on target.alias: where the engine cannot return deleted rows, they are locked and
         read first."""

@@ -5,8 +5,7 @@ from collections.abc import Sequence
 from django.db import DatabaseError
 
 from memories.expressions import mysql_exact_match
-from memories.statements.base import Clause, FilterBatch, Statements
-from memories.targets import MemoryTarget
+from memories.statements.base import Clause, FilterBatch, Statements, Table
 
 
 class MySQLStatements(Statements):
@@ -23,7 +22,7 @@ class MySQLStatements(Statements):
         sql, params = mysql_exact_match(self.quote(column), values)
         return Clause(sql, params)
 
-    def batch_clause(self, target: MemoryTarget, batch: FilterBatch) -> Clause:
+    def batch_clause(self, target: Table, batch: FilterBatch) -> Clause:
         # MySQL refuses LIMIT in an IN subquery, and deletes with a LIMIT of its own; a
         # DELETE reads and checks the latest committed rows, so rows updated meanwhile are
         # judged as they are now.

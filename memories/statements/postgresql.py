@@ -17,8 +17,8 @@ from memories.statements.base import (
     Param,
     Selection,
     Statements,
+    Table,
 )
-from memories.targets import MemoryTarget
 
 
 class PostgreSQLStatements(Statements):
@@ -51,7 +51,7 @@ class PostgreSQLStatements(Statements):
         # large owner's rows through its index and compare each with every id.
         return Clause("(user_id = %s) IS TRUE", [user_id])
 
-    def batch_clause(self, target: MemoryTarget, batch: FilterBatch) -> Clause:
+    def batch_clause(self, target: Table, batch: FilterBatch) -> Clause:
         """A first pass's batch chosen by physical address: the one optimisation of the
         erasure; every other batch chosen by id (Statements.batch_clause).
 
@@ -77,7 +77,7 @@ class PostgreSQLStatements(Statements):
         )
 
     def delete_and_record(
-        self, target: MemoryTarget, selection: Selection, entry: AuditEntry, *, with_rows: bool
+        self, target: Table, selection: Selection, entry: AuditEntry, *, with_rows: bool
     ) -> Deletion:
         """Delete the selection and insert its audit record in one statement, atomic on its
         own: one round trip. Only where the record lives in the same database.
