@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import connections
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.backends.mysql.operations import DatabaseOperations as MySQLOperations
 from django.db.backends.postgresql.operations import DatabaseOperations as PostgreSQLOperations
 
@@ -23,6 +24,15 @@ from memories.targets import (
 from tests.conftest import require_db_id
 
 pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+def operations_of(vendor: str) -> BaseDatabaseOperations:
+    """An engine's operations, without a server to connect to."""
+    if vendor == "sqlite":
+        return connections["default"].ops  # SQLite in every test configuration
+    engines = {"postgresql": PostgreSQLOperations, "mysql": MySQLOperations}
+    # Quoting reads no connection.
+    return engines[vendor](None)  # type: ignore[arg-type]
 
 
 class ResolveTargetTests:
@@ -54,14 +64,15 @@ class ResolveTargetTests:
         assert len(pairs) == len(all_targets())
 
     @pytest.mark.parametrize(
-        "operations, quoted",
+        "vendor, quoted",
         [
-            (PostgreSQLOperations, '"ai"."agno_memories"'),
-            (MySQLOperations, "`ai`.`agno_memories`"),
+            ("postgresql", '"ai"."agno_memories"'),
+            ("sqlite", '"ai"."agno_memories"'),
+            ("mysql", "`ai`.`agno_memories`"),
         ],
     )
-    def test_quote_table(self, operations, quoted):
-        assert quote_table(operations(None), "ai.agno_memories") == quoted
+    def test_quote_table(self, vendor, quoted):
+        assert quote_table(operations_of(vendor), "ai.agno_memories") == quoted
 
     def test_default_table_uses_the_memory_model(self):
         assert memory_model(connections["default"], "agno_memories") is Memory
