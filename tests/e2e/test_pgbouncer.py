@@ -162,9 +162,21 @@ def test_commands_run_through_the_pooler(pooled, tmp_path):
 
     assert summary == f"Exported {ALICE_ROWS} memories of 'alice' to {output}."
     assert len(output.read_text().splitlines()) == ALICE_ROWS
-    server.manage("erase_user_memories", "alice", "--yes")
+    # The erasure takes a user of its own: the other test of this module, in whichever order
+    # they run, counts everyone else's memories.
+    with psycopg.connect(f"{PG_SERVER}/{pooled.database}", autocommit=True) as connection:
+        connection.cursor().executemany(
+            "INSERT INTO agno_memories (memory_id, memory, user_id, created_at)"
+            " VALUES (%s, '\"erase me\"', 'carol', 1)",
+            [(f"carol{n}",) for n in range(300)],
+        )
+    server.manage("erase_user_memories", "carol", "--yes")
     with psycopg.connect(f"{PG_SERVER}/{pooled.database}") as connection:
         left = connection.execute("SELECT user_id, count(*) FROM agno_memories GROUP BY 1")
-        assert "alice" not in dict(left.fetchall())
-        exports = connection.execute("SELECT count, finished FROM memories_memoryexport")
+        counts = dict(left.fetchall())
+        exports = connection.execute(
+            "SELECT count, finished FROM memories_memoryexport ORDER BY id"
+        )
         assert exports.fetchall()[-1] == (ALICE_ROWS, True)
+    assert "carol" not in counts
+    assert sum(counts.values()) == ALICE_ROWS + OTHER_ROWS
