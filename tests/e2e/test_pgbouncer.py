@@ -173,7 +173,7 @@ def test_commands_run_through_the_pooler(pooled, tmp_path):
     server.manage("erase_user_memories", "carol", "--yes")
     with psycopg.connect(f"{PG_SERVER}/{pooled.database}") as connection:
         left = connection.execute("SELECT user_id, count(*) FROM agno_memories GROUP BY 1")
-        counts = dict(left.fetchall())
+        counts: dict[str, int] = dict(left.fetchall())
         exports = connection.execute(
             "SELECT count, finished FROM memories_memoryexport ORDER BY id"
         )
