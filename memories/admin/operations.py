@@ -36,13 +36,14 @@ _NOT_LOOKUPS = {TARGET_PARAM, ORDER_VAR, PAGE_VAR}
 
 def listed_memories(
     model_admin: "ModelAdmin[Any]", request: HttpRequest
-) -> tuple["QuerySet[Any]", int]:
-    """The memories the changelist shows for this query string (every page of it) and how
-    many: built by the changelist itself, from every lookup it honours, so that a deletion
-    can never take other rows than the list shows. Raises what the changelist raises for a
-    query it cannot show (IncorrectLookupParameters, SuspiciousOperation)."""
+) -> tuple["QuerySet[Any]", int, int]:
+    """The memories the changelist shows for this query string (every page of it), how many,
+    and how many the table holds: built by the changelist itself, from every lookup it
+    honours, so that a deletion can never take other rows than the list shows. Raises what
+    the changelist raises for a query it cannot show (IncorrectLookupParameters,
+    SuspiciousOperation)."""
     changelist = model_admin.get_changelist_instance(request)
-    return changelist.queryset, changelist.result_count
+    return changelist.queryset, changelist.result_count, changelist.root_queryset.count()
 
 
 def delete_matching_view(model_admin: "ModelAdmin[Any]", request: HttpRequest) -> HttpResponse:
@@ -64,7 +65,7 @@ def delete_matching_view(model_admin: "ModelAdmin[Any]", request: HttpRequest) -
             gettext("A search is not a deletion filter: clear the search, keep the filters.")
         )
     try:
-        memories, count = listed_memories(model_admin, request)
+        memories, count, whole_table = listed_memories(model_admin, request)
     except (IncorrectLookupParameters, SuspiciousOperation) as error:
         return refuse(
             gettext("The list cannot show this query (%(error)s): nothing was deleted.")
@@ -75,7 +76,8 @@ def delete_matching_view(model_admin: "ModelAdmin[Any]", request: HttpRequest) -
             gettext("Database %(db_id)s cannot be reached: nothing can be deleted from it now.")
             % {"db_id": target.db_id}
         )
-    if not memories.query.where:
+    # A lookup that every row passes (`?created_at__gte=0`) is no filter either.
+    if not memories.query.where or (count and count == whole_table):
         return refuse(gettext("Filter the list first: there is no 'delete everything'."))
     if request.method == "POST" and request.POST.get("confirmed") == "yes":
         try:
