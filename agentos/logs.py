@@ -8,6 +8,7 @@ formatters too (bin/serve gives it agentos/granian-logging.json), before any set
 import datetime
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -41,9 +42,18 @@ class PlainFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
 
     def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
-        line = super().formatMessage(record)
+        # A message may quote a client (a path whose %0d%0a was decoded): its control
+        # characters are escaped, so no client writes a line of its own into the log.
+        line = _CONTROL.sub(_escaped, super().formatMessage(record))
         request_id = getattr(record, "request_id", None)
         return f"{line} request_id={request_id}" if request_id else line
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return match.group().encode("unicode_escape").decode("ascii")
 
 
 access_logger = logging.getLogger("agentos.access")
