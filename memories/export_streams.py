@@ -5,6 +5,7 @@ says so when a database could not be read; streamed within this process's limits
 import json
 import threading
 import time
+import weakref
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
@@ -70,13 +71,26 @@ def incomplete_line(outcome: ExportOutcome) -> dict[str, Any]:
     }
 
 
-def streamed(
-    request: HttpRequest, chunks: Iterator[bytes]
-) -> Iterator[bytes] | AsyncIterator[bytes]:
+def streamed(request: HttpRequest, chunks: Iterator[bytes]) -> "Iterator[bytes] | AsyncChunks":
     """chunks as the handler serving request streams them: Django's ASGI handler reads a
     synchronous iterator whole into memory before sending any of it, so under ASGI the
     chunks go through an asynchronous iterator."""
-    return chunks_of(chunks) if isinstance(request, ASGIRequest) else chunks
+    return AsyncChunks(chunks) if isinstance(request, ASGIRequest) else chunks
+
+
+class AsyncChunks:
+    """chunks as an asynchronous iterable with a close(): Django closes a response's content
+    through it whether or not the content was ever iterated (a client gone before the first
+    chunk), as it closes a synchronous iterator; an async generator alone offers none."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return chunks_of(self._chunks)
+
+    def close(self) -> None:
+        _close(self._chunks)
 
 
 async def chunks_of(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
@@ -130,10 +144,12 @@ class BoundedExport:
     client that stops reading is bounded by the slots instead."""
 
     def __init__(self, chunks: Iterator[bytes]) -> None:
-        export_slots.take()  # last: nothing below can fail and leak the slot
         self._chunks = chunks
         self._deadline = time.monotonic() + float(memories_settings.EXPORT_MAX_SECONDS)
-        self._closed = False
+        export_slots.take()
+        # Given back by close(), or else when this export is collected: under ASGI a client
+        # gone while the view ran leaves a response that nobody closes.
+        self._slot = weakref.finalize(self, export_slots.give_back)
 
     def __iter__(self) -> Iterator[bytes]:
         return self
@@ -149,12 +165,9 @@ class BoundedExport:
         return next(self._chunks)
 
     def close(self) -> None:
-        if self._closed:
+        if not self._slot.alive:
             return
-        self._closed = True
         try:
-            close = getattr(self._chunks, "close", None)
-            if close is not None:
-                close()  # the export's audit record gets the rows it sent
+            _close(self._chunks)  # the export's audit record gets the rows it sent
         finally:
-            export_slots.give_back()
+            self._slot()  # once: a finalizer runs at most once

@@ -1,6 +1,7 @@
 """How an export is written: one JSON object a line, sent in chunks of whole lines, within
 the process's limits on concurrent exports and their duration."""
 
+import gc
 import json
 
 import pytest
@@ -145,6 +146,29 @@ class BoundedExportTests:
 
         assert export_slots.running == 0
         assert not MemoryExport.objects.exists()  # nothing was read, nor recorded
+
+    def test_an_export_dropped_unclosed_gives_its_place_back(self, at_most_one):
+        dropped = BoundedExport(iter([b"never sent"]))
+        with pytest.raises(ExportsBusyError):
+            BoundedExport(iter([]))
+
+        del dropped  # a response nobody closed: a client gone while the view ran, under ASGI
+        gc.collect()
+
+        assert export_slots.running == 0
+        BoundedExport(iter([])).close()
+
+    def test_under_asgi_closing_an_export_never_read_gives_its_place_back(self, at_most_one):
+        headers = {"Authorization": f"Bearer {mint('alice')}"}
+        unread = async_to_sync(AsyncClient().get)("/memory_export", headers=headers)
+
+        unread.close()  # as Django's handler closes a response whose client went away
+        after = async_to_sync(AsyncClient().get)("/memory_export", headers=headers)
+
+        assert (unread.status_code, after.status_code) == (200, 200)
+        assert len(b"".join(async_to_sync(_chunks_of)(after)).splitlines()) == 3000
+        after.close()
+        assert export_slots.running == 0
 
     def test_an_export_past_its_time_is_cut_and_recorded_unfinished(
         self, as_user, at_most_one, settings
