@@ -6,7 +6,6 @@ name databases by db_id and tables by their configured names.
 
 import functools
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.apps.registry import Apps
@@ -129,14 +128,6 @@ def has_table(target: MemoryTarget) -> bool:
             [schema, name],
         )
         return cursor.fetchone() is not None
-
-
-def present_targets(targets: Iterable[MemoryTarget] | None = None) -> list[MemoryTarget]:
-    """The targets (every configured one by default) whose table exists; a database that
-    cannot be reached raises."""
-    return [
-        target for target in (all_targets() if targets is None else targets) if has_table(target)
-    ]
 
 
 def require_table(target: MemoryTarget) -> None:

@@ -2,12 +2,13 @@
 
 import itertools
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import connections
 
 from memories.models import AbstractMemory
-from memories.targets import MemoryTarget, memory_model, resolve_target
+from memories.targets import MemoryTarget, all_targets, has_table, memory_model, resolve_target
 
 _sequence = itertools.count(1)
 
@@ -49,3 +50,10 @@ def memory_ids_in(db_id: str, table: str | None = None) -> set[str]:
         ._default_manager.using(chosen.alias)
         .values_list("memory_id", flat=True)
     )
+
+
+def present_targets(targets: Iterable[MemoryTarget] | None = None) -> list[MemoryTarget]:
+    """The targets (every configured one by default) whose table exists."""
+    return [
+        target for target in (all_targets() if targets is None else targets) if has_table(target)
+    ]

@@ -31,8 +31,9 @@ from memories.models import Channel, MemoryDeletion
 from memories.services import DeletedBatch, memory_update, user_memories_erase
 from memories.statements import Statements, statements_for
 from memories.statements.postgresql import PostgreSQLStatements
-from memories.targets import MemoryTarget, all_targets, present_targets, resolve_target
+from memories.targets import MemoryTarget, all_targets, resolve_target
 from tests.conftest import require_db_id
+from tests.factories import present_targets
 
 # Every test runs on each db_id (the conftest's fixture), skipping unreachable servers.
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")

@@ -17,10 +17,9 @@ from django.test.utils import CaptureQueriesContext
 
 from memories.models import MemoryDeletion
 from memories.selectors import TOPICS_CHUNK
-from memories.targets import present_targets
 from tests.conftest import require_db_id
 from tests.documents import SNAPSHOT
-from tests.factories import memory_create, memory_ids_in, model_of
+from tests.factories import memory_create, memory_ids_in, model_of, present_targets
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
