@@ -131,24 +131,3 @@ class DeletionByFilterTests:
         assert body["detail"].endswith("counted 3 memories in the others; nothing was deleted")
         assert (memory_ids_in("default"), memory_ids_in("lite")) == ({"a1"}, {"a2", "b1"})
         assert not MemoryDeletion.objects.exists()
-
-
-def test_the_admins_export_serves_the_others_and_ends_naming_the_database_down(
-    staff, seeded, down
-):
-    form = {"action": "export_selected_users", "_selected_action": ["a1"]}
-
-    response = staff.post("/admin/memories/memory/", form)
-
-    assert response.status_code == 200
-    *memories, last = [
-        json.loads(line) for line in b"".join(response.streaming_content).splitlines()
-    ]
-    assert sorted((line["db_id"], line["memory_id"]) for line in memories) == [
-        ("default", "a1"),
-        ("lite", "a2"),
-    ]
-    assert last["error_code"] == "DATABASE_UNAVAILABLE"
-    assert last["unreachable"] == down_tables(down) and named(last["detail"], down)
-    unfinished = MemoryExport.objects.filter(db_id=down).values_list("count", "finished")
-    assert set(unfinished) == {(0, False)}

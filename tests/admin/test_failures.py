@@ -1,11 +1,14 @@
 """The admin with a memory database down (a closed port, a missing database) or a table absent:
 messages instead of "Server Error (500)", and the other databases keep working."""
 
+import json
+
 import pytest
 from django.contrib.messages import get_messages
 from django.test import override_settings
 
 from memories.models import MemoryDeletion, MemoryExport
+from memories.targets import configured_tables
 from tests.conftest import memories_with
 from tests.factories import memory_create, memory_ids_in
 
@@ -104,16 +107,29 @@ def test_a_deletion_by_filter_on_a_database_that_is_down_is_refused(staff, down)
     ]
 
 
-def test_an_export_does_not_start_without_every_database(staff, alice, down):
+def test_an_export_serves_the_other_databases_and_ends_naming_the_one_down(staff, alice, down):
     response = staff.post(
         f"{CHANGELIST}?target=lite:agno_memories",
         {"action": "export_selected_users", ACTION: ["a1"]},
     )
 
-    assert response.status_code == 302
-    (message,) = messages_of(response)
-    assert message.startswith("The export did not start: a database cannot be reached (")
-    assert not MemoryExport.objects.exists()
+    assert response.status_code == 200
+    *memories, last = [
+        json.loads(line) for line in b"".join(response.streaming_content).splitlines()
+    ]
+    assert sorted((line["db_id"], line["memory_id"]) for line in memories) == [
+        ("default", "a2"),
+        ("lite", "a1"),
+    ]
+    assert last["error_code"] == "DATABASE_UNAVAILABLE"
+    assert last["unreachable"] == [
+        {"db_id": down, "table": table} for table in configured_tables(down)
+    ]
+    assert "127.0.0.1" not in last["detail"]
+    # The database down has its export recorded unfinished, the others complete.
+    records = MemoryExport.objects.values_list("db_id", "count", "finished")
+    assert {r for r in records if r[0] == down} == {(down, 0, False)}
+    assert {r for r in records if r[0] != down} >= {("default", 1, True), ("lite", 1, True)}
 
 
 def test_the_retention_page_shows_a_database_that_is_down(staff, down):
