@@ -22,6 +22,7 @@ from memories.exceptions import (
     ExportTimeLimitError,
 )
 from memories.models import AbstractMemory
+from memories.requests import current_request_id, request_id_kept
 from memories.serializers import MemorySerializer
 from memories.services.export import ExportOutcome
 from memories.targets import MemoryTarget
@@ -85,6 +86,7 @@ class AsyncChunks:
 
     def __init__(self, chunks: Iterator[bytes]) -> None:
         self._chunks = chunks
+        self._request_id = current_request_id()  # the server asks for chunks after the view
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return chunks_of(self._chunks)
@@ -145,6 +147,7 @@ class BoundedExport:
 
     def __init__(self, chunks: Iterator[bytes]) -> None:
         self._chunks = chunks
+        self._request_id = current_request_id()  # the server asks for chunks after the view
         self._deadline = time.monotonic() + float(memories_settings.EXPORT_MAX_SECONDS)
         export_slots.take()
         # Given back by close(), or else when this export is collected: under ASGI a client
@@ -155,6 +158,10 @@ class BoundedExport:
         return self
 
     def __next__(self) -> bytes:
+        with request_id_kept(self._request_id):
+            return self._next_chunk()
+
+    def _next_chunk(self) -> bytes:
         if time.monotonic() >= self._deadline:
             self.close()
             # Raised, not a quiet end: the server drops the connection before the body's
@@ -168,6 +175,7 @@ class BoundedExport:
         if not self._slot.alive:
             return
         try:
-            _close(self._chunks)  # the export's audit record gets the rows it sent
+            with request_id_kept(self._request_id):
+                _close(self._chunks)  # the export's audit record gets the rows it sent
         finally:
             self._slot()  # once: a finalizer runs at most once

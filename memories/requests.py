@@ -1,10 +1,11 @@
 """The request id: taken from a sane `X-Request-ID` or made up, returned in the response, put
 on every log record of the request (RequestIdFilter) and in its audit records."""
 
+import contextlib
 import logging
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 
 from django.http import HttpRequest, HttpResponseBase
@@ -21,6 +22,17 @@ _current: ContextVar[str | None] = ContextVar("memories_request_id", default=Non
 def current_request_id() -> str | None:
     """The id of the request this code serves; None outside one (a command, a cron job)."""
     return _current.get()
+
+
+@contextlib.contextmanager
+def request_id_kept(request_id: str | None) -> Iterator[None]:
+    """The request's id again, for its code that runs after its middleware returned (the
+    chunks of a streamed body), so their log lines carry it too."""
+    token = _current.set(request_id)
+    try:
+        yield
+    finally:
+        _current.reset(token)
 
 
 def request_id_of(value: str | None) -> str:

@@ -11,6 +11,7 @@ from django.test import AsyncClient
 from memories.exceptions import ExportsBusyError, ExportTimeLimitError
 from memories.export_streams import CHUNK_BYTES, BoundedExport, export_lines, export_slots
 from memories.models import Channel, MemoryExport
+from memories.requests import current_request_id, request_id_kept
 from memories.services import memories_export
 from tests.conftest import mint
 from tests.factories import memory_create, memory_ids_in, model_of, target
@@ -169,6 +170,26 @@ class BoundedExportTests:
         assert len(b"".join(async_to_sync(_chunks_of)(after)).splitlines()) == 3000
         after.close()
         assert export_slots.running == 0
+
+    def test_its_chunks_are_made_under_the_requests_id(self, at_most_one):
+        seen = []
+
+        def chunks():
+            try:
+                for chunk in (b"1\n", b"2\n"):
+                    seen.append(current_request_id())
+                    yield chunk
+            finally:
+                seen.append(current_request_id())  # the export's record is completed here
+
+        with request_id_kept("req-7"):  # the view's time, inside the middleware
+            export = BoundedExport(chunks())
+        # The server's time, after the middleware has returned.
+        assert next(export) == b"1\n"
+        export.close()
+
+        assert seen == ["req-7", "req-7"]
+        assert current_request_id() is None
 
     def test_an_export_past_its_time_is_cut_and_recorded_unfinished(
         self, as_user, at_most_one, settings
