@@ -159,19 +159,9 @@ class DeletionCommand(MemoryCommand):
         options: dict[str, Any],
     ) -> int:
         """After write_plan: confirm, delete, report; how many were deleted."""
-        if options["batch_size"] is not None and options["batch_size"] < 1:
-            raise CommandError(gettext("--batch-size must be at least 1."))
+        if not self._goes_ahead(plan, options):
+            return 0
         total = sum(item.count or 0 for item in plan)
-        if options["dry_run"]:
-            self.stdout.write(str(self.DRY_RUN))
-            return 0
-        unreachable = [item for item in plan if not item.is_reachable]
-        if total == 0 and not unreachable:
-            self.stdout.write(str(self.NOTHING))
-            return 0
-        if not options.get("yes", True) and not self.confirmed(total):
-            self.stdout.write(str(self.CANCELLED))
-            return 0
         progress = Progress(self.stdout, total, interactive=self.stdout.isatty())
 
         def advance(batch: DeletedBatch) -> None:
@@ -197,17 +187,13 @@ class DeletionCommand(MemoryCommand):
                 )
         except DeletionUnfinishedError as error:
             progress.finish()
-            for (db_id, table), deleted in error.deleted.items():
-                self.stdout.write(self.PLAN_LINE.format(db_id=db_id, table=table, count=deleted))
+            self._write_deleted(error.deleted)
             done = sum(error.deleted.values())
             raise CommandError(
                 self.UNFINISHED % {"total": memories_counted(done), "what": what, "error": error}
             ) from error
         progress.finish()
-        for target, deleted in totals.items():
-            self.stdout.write(
-                self.PLAN_LINE.format(db_id=target.db_id, table=target.table, count=deleted)
-            )
+        self._write_deleted({(target.db_id, target.table): n for target, n in totals.items()})
         deleted_total = sum(totals.values())
         self.stdout.write(
             self.style.SUCCESS(
@@ -215,3 +201,24 @@ class DeletionCommand(MemoryCommand):
             )
         )
         return deleted_total
+
+    def _goes_ahead(self, plan: list[PlannedDeletion], options: dict[str, Any]) -> bool:
+        """Whether the deletion runs: not a dry run, something to delete (or a database to try
+        again), and confirmed where the command asks; says why not otherwise."""
+        if options["batch_size"] is not None and options["batch_size"] < 1:
+            raise CommandError(gettext("--batch-size must be at least 1."))
+        if options["dry_run"]:
+            self.stdout.write(str(self.DRY_RUN))
+            return False
+        total = sum(item.count or 0 for item in plan)
+        if total == 0 and all(item.is_reachable for item in plan):
+            self.stdout.write(str(self.NOTHING))
+            return False
+        if not options.get("yes", True) and not self.confirmed(total):
+            self.stdout.write(str(self.CANCELLED))
+            return False
+        return True
+
+    def _write_deleted(self, deleted: dict[tuple[str, str], int]) -> None:
+        for (db_id, table), count in deleted.items():
+            self.stdout.write(self.PLAN_LINE.format(db_id=db_id, table=table, count=count))
