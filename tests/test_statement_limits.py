@@ -8,7 +8,9 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from urllib.parse import urlsplit
 
+import psycopg
 import pytest
 from django.contrib.messages import get_messages
 from django.db import connections
@@ -18,6 +20,7 @@ from memories.models import MemoryDeletion, MemoryExport
 from memories.statement_limits import statement_time_limit
 from tests.conftest import memories_with, require_db_id
 from tests.factories import memory_create, memory_ids_in, target
+from tests.poolers import POOL_SIZE, pgbouncer
 
 LIMIT = 0.5
 # How long another connection holds a lock: long past the limit, so a request that waits for
@@ -223,3 +226,48 @@ def test_an_admin_delete_cut_by_the_limit_deletes_nothing_and_says_so(staff):
     assert message.startswith("Database maria did not answer within 0.5 seconds")
     assert memory_ids_in("maria") == {"kept"}
     assert not MemoryDeletion.objects.exists()
+
+
+@contextmanager
+def through_pooler(db_id: str, pooler: str) -> Iterator[None]:
+    """db_id's connections (the request's, and the lock holder's) go through the pooler."""
+    address = urlsplit(pooler)
+    config = connections[db_id].settings_dict
+    saved = {key: config[key] for key in ("HOST", "PORT")}
+    connections[db_id].close()
+    config.update(HOST=address.hostname, PORT=address.port)
+    try:
+        yield
+    finally:
+        connections[db_id].close()
+        config.update(saved)
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_behind_pgbouncer_the_limit_applies_and_leaves_no_server_connection_changed(
+    as_user, tmp_path
+):
+    """Transaction pooling: two clients' transactions, together, get both server connections
+    of the pool; each still has the server's default once a request with the limit has run."""
+    require_db_id("pg")
+    memory_create("pg", memory_id="locked", user_id="alice")
+    database = connections["pg"].settings_dict["NAME"]
+
+    with pgbouncer(tmp_path) as pooler, through_pooler("pg", pooler):
+        with limited, row_locked("pg", "locked"):
+            response = as_user("alice").delete("/memories/locked?db_id=pg")
+        with (
+            psycopg.connect(f"{pooler}/{database}") as first,
+            psycopg.connect(f"{pooler}/{database}") as second,
+        ):
+            settings = [
+                client.execute("SHOW statement_timeout").fetchone() for client in (first, second)
+            ]
+            pids = {
+                client.execute("SELECT pg_backend_pid()").fetchone() for client in (first, second)
+            }
+
+    assert response.json()["error_code"] == "STATEMENT_TIMEOUT"
+    assert memory_ids_in("pg") == {"locked"}
+    assert len(pids) == POOL_SIZE
+    assert settings == [("0",), ("0",)]
