@@ -101,6 +101,14 @@ def metrics_path(value: str) -> str | None:
     return value if value.startswith("/") else f"/{value}"
 
 
+def seconds_or_off(value: str, default: float) -> float | None:
+    """A number of seconds, None for `off`, the default when empty."""
+    value = value.strip()
+    if not value:
+        return default
+    return None if value.lower() == "off" else float(value)
+
+
 def pairs(name: str) -> list[tuple[str, str]]:
     """`key=value` pairs of a comma-separated variable, e.g. `pg=postgres://...,my=mysql://...`."""
     result = []

@@ -14,6 +14,7 @@ from agentos.environment import (
     memory_tables,
     metrics_path,
     read_env_file,
+    seconds_or_off,
     secret,
 )
 
@@ -120,6 +121,8 @@ MEMORIES = {
     # Exports each worker process streams at once (503 beyond), and for how long at most.
     "EXPORT_MAX_CONCURRENT": int(os.environ.get("AGENTOS_EXPORT_MAX_CONCURRENT") or 2),
     "EXPORT_MAX_SECONDS": float(os.environ.get("AGENTOS_EXPORT_MAX_SECONDS") or 900),
+    # Seconds a statement of the app may run while serving a request; `off` sets no limit.
+    "STATEMENT_TIMEOUT": seconds_or_off(os.environ.get("AGENTOS_STATEMENT_TIMEOUT", ""), 30.0),
     # Prometheus metrics, for every worker process (bin/serve sets PROMETHEUS_MULTIPROC_DIR).
     "METRICS_PATH": metrics_path(os.environ.get("AGENTOS_METRICS_PATH", "/prometheus/metrics")),
 }

@@ -80,7 +80,9 @@ class MemoryExportView(MemoryAPIView):
             "then ends with one more line in the error shape, "
             '{"detail", "error_code": "DATABASE_UNAVAILABLE", "unreachable": [{"db_id", '
             '"table"}]}, naming the tables whose memories it lacks (all of them, or those '
-            "after their last line); no memory line has an error_code. Each server "
+            "after their last line); no memory line has an error_code. When every such "
+            "table was cut by MEMORIES['STATEMENT_TIMEOUT'], that line's error_code is "
+            "STATEMENT_TIMEOUT instead. Each server "
             "process streams at most MEMORIES['EXPORT_MAX_CONCURRENT'] exports at once "
             "(503 EXPORTS_BUSY beyond), each for at most MEMORIES['EXPORT_MAX_SECONDS'] "
             "seconds: past it the connection ends before the body's end."

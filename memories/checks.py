@@ -80,6 +80,22 @@ def check_retention_rules(app_configs: Any = None, **kwargs: Any) -> list[CheckM
     ]
 
 
+@register()
+def check_statement_timeout(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    seconds = memories_settings.STATEMENT_TIMEOUT
+    if seconds is None or (
+        isinstance(seconds, int | float) and not isinstance(seconds, bool) and 0 < seconds < 1e9
+    ):
+        return []
+    return [
+        Error(
+            f"MEMORIES['STATEMENT_TIMEOUT'] is {seconds!r}: it must be a positive number of "
+            "seconds, or None for no limit.",
+            id="memories.E010",
+        )
+    ]
+
+
 def _missing_token_key() -> str | None:
     """The MEMORIES key that verification needs and lacks, if any."""
     if str(memories_settings.JWT_ALGORITHM).startswith("HS"):

@@ -65,6 +65,12 @@ DEFAULTS: dict[str, Any] = {
     # Where MetricsMiddleware serves the Prometheus metrics, e.g. "/prometheus/metrics";
     # None serves none (requests are timed all the same).
     "METRICS_PATH": None,
+    # Longest a statement of the app may run while it serves a request (the API, the admin
+    # of its models, an export's chunks), in seconds; past it the database cuts it and the
+    # request fails (500 STATEMENT_TIMEOUT). None sets no limit. 30: far above what the
+    # API's statements and an erasure's batches take, and below the 60 s after which
+    # proxies commonly give up on a request, so the database stops soon after its client.
+    "STATEMENT_TIMEOUT": 30.0,
     # Seconds GET /readyz waits for each database and the throttle cache to answer.
     "READY_TIMEOUT": 2.0,
     # When the throttle cache fails (down, stalled): False lets requests through unthrottled

@@ -142,13 +142,15 @@ def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Respons
     logged = False
     if api_exception is None:
         view = context.get("view")
+        api_exception = errors.InternalServerError()
         if isinstance(exc, DatabaseError):
             db_id = _db_id_of(context.get("request"))
             database_failed(db_id)
             database_failures.log(db_id, exc)
+            if isinstance(exc, errors.StatementTimeoutError):
+                api_exception = errors.StatementTimeout(exc.explanation)
         else:
             logger.error("Unhandled error in %s", type(view).__name__, exc_info=exc)
-        api_exception = errors.InternalServerError()
         logged = True
     headers: dict[str, str] = {}
     auth_header = getattr(api_exception, "auth_header", None) or getattr(exc, "auth_header", None)

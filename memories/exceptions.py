@@ -3,6 +3,7 @@
 import warnings
 from typing import Any
 
+from django.db import OperationalError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
@@ -27,6 +28,7 @@ NOT_IMPLEMENTED = "NOT_IMPLEMENTED"
 NOT_READY = "NOT_READY"
 THROTTLE_UNAVAILABLE = "THROTTLE_UNAVAILABLE"
 EXPORTS_BUSY = "EXPORTS_BUSY"
+STATEMENT_TIMEOUT = "STATEMENT_TIMEOUT"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 
@@ -152,6 +154,23 @@ class ExportTimeLimitError(MemoriesError):
     """An export ran past MEMORIES["EXPORT_MAX_SECONDS"]: its stream is cut, unfinished."""
 
 
+class StatementTimeoutError(OperationalError):
+    """A statement ran past MEMORIES["STATEMENT_TIMEOUT"] and its database cut it (nothing of
+    it stays): a database failure as any other (a DatabaseError, whose text is the driver's),
+    which the API and the admin tell apart."""
+
+    def __init__(self, seconds: float, reason: str) -> None:
+        super().__init__(reason)
+        self.seconds = seconds
+
+    @property
+    def explanation(self) -> str:
+        """What a caller is told, in the active language."""
+        return gettext("The database did not answer within %(seconds)s seconds") % {
+            "seconds": f"{self.seconds:g}"
+        }
+
+
 def database_reason(error: Exception) -> str:
     """What a database error says went wrong, in one line (connection refused, no such
     database), without the hints some drivers add on further lines."""
@@ -229,6 +248,16 @@ class ExportsBusy(APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = _("Too many exports are running; try again later")
     default_code = EXPORTS_BUSY
+
+
+class StatementTimeout(APIException):
+    """A statement ran past MEMORIES["STATEMENT_TIMEOUT"]: a database failure, so a 500 as
+    every other (the only failure status DELETE /memories/{memory_id} documents), with a code
+    of its own."""
+
+    status_code = status.HTTP_500_INTERNAL_SERVER_ERROR
+    default_detail = _("The database did not answer within the time limit")
+    default_code = STATEMENT_TIMEOUT
 
 
 class InternalServerError(APIException):

@@ -17,14 +17,17 @@ from django.utils.translation import gettext
 from memories.conf import memories_settings
 from memories.exceptions import (
     DATABASE_UNAVAILABLE,
+    STATEMENT_TIMEOUT,
     DatabasesUnreachableError,
     ExportsBusyError,
     ExportTimeLimitError,
+    StatementTimeoutError,
 )
 from memories.models import AbstractMemory
 from memories.requests import current_request_id, request_id_kept
 from memories.serializers import MemorySerializer
 from memories.services.export import ExportOutcome
+from memories.statement_limits import statement_time_limit
 from memories.targets import MemoryTarget
 
 NDJSON = "application/x-ndjson"
@@ -64,12 +67,19 @@ def incomplete_line(outcome: ExportOutcome) -> dict[str, Any]:
     (no memory line has an `error_code`), and the tables it lacks (all their memories, or
     those after the last line from them)."""
     tables = [(target.db_id, target.table) for target in outcome.unreachable]
-    error = DatabasesUnreachableError(tables, done=gettext("this export lacks their memories"))
-    return {
-        "detail": str(error),
-        "error_code": DATABASE_UNAVAILABLE,
-        "unreachable": [{"db_id": db_id, "table": table} for db_id, table in tables],
-    }
+    done = gettext("this export lacks their memories")
+    unreachable = [{"db_id": db_id, "table": table} for db_id, table in tables]
+    if outcome.timed_out.keys() == outcome.unreachable.keys():
+        # Each of them cut by the statement limit: that is what the line says.
+        cut = StatementTimeoutError(max(outcome.timed_out.values()), "")
+        detail = gettext("%(explanation)s (%(names)s): %(done)s") % {
+            "explanation": cut.explanation,
+            "names": ", ".join(f"{db_id}/{table}" for db_id, table in tables),
+            "done": done,
+        }
+        return {"detail": detail, "error_code": STATEMENT_TIMEOUT, "unreachable": unreachable}
+    error = DatabasesUnreachableError(tables, done=done)
+    return {"detail": str(error), "error_code": DATABASE_UNAVAILABLE, "unreachable": unreachable}
 
 
 def streamed(request: HttpRequest, chunks: Iterator[bytes]) -> "Iterator[bytes] | AsyncChunks":
@@ -158,7 +168,9 @@ class BoundedExport:
         return self
 
     def __next__(self) -> bytes:
-        with request_id_kept(self._request_id):
+        # The server asks for chunks after the view returned: their statements are the
+        # request's all the same.
+        with request_id_kept(self._request_id), statement_time_limit():
             return self._next_chunk()
 
     def _next_chunk(self) -> bytes:
@@ -175,7 +187,7 @@ class BoundedExport:
         if not self._slot.alive:
             return
         try:
-            with request_id_kept(self._request_id):
+            with request_id_kept(self._request_id), statement_time_limit():
                 _close(self._chunks)  # the export's audit record gets the rows it sent
         finally:
             self._slot()  # once: a finalizer runs at most once

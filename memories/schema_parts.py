@@ -103,11 +103,17 @@ def not_found(description: str) -> Any:
 
 
 def internal_error(description: str) -> Any:
-    return _error_response(
-        "InternalServerErrorResponse",
-        description,
-        "Internal server error",
-        errors.INTERNAL_SERVER_ERROR,
+    """A 500: a bug or a database failure; a statement cut by MEMORIES["STATEMENT_TIMEOUT"]
+    has a code of its own."""
+    examples = [
+        OpenApiExample(code, value={"detail": detail, "error_code": code})
+        for code, detail in (
+            (errors.INTERNAL_SERVER_ERROR, "Internal server error"),
+            (errors.STATEMENT_TIMEOUT, "The database did not answer within 30 seconds"),
+        )
+    ]
+    return OpenApiResponse(
+        _error_body("InternalServerErrorResponse"), description=description, examples=examples
     )
 
 

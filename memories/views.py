@@ -4,6 +4,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from django.http import HttpRequest, HttpResponseBase
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -72,6 +73,7 @@ from memories.serializers import (
     UserMemoryStatsSerializer,
 )
 from memories.services import memories_delete, memory_create, memory_delete, memory_update
+from memories.statement_limits import statement_time_limit
 from memories.targets import MemoryTarget, resolve_target
 from memories.throttling import SubjectRateThrottle
 from memories.tokens import TokenPrincipal
@@ -199,6 +201,11 @@ class MemoryAPIView(APIErrorsMixin, APIView):
                 gettext("The request body may not exceed %(limit)d bytes")
                 % {"limit": memories_settings.MAX_BODY_SIZE}
             )
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        # Every statement of the request, its error handling included, within the limit.
+        with statement_time_limit():
+            return super().dispatch(request, *args, **kwargs)
 
     @property
     def principal(self) -> TokenPrincipal:

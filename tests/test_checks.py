@@ -84,3 +84,15 @@ def test_missing_docs_apps_are_no_error_where_docs_urls_is_not_included():
 
 def _memories() -> dict:
     return memories_with(DATABASES=dict(memories_settings.DATABASES))
+
+
+@pytest.mark.parametrize("seconds", [0, -1, "30", True, float("nan"), float("inf")])
+def test_statement_timeout_must_be_a_positive_number_or_none(seconds):
+    with override_settings(MEMORIES=memories_with(STATEMENT_TIMEOUT=seconds)):
+        assert check_ids() == {"memories.E010"}
+
+
+@pytest.mark.parametrize("seconds", [None, 30, 0.25])
+def test_statement_timeout_of_seconds_or_none_passes(seconds):
+    with override_settings(MEMORIES=memories_with(STATEMENT_TIMEOUT=seconds)):
+        assert check_ids() == set()

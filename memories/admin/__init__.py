@@ -44,6 +44,7 @@ from memories.admin.targets import (
     target_from_request,
     unavailable_message,
 )
+from memories.admin.time_limits import time_limited_urls
 from memories.exceptions import (
     DeletionUnfinishedError,
     ExportsBusyError,
@@ -210,7 +211,7 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 name="memories_memory_retention",
             ),
         ]
-        return own + super().get_urls()
+        return time_limited_urls(self, own + super().get_urls())
 
     def get_actions(self, request: HttpRequest, action_location: Any = None) -> dict[str, Any]:
         # Django 6.1 asks for the actions of a place (the change list or form) and deprecates

@@ -5,11 +5,13 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from memories.admin.columns import SHORT_ID, first_of, lines, stamp
+from memories.admin.time_limits import time_limited_urls
 from memories.models import MemoryDeletion, MemoryExport
 
 
@@ -23,6 +25,9 @@ class AuditAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         # As the memory list: the width of the screen for the records.
         context = {"is_nav_sidebar_enabled": False, **(extra_context or {})}
         return super().changelist_view(request, context)
+
+    def get_urls(self) -> list[URLPattern]:
+        return time_limited_urls(self, super().get_urls())
 
     @admin.display(description=_("where"))
     def where(self, obj: MemoryDeletion | MemoryExport) -> SafeString:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.db import DatabaseError
 
 from memories.audit import AuditEntry, export_record_close, export_record_open
-from memories.exceptions import database_reason
+from memories.exceptions import StatementTimeoutError, database_reason
 from memories.metrics import rows_exported
 from memories.models import AbstractMemory, Channel
 from memories.owners import NOBODY, Owner
@@ -26,6 +26,8 @@ class ExportOutcome:
     (for operators: it may name hosts)."""
 
     unreachable: dict[MemoryTarget, str] = field(default_factory=dict)
+    # Those of them whose statement ran past MEMORIES["STATEMENT_TIMEOUT"], with the limit.
+    timed_out: dict[MemoryTarget, float] = field(default_factory=dict)
 
     @property
     def is_complete(self) -> bool:
@@ -102,6 +104,8 @@ def _export_rows(
             reason = database_reason(error)
             logger.error("memory export failed on %s/%s: %s", target.db_id, target.table, reason)
             outcome.unreachable[target] = reason
+            if isinstance(error, StatementTimeoutError):
+                outcome.timed_out[target] = error.seconds
             if record_id is None:  # unreachable before its first row: recorded all the same
                 record_id = export_record_open(entry, user_id=user_id)
         finally:

@@ -1,0 +1,191 @@
+"""The statement time limit, MEMORIES["STATEMENT_TIMEOUT"]: inside `statement_time_limit()`
+each statement the app runs on its memory databases and its audit database is cut by the
+database past the limit, and raises StatementTimeoutError.
+
+Each engine is told the limit within the statement's own query, so it costs no round trip and
+outlives the statement nowhere:
+- PostgreSQL: `SET LOCAL statement_timeout` heads the query string, so it lasts for the
+  statement's transaction only (the implicit one of a query string, or the caller's). A pooler
+  in transaction mode (PgBouncer) never hands it on to another client's transaction, as a
+  session's `SET` would.
+- MariaDB: `SET STATEMENT max_statement_time=N FOR <statement>`, for that statement only.
+- SQLite has no such setting: a progress handler interrupts a statement (and the reading of its
+  rows) past its deadline.
+- MySQL proper has none for DELETE and UPDATE (its MAX_EXECUTION_TIME hint takes SELECTs only):
+  its statements run without a limit.
+
+Only the app's requests enter the block (the API views, the admin of its models, the chunks of
+an export), on the current thread's connections and for the block's duration: the host's own
+views and connections, on the same aliases too, are left as they are.
+"""
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from typing import Any
+
+from django.db import DatabaseError, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from memories.audit import audit_alias
+from memories.conf import memories_settings
+from memories.exceptions import StatementTimeoutError
+from memories.targets import configured_db_ids
+
+# Savepoints need no limit, and a rollback to one must run even in a failed transaction,
+# where PostgreSQL refuses any other statement (the limit's SET LOCAL too).
+_TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE", "ROLLBACK")
+
+Execute = Callable[[str, Any, bool, dict[str, Any]], Any]
+
+_active: ContextVar[bool] = ContextVar("memories_statement_limit", default=False)
+
+
+class PostgreSQLLimit:
+    """`SET LOCAL statement_timeout` in the statement's own query string: one round trip."""
+
+    def __init__(self, seconds: float, connection: BaseDatabaseWrapper) -> None:
+        self.seconds = seconds
+        self.set_local = f"SET LOCAL statement_timeout = {max(1, round(seconds * 1000))}"
+        # Server-side binding (psycopg 3's extended protocol) takes one statement per query.
+        options = connection.settings_dict["OPTIONS"]
+        self.is_one_per_query = bool(options.get("server_side_binding"))
+        # psycopg 3 shows the first result of a query string (SET's), psycopg2 the last.
+        # Imported here: a host without PostgreSQL may have no driver for it.
+        from django.db.backends.postgresql.psycopg_any import is_psycopg3
+
+        self.is_first_result_shown = is_psycopg3
+
+    def __call__(
+        self, execute: Execute, sql: str, params: Any, many: bool, context: dict[str, Any]
+    ) -> Any:
+        if sql.startswith(_TRANSACTION_CONTROL):
+            return execute(sql, params, many, context)
+        try:
+            if many or self.is_one_per_query:
+                return self._set_before(execute, sql, params, many, context)
+            result = execute(f"{self.set_local}; {sql}", params, many, context)
+        except DatabaseError as error:
+            if getattr(error.__cause__, "sqlstate", None) == "57014":  # query_canceled
+                raise StatementTimeoutError(self.seconds, str(error)) from error
+            raise
+        if self.is_first_result_shown:
+            context["cursor"].nextset()
+        return result
+
+    def _set_before(
+        self, execute: Execute, sql: str, params: Any, many: bool, context: dict[str, Any]
+    ) -> Any:
+        # A round trip more (and in autocommit mode a transaction): only where the statement
+        # cannot share its query string.
+        with transaction.atomic(using=context["connection"].alias, savepoint=False):
+            context["cursor"].cursor.execute(self.set_local)
+            return execute(sql, params, many, context)
+
+
+class MariaDBLimit:
+    """`SET STATEMENT max_statement_time=N FOR` each statement (MySQL proper: no limit)."""
+
+    # ER_STATEMENT_TIMEOUT: "Query execution was interrupted (max_statement_time exceeded)".
+    TIMED_OUT = 1969
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.prefix = f"SET STATEMENT max_statement_time={seconds:.6f} FOR "
+
+    def __call__(
+        self, execute: Execute, sql: str, params: Any, many: bool, context: dict[str, Any]
+    ) -> Any:
+        connection = context["connection"]
+        if sql.startswith(_TRANSACTION_CONTROL) or not connection.mysql_is_mariadb:
+            return execute(sql, params, many, context)
+        try:
+            return execute(self.prefix + sql, params, many, context)
+        except DatabaseError as error:
+            if error.args and error.args[0] == self.TIMED_OUT:
+                raise StatementTimeoutError(self.seconds, str(error)) from error
+            raise
+
+
+class SQLiteLimit:
+    """A progress handler that interrupts the running statement, or the reading of its rows,
+    past the deadline its execution set. Installed on each connection the block uses, and
+    removed when the block ends."""
+
+    # SQLite's virtual machine instructions between two looks at the clock: a few
+    # microseconds of work, so the clock costs little and a statement stops soon after.
+    INSTRUCTIONS = 10_000
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.deadline = 0.0
+        self._handled: list[Any] = []
+
+    def __call__(
+        self, execute: Execute, sql: str, params: Any, many: bool, context: dict[str, Any]
+    ) -> Any:
+        raw = context["connection"].connection
+        if raw not in self._handled:
+            raw.set_progress_handler(self._is_late, self.INSTRUCTIONS)
+            self._handled.append(raw)
+        self.deadline = time.monotonic() + self.seconds
+        try:
+            return execute(sql, params, many, context)
+        except DatabaseError as error:
+            if str(error) == "interrupted":
+                raise StatementTimeoutError(self.seconds, str(error)) from error
+            raise
+
+    def _is_late(self) -> bool:
+        return time.monotonic() > self.deadline
+
+    def close(self) -> None:
+        for raw in self._handled:
+            raw.set_progress_handler(None, 0)
+        self._handled.clear()
+
+
+Limit = PostgreSQLLimit | MariaDBLimit | SQLiteLimit
+
+
+def limit_for(connection: BaseDatabaseWrapper, seconds: float) -> Limit | None:
+    """The engine's way to limit the connection's statements to `seconds`, if it has one."""
+    if connection.vendor == "postgresql":
+        return PostgreSQLLimit(seconds, connection)
+    if connection.vendor == "mysql":
+        return MariaDBLimit(seconds)
+    if connection.vendor == "sqlite":
+        return SQLiteLimit(seconds)
+    return None
+
+
+def limited_aliases() -> set[str]:
+    """The app's own databases: every memory alias, and the audit records'."""
+    return {*configured_db_ids().values(), audit_alias()}
+
+
+@contextlib.contextmanager
+def statement_time_limit() -> Iterator[None]:
+    """Within the block, the app's statements on this thread's connections run under
+    STATEMENT_TIMEOUT (none when it is None; a block within another adds nothing)."""
+    seconds = memories_settings.STATEMENT_TIMEOUT
+    if seconds is None or _active.get():
+        yield
+        return
+    token = _active.set(True)
+    wrapped: list[tuple[BaseDatabaseWrapper, Limit]] = []
+    try:
+        for alias in limited_aliases():
+            connection = connections[alias]
+            limit = limit_for(connection, float(seconds))
+            if limit is not None:
+                connection.execute_wrappers.append(limit)
+                wrapped.append((connection, limit))
+        yield
+    finally:
+        for connection, limit in wrapped:
+            connection.execute_wrappers.remove(limit)
+            if isinstance(limit, SQLiteLimit):
+                limit.close()
+        _active.reset(token)

@@ -1,0 +1,273 @@
+"""MEMORIES["STATEMENT_TIMEOUT"]: a statement of the app's requests that runs past the limit
+is cut by its database, answered 500 STATEMENT_TIMEOUT, and leaves nothing half done; the
+host's own statements on the same connections run as before."""
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from urllib.parse import urlsplit
+
+import psycopg
+import pytest
+from django.contrib.messages import get_messages
+from django.db import connections
+from django.test import override_settings
+
+from memories.models import MemoryDeletion, MemoryExport
+from memories.statement_limits import statement_time_limit
+from tests.conftest import memories_with, require_db_id
+from tests.factories import memory_create, memory_ids_in, target
+from tests.poolers import POOL_SIZE, pgbouncer
+
+LIMIT = 0.5
+# How long another connection holds a lock: long past the limit, so a request that waits for
+# it instead of being cut shows in its status and its duration.
+HELD = 6.0
+
+limited = override_settings(MEMORIES=memories_with(STATEMENT_TIMEOUT=LIMIT))
+
+
+@contextmanager
+def locked(db_id: str, sql: str, params: list[str] | None = None) -> Iterator[None]:
+    """Another real connection (of its own thread) runs `sql` in a transaction that holds its
+    locks for the block, at most HELD seconds, then rolls back."""
+    taken, release = threading.Event(), threading.Event()
+    failure: list[BaseException] = []
+
+    def hold() -> None:
+        connection = connections.create_connection(target(db_id).alias)
+        try:
+            connection.set_autocommit(False)
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+            taken.set()
+            release.wait(HELD)
+            connection.rollback()
+        except BaseException as error:
+            failure.append(error)
+            taken.set()
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    taken.wait(30)
+    assert not failure, failure
+    try:
+        yield
+    finally:
+        release.set()
+        holder.join()
+
+
+def table_locked(db_id: str) -> AbstractContextManager[None]:
+    """Every statement on db_id's memory table waits (PostgreSQL)."""
+    return locked(db_id, f"LOCK TABLE {target(db_id).quoted_table} IN ACCESS EXCLUSIVE MODE")
+
+
+def row_locked(db_id: str, memory_id: str) -> AbstractContextManager[None]:
+    table = target(db_id).quoted_table
+    return locked(db_id, f"SELECT 1 FROM {table} WHERE memory_id = %s FOR UPDATE", [memory_id])
+
+
+@pytest.mark.parametrize("server_db_id", ["pg", "maria"])
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_a_delete_waiting_past_the_limit_is_cut_and_deletes_nothing(server_db_id, as_user, caplog):
+    require_db_id(server_db_id)
+    memory_create(server_db_id, memory_id="locked", user_id="alice")
+    client = as_user("alice")
+
+    with limited, row_locked(server_db_id, "locked"):
+        started = time.monotonic()
+        response = client.delete(f"/memories/locked?db_id={server_db_id}")
+        took = time.monotonic() - started
+
+    assert response.status_code == 500
+    assert response.json() == {
+        "detail": "The database did not answer within 0.5 seconds",
+        "error_code": "STATEMENT_TIMEOUT",
+    }
+    assert LIMIT <= took < HELD / 2
+    assert memory_ids_in(server_db_id) == {"locked"}
+    assert not MemoryDeletion.objects.exists()
+    failures = [r for r in caplog.records if r.name == "memories.api" and r.levelno >= 40]
+    assert [r.getMessage().split(":")[0] for r in failures] == [f"database {server_db_id} failed"]
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_a_slow_sqlite_delete_is_interrupted_and_rolled_back(as_user):
+    memory_create("lite", memory_id="slow", user_id="alice")
+    connection = connections["lite"]
+    with connection.cursor() as cursor:
+        # Seconds of work inside the DELETE itself, on this connection only.
+        cursor.execute(
+            "CREATE TEMP TRIGGER slow_delete BEFORE DELETE ON agno_memories BEGIN"
+            " SELECT count(*) FROM (WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL"
+            " SELECT x + 1 FROM n WHERE x < 50000000) SELECT x FROM n); END"
+        )
+    try:
+        with limited:
+            started = time.monotonic()
+            response = as_user("alice").delete("/memories/slow?db_id=lite")
+            took = time.monotonic() - started
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER slow_delete")
+
+    assert response.status_code == 500
+    assert response.json()["error_code"] == "STATEMENT_TIMEOUT"
+    assert LIMIT <= took < 3
+    assert memory_ids_in("lite") == {"slow"}
+    assert not MemoryDeletion.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_a_list_waiting_past_the_limit_on_postgresql_answers_statement_timeout(as_user):
+    require_db_id("pg")
+    memory_create("pg", memory_id="kept", user_id="alice")
+    with limited, table_locked("pg"):
+        response = as_user("alice").get("/memories?db_id=pg")
+
+    assert response.status_code == 500
+    assert response.json()["error_code"] == "STATEMENT_TIMEOUT"
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_the_host_statements_on_the_same_connection_keep_no_limit(as_user):
+    require_db_id("pg")
+    memory_create("pg", memory_id="mine", user_id="alice")
+    with limited:
+        assert as_user("alice").delete("/memories/mine?db_id=pg").status_code == 204
+        connection = connections["pg"]
+        assert connection.execute_wrappers == []
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            assert cursor.fetchone() == ("0",)
+            started = time.monotonic()
+            cursor.execute("SELECT pg_sleep(%s)", [LIMIT * 2])
+            assert time.monotonic() - started >= LIMIT * 2
+
+
+@pytest.mark.parametrize("server_db_id", ["pg", "maria", "lite"])
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_statements_under_the_limit_read_their_own_results(server_db_id):
+    require_db_id(server_db_id)
+    memory_create(server_db_id, memory_id="one", user_id="alice")
+    memory_create(server_db_id, memory_id="two", user_id="bob")
+    model = target(server_db_id).model
+    with limited, statement_time_limit():
+        rows = model._default_manager.using(server_db_id).order_by("memory_id")
+        assert [m.memory_id for m in rows] == ["one", "two"]
+        deleted, _ = model._default_manager.using(server_db_id).filter(user_id="bob").delete()
+    assert deleted == 1
+    assert memory_ids_in(server_db_id) == {"one"}
+
+
+def test_no_limit_when_the_setting_is_none(caplog):
+    caplog.set_level(logging.ERROR)
+    with override_settings(MEMORIES=memories_with(STATEMENT_TIMEOUT=None)), statement_time_limit():
+        assert all(connections[alias].execute_wrappers == [] for alias in connections)
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_an_export_cut_by_the_limit_ends_with_a_statement_timeout_line(as_user):
+    require_db_id("pg")
+    memory_create("lite", memory_id="exported", user_id="alice")
+    memory_create("pg", memory_id="waiting", user_id="alice")
+    with limited, table_locked("pg"):
+        response = as_user("alice", admin=True).get("/memory_export?all_databases=true")
+        lines = [json.loads(line) for line in b"".join(response.streaming_content).splitlines()]
+
+    assert response.status_code == 200
+    assert [line["memory_id"] for line in lines[:-1]] == ["exported"]
+    assert lines[-1] == {
+        "detail": "The database did not answer within 0.5 seconds (pg/agno_memories): "
+        "this export lacks their memories",
+        "error_code": "STATEMENT_TIMEOUT",
+        "unreachable": [{"db_id": "pg", "table": "agno_memories"}],
+    }
+    recorded = MemoryExport.objects.get(db_id="pg", table_name="agno_memories")
+    assert (recorded.count, recorded.finished) == (0, False)
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_the_admin_list_cut_by_the_limit_shows_a_message_instead_of_an_error_page(staff):
+    require_db_id("pg")
+    memory_create("pg", memory_id="listed", user_id="alice")
+    with limited, table_locked("pg"):
+        started = time.monotonic()
+        page = staff.get("/admin/memories/memory/", {"target": "pg:agno_memories"})
+        took = time.monotonic() - started
+
+    assert page.status_code == 200
+    assert [str(m) for m in get_messages(page.wsgi_request)] == [
+        "Database pg did not answer within 0.5 seconds, the limit of a statement: the page "
+        "was stopped. Narrow it with a filter or a search."
+    ]
+    assert took < HELD / 2
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_an_admin_delete_cut_by_the_limit_deletes_nothing_and_says_so(staff):
+    require_db_id("maria")
+    memory_create("maria", memory_id="kept", user_id="alice")
+
+    with limited, row_locked("maria", "kept"):
+        response = staff.post(
+            "/admin/memories/memory/kept/delete/?_changelist_filters=target%3Dmaria%3Aagno_memories",
+            {"confirmed": "yes"},
+        )
+
+    assert response.status_code == 302
+    (message,) = [str(m) for m in get_messages(response.wsgi_request)]
+    assert message.startswith("Database maria did not answer within 0.5 seconds")
+    assert memory_ids_in("maria") == {"kept"}
+    assert not MemoryDeletion.objects.exists()
+
+
+@contextmanager
+def through_pooler(db_id: str, pooler: str) -> Iterator[None]:
+    """db_id's connections (the request's, and the lock holder's) go through the pooler."""
+    address = urlsplit(pooler)
+    config = connections[db_id].settings_dict
+    saved = {key: config[key] for key in ("HOST", "PORT")}
+    connections[db_id].close()
+    config.update(HOST=address.hostname, PORT=address.port)
+    try:
+        yield
+    finally:
+        connections[db_id].close()
+        config.update(saved)
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_behind_pgbouncer_the_limit_applies_and_leaves_no_server_connection_changed(
+    as_user, tmp_path
+):
+    """Transaction pooling: two clients' transactions, together, get both server connections
+    of the pool; each still has the server's default once a request with the limit has run."""
+    require_db_id("pg")
+    memory_create("pg", memory_id="locked", user_id="alice")
+    database = connections["pg"].settings_dict["NAME"]
+
+    with pgbouncer(tmp_path) as pooler, through_pooler("pg", pooler):
+        with limited, row_locked("pg", "locked"):
+            response = as_user("alice").delete("/memories/locked?db_id=pg")
+        with (
+            psycopg.connect(f"{pooler}/{database}") as first,
+            psycopg.connect(f"{pooler}/{database}") as second,
+        ):
+            settings = [
+                client.execute("SHOW statement_timeout").fetchone() for client in (first, second)
+            ]
+            pids = {
+                client.execute("SELECT pg_backend_pid()").fetchone() for client in (first, second)
+            }
+
+    assert response.json()["error_code"] == "STATEMENT_TIMEOUT"
+    assert memory_ids_in("pg") == {"locked"}
+    assert len(pids) == POOL_SIZE
+    assert settings == [("0",), ("0",)]
