@@ -1,12 +1,11 @@
-"""Operations over every database with one of them down (a closed port, a missing database):
-the reachable databases are served, the unreachable ones are named, in the answer and in the
-audit records; never a bare 500, never a silent partial success."""
+"""The bulk API views (memories/bulk_views.py: export, deletion by filter) over every database
+with one of them down (a closed port, a missing database): the reachable databases are
+served, the unreachable ones are named, in the answer and in the audit records; never a bare
+500, never a silent partial success."""
 
 import json
-from io import StringIO
 
 import pytest
-from django.core.management import CommandError, call_command
 
 from memories.models import MemoryDeletion, MemoryExport
 from memories.targets import configured_tables
@@ -70,34 +69,6 @@ class ExportTests:
         assert all("error_code" not in line for line in lines)
         assert {line["memory_id"] for line in lines} == {"a1", "a2"}
         assert all(record.finished for record in MemoryExport.objects.all())
-
-    def test_the_command_writes_the_others_then_fails_naming_the_database_down(
-        self, seeded, down, tmp_path
-    ):
-        output = tmp_path / "alice.ndjson"
-
-        with pytest.raises(CommandError) as failed:
-            call_command(
-                "export_user_memories", "alice", "--output", str(output), stdout=StringIO()
-            )
-
-        message = str(failed.value)
-        assert message.startswith(
-            f"Exported 2 memories of 'alice' to {output}, but not everything"
-        )
-        assert all(
-            f"{down}/{table}: database unreachable (" in message
-            for table in configured_tables(down)
-        )
-        *memories, last = [json.loads(line) for line in output.read_text().splitlines()]
-        assert [line["memory_id"] for line in memories] == ["a1", "a2"]
-        assert last["unreachable"] == down_tables(down)
-        unfinished = MemoryExport.objects.filter(finished=False)
-        assert sorted((r.db_id, r.table_name, r.count) for r in unfinished) == [
-            (down, table, 0) for table in sorted(configured_tables(down))
-        ]
-        exported = MemoryExport.objects.filter(finished=True, count__gt=0)
-        assert sorted((r.db_id, r.count) for r in exported) == [("default", 1), ("lite", 1)]
 
 
 class DeletionByFilterTests:

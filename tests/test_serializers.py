@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from rest_framework.exceptions import ValidationError
 
-from memories.models import Memory, memory_text
+from memories.models import Memory
 from memories.serializers import (
     MAX_BULK_IDS,
     MemoriesDeleteSerializer,
@@ -208,18 +208,6 @@ class FieldCopyTests:
 
 
 class RenderingTests:
-    @pytest.mark.parametrize(
-        "stored, text",
-        [
-            ("Likes tea", "Likes tea"),
-            ({"memory": "Legacy row", "topics": []}, "Legacy row"),
-            ({"other": 1}, '{"other": 1}'),
-            (["a", "b"], '["a", "b"]'),
-        ],
-    )
-    def test_memory_text(self, stored, text):
-        assert memory_text(stored) == text
-
     @pytest.mark.parametrize(
         "epoch, iso",
         [(None, None), (0, "1970-01-01T00:00:00Z"), (1_700_000_000, "2023-11-14T22:13:20Z")],

@@ -133,7 +133,7 @@ class PostgreSQLStatements(Statements):
 
 # The fields of MemoryDeletion that delete_and_record fills from its parameters, in their
 # order; `count` follows, counted by the statement. Together they are every field of the
-# model but its id (tests/statements/test_engines.py holds them to it).
+# model but its id (tests/statements/test_postgresql.py holds them to it).
 RECORD_FIELDS = (
     "deleted_at",
     "actor",

@@ -1,4 +1,5 @@
-"""Admin pages over many memories: delete what the filters match, retention, export."""
+"""Admin pages over many memories (memories/admin/operations.py): delete what the filters
+match, retention, export; and the same pages with a database down."""
 
 import json
 from urllib.parse import urlencode
@@ -9,12 +10,15 @@ from django.contrib.auth.models import Permission, User
 from django.test import override_settings
 
 from memories.models import MemoryDeletion, MemoryExport
+from memories.targets import configured_tables
+from tests.admin.conftest import CHANGELIST, messages_of
+from tests.conftest import memories_with
 from tests.factories import memory_create, memory_ids_in
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
-CHANGELIST = "/admin/memories/memory/"
 DELETE_MATCHING = f"{CHANGELIST}delete_matching/"
+ACTION = "_selected_action"
 
 
 @pytest.fixture
@@ -204,3 +208,53 @@ class DeletingWhatTheListShowsTests:
 
         assert memory_ids_in(db_id) == {"a1", "a2", "a3", "b1"}
         assert not MemoryDeletion.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_a_deletion_by_filter_on_a_database_that_is_down_is_refused(staff, down):
+    response = staff.get(
+        f"{CHANGELIST}delete_matching/", {"target": f"{down}:agno_memories", "agent_id": "chef"}
+    )
+
+    assert response.status_code == 302
+    assert messages_of(response) == [
+        f"Database {down} cannot be reached: nothing can be deleted from it now."
+    ]
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_an_export_serves_the_other_databases_and_ends_naming_the_one_down(staff, alice, down):
+    response = staff.post(
+        f"{CHANGELIST}?target=lite:agno_memories",
+        {"action": "export_selected_users", ACTION: ["a1"]},
+    )
+
+    assert response.status_code == 200
+    *memories, last = [
+        json.loads(line) for line in b"".join(response.streaming_content).splitlines()
+    ]
+    assert sorted((line["db_id"], line["memory_id"]) for line in memories) == [
+        ("default", "a2"),
+        ("lite", "a1"),
+    ]
+    assert last["error_code"] == "DATABASE_UNAVAILABLE"
+    assert last["unreachable"] == [
+        {"db_id": down, "table": table} for table in configured_tables(down)
+    ]
+    assert "127.0.0.1" not in last["detail"]
+    # The database down has its export recorded unfinished, the others complete.
+    records = MemoryExport.objects.values_list("db_id", "count", "finished")
+    assert {r for r in records if r[0] == down} == {(down, 0, False)}
+    assert {r for r in records if r[0] != down} >= {("default", 1, True), ("lite", 1, True)}
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_the_retention_page_shows_a_database_that_is_down(staff, down):
+    rules = [{"db_id": down, "max_age_days": 30}, {"db_id": "default", "max_age_days": 30}]
+    databases = {"default": "default", down: down}
+    with override_settings(MEMORIES=memories_with(DATABASES=databases, RETENTION=rules)):
+        page = staff.get(f"{CHANGELIST}retention/")
+
+    assert page.status_code == 200
+    assert f"<td>{down}</td><td>agno_memories</td><td>database unreachable</td>" in page.text
+    assert "<td>default</td><td>agno_memories</td><td>0</td>" in page.text

@@ -1,7 +1,7 @@
 """Schemathesis hooks for tests/e2e/test_fuzz.py: rules between parameters, which an OpenAPI
 document states only in words, kept out of the data the fuzzer calls valid.
 
-Each rule still has tests of its own (test_views.py); without these
+Each rule still has tests of its own (tests/test_views/); without these
 hooks most generated requests of an operation break one of them, and schemathesis reads
 that as a document looser than the API.
 """

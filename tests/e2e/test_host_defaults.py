@@ -12,7 +12,7 @@ from tests.servers import ROOT
 
 # The tests of every endpoint's answers, its tokens and its documents.
 API_TESTS = [
-    "tests/test_views.py",
+    "tests/test_views",
     "tests/test_authentication.py",
     "tests/test_docs.py",
 ]

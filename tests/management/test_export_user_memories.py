@@ -4,9 +4,10 @@ import json
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from memories.models import MemoryExport
+from memories.targets import configured_tables
 from tests.factories import memory_create
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -45,3 +46,30 @@ def test_writes_to_stdout_for_one_db_id(capsys):
 
     assert [json.loads(line)["memory_id"] for line in out.getvalue().splitlines()] == ["a2"]
     assert "Exported 1 memory of 'alice' to standard output." in capsys.readouterr().err
+
+
+# Real transactions: the broken connection is closed and reopened, no test transaction spans it.
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_with_a_database_down_it_writes_the_others_then_fails_naming_it(down, tmp_path):
+    memory_create("default", memory_id="a1", user_id="alice")
+    memory_create("lite", memory_id="a2", user_id="alice")
+    memory_create("lite", memory_id="b1", user_id="bob")
+    output = tmp_path / "alice.ndjson"
+
+    with pytest.raises(CommandError) as failed:
+        call_command("export_user_memories", "alice", "--output", str(output), stdout=StringIO())
+
+    message = str(failed.value)
+    assert message.startswith(f"Exported 2 memories of 'alice' to {output}, but not everything")
+    assert all(
+        f"{down}/{table}: database unreachable (" in message for table in configured_tables(down)
+    )
+    *memories, last = [json.loads(line) for line in output.read_text().splitlines()]
+    assert [line["memory_id"] for line in memories] == ["a1", "a2"]
+    assert last["unreachable"] == [{"db_id": down, "table": t} for t in configured_tables(down)]
+    unfinished = MemoryExport.objects.filter(finished=False)
+    assert sorted((r.db_id, r.table_name, r.count) for r in unfinished) == [
+        (down, table, 0) for table in sorted(configured_tables(down))
+    ]
+    exported = MemoryExport.objects.filter(finished=True, count__gt=0)
+    assert sorted((r.db_id, r.count) for r in exported) == [("default", 1), ("lite", 1)]

@@ -1,18 +1,30 @@
 """Deletion by filter: batches, each one transaction with one audit record, until a final
-count finds nothing matching left; a batch lost to a deadlock runs again."""
+count finds nothing matching left; a batch lost to a deadlock runs again; a memory an agent
+rewrites while a purge runs no longer matches, and stays."""
+
+import itertools
+import threading
 
 import pytest
+import time_machine
 from django.db import OperationalError, connections
 from django.test.utils import CaptureQueriesContext
 
-from memories.exceptions import FilterRequiredError
+from memories.exceptions import FilterRequiredError, MemoryNotFoundError
 from memories.models import Channel, MemoryDeletion
+from memories.retention import RetentionRule
 from memories.selectors import MemoryFilter
-from memories.services import memories_delete_matching, user_memories_erase
+from memories.services import (
+    DeletedBatch,
+    memories_delete_matching,
+    memory_update,
+    user_memories_erase,
+)
 from memories.statements import Statements
 from memories.targets import resolve_target
 from tests.conftest import require_db_id
-from tests.factories import memory_create, memory_ids_in
+from tests.factories import memory_create, memory_ids_in, target
+from tests.test_retention import EPOCH_NOW, NOW, aged
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -119,3 +131,111 @@ def test_a_batch_rolled_back_as_a_deadlock_victim_is_run_again(monkeypatch):
     assert list(totals.values()) == [3] and calls["count"] == 2
     assert memory_ids_in("maria") == set()
     assert sum(r.count for r in MemoryDeletion.objects.filter(db_id="maria")) == 3
+
+
+def refresh(db_id: str, memory_id: str) -> None:
+    """What an agent does when it rewrites a memory: its updated_at becomes now."""
+    memory_update(
+        target=target(db_id), memory_id=memory_id, user_id=None, changes={"memory": "fresh"}
+    )
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_memories_updated_during_a_purge_are_kept_and_old_ones_added_are_taken(db_id):
+    with time_machine.travel(NOW, tick=False):
+        for number in range(20):
+            aged(db_id, f"old{number}", 40)
+        rule = RetentionRule(db_id=db_id, max_age_days=30)
+        refreshed: list[str] = []
+        imported: list[str] = []
+
+        def write_between_batches(batch: DeletedBatch) -> None:
+            if refreshed:
+                return
+
+            def writer() -> None:
+                # An agent touches two old memories and imports an old one, on its own
+                # connection, between two batches of the purge.
+                try:
+                    for memory_id in sorted(memory_ids_in(db_id))[:2]:
+                        refresh(db_id, memory_id)
+                        refreshed.append(memory_id)
+                    aged(db_id, "imported", 400)
+                    imported.append("imported")
+                finally:
+                    connections.close_all()
+
+            thread = threading.Thread(target=writer)
+            thread.start()
+            thread.join()
+
+        deleted = memories_delete_matching(
+            memory_filter=rule.memory_filter(EPOCH_NOW),
+            targets=rule.targets(),
+            actor="retention",
+            channel=Channel.RETENTION,
+            batch_size=5,
+            on_batch=write_between_batches,
+        )
+
+    assert len(refreshed) == 2 and imported == ["imported"]
+    assert memory_ids_in(db_id) == set(refreshed)
+    assert sum(deleted.values()) == 19
+    audited = [i for r in MemoryDeletion.objects.filter(db_id=db_id) for i in r.memory_ids]
+    assert sorted(audited) == sorted(
+        {f"old{n}" for n in range(20)} - set(refreshed) | {"imported"}
+    )
+
+
+@pytest.mark.parametrize("server_db_id", ["pg", "maria"])
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_a_purge_never_deletes_a_memory_an_agent_has_just_updated(server_db_id):
+    require_db_id(server_db_id)
+    with time_machine.travel(NOW, tick=False):
+        for number in range(300):
+            aged(server_db_id, f"old{number:03}", 40)
+        rule = RetentionRule(db_id=server_db_id, max_age_days=30)
+        updated: list[str] = []
+        stop = threading.Event()
+
+        # The writers chase the purge's front: ids in the order it tends to take them.
+        next_number = itertools.count()
+
+        def writer() -> None:
+            try:
+                while not stop.is_set():
+                    memory_id = f"old{next(next_number) % 300:03}"
+                    try:
+                        refresh(server_db_id, memory_id)
+                    except MemoryNotFoundError:
+                        continue  # already purged: nothing to refresh
+                    except OperationalError as error:
+                        if "Deadlock" in str(error):
+                            continue  # the database chose this write as a deadlock's victim
+                        raise
+                    updated.append(memory_id)
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=writer) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        try:
+            deleted = memories_delete_matching(
+                memory_filter=rule.memory_filter(EPOCH_NOW),
+                targets=rule.targets(),
+                actor="retention",
+                channel=Channel.RETENTION,
+                batch_size=1,
+            )
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join()
+
+    left = memory_ids_in(server_db_id)
+    # Every memory an agent refreshed survives; every other one is gone.
+    assert updated and left == set(updated)
+    assert sum(deleted.values()) == 300 - len(left)
+    audited = [i for r in MemoryDeletion.objects.filter(db_id=server_db_id) for i in r.memory_ids]
+    assert sorted(audited) == sorted({f"old{n:03}" for n in range(300)} - left)

@@ -1,5 +1,6 @@
 """PostgreSQL's statements on an analyzed table: a bulk delete probes the index, an erasure
-batch fetches its rows by address and checks each again."""
+batch fetches its rows by address and checks each again; the statement that records a deletion
+names every field of the audit record."""
 
 import re
 from collections.abc import Iterator
@@ -9,11 +10,12 @@ from typing import Any
 import pytest
 from django.db import connections
 
-from memories.models import Channel
+from memories.models import Channel, MemoryDeletion
 from memories.selectors import MemoryFilter, memory_matching
 from memories.services import memories_delete
 from memories.services.deletion import delete_selection
 from memories.statements import FilterBatch, condition_of
+from memories.statements.postgresql import RECORD_FIELDS
 from tests.conftest import require_db_id
 from tests.factories import memory_ids_in, model_of, target
 
@@ -115,3 +117,10 @@ class BulkPlanTests:
         assert "memory_id" in plan and "Seq Scan on agno_memories" not in plan, plan
         left = model_of("pg")._default_manager.using("pg").filter(user_id="u7").count()
         assert (left, len(memory_ids_in("pg"))) == (500, 19500)
+
+
+def test_the_statement_that_records_a_deletion_fills_every_field_of_the_audit_record():
+    """PostgreSQL's delete_and_record names the audit record's columns in its SQL: a field
+    added to MemoryDeletion must be added there too."""
+    fields = {f.name for f in MemoryDeletion._meta.concrete_fields if not f.primary_key}
+    assert {*RECORD_FIELDS, "count"} == fields

@@ -1,4 +1,5 @@
-"""The memory admin on every db_id and table, through the deletion service."""
+"""The memory admin (memories/admin/__init__.py) on every db_id and table, through the
+deletion service: pages, actions and permissions, and what it shows when a database is down."""
 
 import re
 
@@ -7,12 +8,12 @@ from django.contrib.auth.models import Permission, User
 
 from memories.models import MemoryDeletion
 from memories.services import DELETION_MAX_ROUNDS
-from tests.conftest import require_db_id
-from tests.factories import memory_create, memory_ids_in, model_of
+from tests.admin.conftest import CHANGELIST, cannot_be_reached, messages_of
+from tests.factories import memory_create, memory_ids_in
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
-CHANGELIST = "/admin/memories/memory/"
+ACTION = "_selected_action"
 
 
 @pytest.fixture
@@ -23,49 +24,6 @@ def viewer(client):
     )
     client.force_login(user)
     return client
-
-
-@pytest.fixture
-def twins():
-    """The same memory_id in two databases."""
-    memory_create("default", memory_id="twin", user_id="alice", memory="default copy")
-    memory_create("lite", memory_id="twin", user_id="alice", memory="lite copy")
-
-
-def test_changelist_shows_the_selected_database_only(staff, twins):
-    memory_create("lite", memory_id="only-lite", user_id="bob", memory="bob's")
-
-    default = staff.get(CHANGELIST)
-    lite = staff.get(CHANGELIST, {"target": "lite:agno_memories"})
-
-    assert default.status_code == 200 and lite.status_code == 200
-    assert "default copy" in default.text and "lite copy" not in default.text
-    assert "lite copy" in lite.text and "only-lite" in lite.text
-    assert "default copy" not in lite.text
-    assert 'id="current-target">lite / agno_memories' in lite.text
-
-
-def test_detail_page_reads_the_selected_database(staff, twins):
-    response = staff.get(
-        f"{CHANGELIST}twin/change/", {"_changelist_filters": "target=lite:agno_memories"}
-    )
-
-    assert response.status_code == 200
-    assert "lite copy" in response.text
-    assert "default copy" not in response.text
-
-
-def test_editing_changes_the_selected_database_only(staff, twins):
-    response = staff.post(
-        f"{CHANGELIST}twin/change/?_changelist_filters=target%3Dlite%3Aagno_memories",
-        {"memory": "edited", "topics": "a, b, a"},
-    )
-
-    assert response.status_code == 302
-    edited = model_of("lite")._default_manager.using("lite").get(memory_id="twin")
-    untouched = model_of("default")._default_manager.get(memory_id="twin")
-    assert (edited.memory, edited.topics) == ("edited", ["a", "b"])
-    assert untouched.memory == "default copy"
 
 
 def test_single_delete_confirms_then_deletes_through_the_service(staff, twins):
@@ -165,16 +123,6 @@ def test_search_by_text_and_user(staff):
     assert "Coffee" in by_user.text and "GREEN" not in by_user.text
 
 
-def test_filters_by_agent_team_and_topic(staff):
-    memory_create(memory_id="m1", agent_id="chef", team_id="kitchen", topics=["food"])
-    memory_create(memory_id="m2", agent_id="coach", team_id="gym", topics=["sport"])
-
-    for params in ({"agent_id": "chef"}, {"team_id": "kitchen"}, {"topic": "food"}):
-        response = staff.get(CHANGELIST, params)
-        assert response.status_code == 200
-        assert "/m1/change/" in response.text and "/m2/change/" not in response.text
-
-
 def test_staff_without_delete_permission_sees_no_delete_and_gets_403(viewer, twins):
     changelist = viewer.get(CHANGELIST)
     detail = viewer.get(f"{CHANGELIST}twin/change/")
@@ -193,37 +141,62 @@ def test_staff_without_delete_permission_sees_no_delete_and_gets_403(viewer, twi
     assert not MemoryDeletion.objects.exists()
 
 
-def test_audit_admin_is_read_only_and_searchable(staff, twins):
-    staff.post(f"{CHANGELIST}twin/delete/", {"confirmed": "yes"})
-    record = MemoryDeletion.objects.get()
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_the_list_of_a_database_that_is_down_says_so(staff, alice, down):
+    page = staff.get(CHANGELIST, {"target": f"{down}:agno_memories"})
+    lite = staff.get(CHANGELIST, {"target": "lite:agno_memories"})
 
-    listing = staff.get("/admin/memories/memorydeletion/", {"q": "twin"})
-    filtered = staff.get("/admin/memories/memorydeletion/", {"channel__exact": "admin"})
-    add = staff.get("/admin/memories/memorydeletion/add/")
-    delete = staff.post(f"/admin/memories/memorydeletion/{record.pk}/delete/", {"post": "yes"})
-
-    assert listing.status_code == 200 and "twin" in listing.text
-    assert filtered.status_code == 200 and "operator" in filtered.text
-    assert add.status_code == 403
-    assert delete.status_code == 403
-    assert MemoryDeletion.objects.count() == 1
-
-
-def test_schema_qualified_table(staff):
-    require_db_id("pg")
-    memory_create("pg", "ai.agno_memories", memory_id="ai-1", user_id="alice", memory="in ai")
-
-    response = staff.get(CHANGELIST, {"target": "pg:ai.agno_memories"})
-
-    assert response.status_code == 200
-    assert "in ai" in response.text
+    assert page.status_code == 200
+    (message,) = messages_of(page)
+    assert message.startswith(cannot_be_reached(down))
+    assert "The other databases are in the filter." in message
+    assert "0 memories" in page.text
+    assert 'href="?target=lite%3Aagno_memories"' in page.text  # one click to the others
+    assert lite.status_code == 200
+    assert "alice in lite" in lite.text
+    assert messages_of(lite) == []
 
 
-def test_agent_filter_offers_agents_that_differ_only_in_case(staff, db_id):
-    memory_create(db_id, memory_id="m1", agent_id="chef")
-    memory_create(db_id, memory_id="m2", agent_id="Chef")
+@pytest.mark.django_db(transaction=True, databases="__all__")
+@pytest.mark.parametrize("page", ["change", "delete", "history"])
+def test_a_memory_page_of_a_database_that_is_down_goes_back_with_a_message(staff, down, page):
+    filters = f"_changelist_filters=target%3D{down}%3Aagno_memories"
 
-    page = staff.get(CHANGELIST, {"target": f"{db_id}:agno_memories"})
+    response = staff.get(f"{CHANGELIST}m1/{page}/?{filters}")
 
-    assert "?agent_id=chef" in page.text.replace("&amp;", "?").replace("%3A", ":")
-    assert "?agent_id=Chef" in page.text.replace("&amp;", "?").replace("%3A", ":")
+    assert response.status_code == 302
+    assert response["Location"] == f"{CHANGELIST}?target={down}%3Aagno_memories"
+    (message,) = messages_of(response)
+    assert message.startswith(cannot_be_reached(down))
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_an_action_on_a_database_that_is_down_goes_back_with_a_message(staff, down):
+    response = staff.post(
+        f"{CHANGELIST}?target={down}:agno_memories",
+        {"action": "delete_selected_memories", ACTION: ["m1"], "confirmed": "yes"},
+    )
+
+    assert response.status_code == 302
+    (message,) = messages_of(response)
+    assert message.startswith(cannot_be_reached(down))
+    assert not MemoryDeletion.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_an_erasure_erases_what_it_can_and_names_the_database_it_could_not(staff, alice, down):
+    chosen = {"action": "erase_selected_users", ACTION: ["a1"]}
+    plan = staff.post(f"{CHANGELIST}?target=lite:agno_memories", chosen)
+    done = staff.post(f"{CHANGELIST}?target=lite:agno_memories", {**chosen, "confirmed": "yes"})
+
+    assert plan.status_code == 200
+    assert f"<td>{down}</td><td>agno_memories</td><td>database unreachable</td>" in plan.text
+    assert "<td>lite</td><td>agno_memories</td><td>1</td>" in plan.text
+    assert done.status_code == 302
+    (message,) = messages_of(done)
+    assert message.startswith("The erasure of alice did not finish: Unfinished after deleting")
+    assert f"{down}/agno_memories: database failed" in message
+    assert memory_ids_in("lite") == set()
+    assert memory_ids_in("default") == set()
+    assert {record.db_id for record in MemoryDeletion.objects.all()} <= {"default", "lite"}
+    assert sum(record.count for record in MemoryDeletion.objects.all()) == 2

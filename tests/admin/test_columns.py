@@ -1,5 +1,6 @@
-"""Times in the admin: in the current time zone, as Django's admin shows them, the zone
-named, the same on lists and detail pages."""
+"""The admin's compact list columns (memories/admin/columns.py): times in the current time
+zone, as Django's admin shows them, the zone named, the same on lists and detail pages; ids
+short in lists and whole on hover, text clamped."""
 
 import datetime
 
@@ -57,3 +58,17 @@ def test_a_memorys_times_are_the_same_on_its_list_and_its_page(staff):
     for page in pages(staff, "memory", "m1"):
         assert "19:43 CET" in page
         assert "18:43 UTC" not in page
+
+
+def test_a_long_id_is_cut_in_the_list_and_whole_on_hover_and_on_its_page(staff):
+    memory_id = "a-memory-id-of-forty-characters-0000000"
+    memory_create(memory_id=memory_id, memory="x" * 400)
+
+    listing = staff.get("/admin/memories/memory/")
+    detail = staff.get(f"/admin/memories/memory/{memory_id}/change/")
+
+    assert f'<span class="memories-id" title="{memory_id}">a-memory…</span>' in listing.text
+    # The text cell holds 300 characters (the last one an ellipsis), the page all 400.
+    assert f'<span class="memories-clamp">{"x" * 299}…</span>' in listing.text
+    assert "x" * 300 not in listing.text
+    assert "x" * 400 in detail.text
