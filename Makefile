@@ -22,7 +22,7 @@ DEV6_STAMP := $(VENV6)/.dev-installed
 BENCH_STAMP := $(VENV)/.bench-installed
 TOOLS_STAMP := $(TOOLS)/.installed
 
-.PHONY: run test dist test-without-servers pytest-django5 pytest-django6 test-quick fuzz soak shutdown-soak bench lint typecheck pytest openapi install install-dev lock system-deps clean
+.PHONY: run test dist test-without-servers pytest-django5 pytest-django6 test-quick fuzz soak shutdown-soak bench bench-big-tables lint typecheck pytest openapi install install-dev lock system-deps clean
 
 # install_lock VENV LOCK: exactly the lock's packages, resolving nothing, then this checkout
 # (bin/install-lock says how).
@@ -130,6 +130,12 @@ test-without-servers: $(DEV_STAMP)
 bench: $(BENCH_STAMP)
 	bin/system-deps wrk
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+# The admin and the aggregate endpoints on a table of 1,000,000 memories (PostgreSQL), against
+# the API's list page; BIG_TABLES_ARGS="--baseline /path/to/other/checkout" serves another
+# commit interleaved with this one.
+bench-big-tables: $(DEV_STAMP)
+	$(PY) bench/big_tables.py $(BIG_TABLES_ARGS)
 
 # A long soak of the real server on PostgreSQL (make test runs a short one).
 soak: $(DEV_STAMP)

@@ -60,7 +60,7 @@ from memories.schema_parts import (
     target_parameters,
     topics_query,
 )
-from memories.selectors import Page, memory_get, memory_list, memory_topics, user_memory_stats
+from memories.selectors import Page, memory_get, memory_list, user_memory_stats
 from memories.serializers import (
     MemoriesDeleteSerializer,
     MemoryIdQuerySerializer,
@@ -74,6 +74,7 @@ from memories.serializers import (
 )
 from memories.services import memories_delete, memory_create, memory_delete, memory_update
 from memories.statement_limits import statement_time_limit
+from memories.summaries import visible_topics
 from memories.targets import MemoryTarget, resolve_target
 from memories.throttling import SubjectRateThrottle
 from memories.tokens import TokenPrincipal
@@ -502,7 +503,7 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
         params = validated_params(OwnerQuerySerializer, request)
         target = self.get_target(params)
         owner = self.get_owner(params.get("user_id"))
-        return Response(memory_topics(target=target, user_id=owner))
+        return Response(visible_topics(target=target, user_id=owner))
 
     @documented(
         operation_id="get_user_memory_stats",

@@ -10,6 +10,7 @@ from typing import Any
 import jwt
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connections
 from rest_framework.test import APIClient
 
@@ -70,6 +71,12 @@ def free_export_slots() -> Iterator[None]:
     yield
     if export_slots.running:
         gc.collect()
+
+
+@pytest.fixture(autouse=True)
+def forget_summaries() -> None:
+    """Each test reads tables afresh: summaries kept by another test's rows are gone."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from memories.admin.targets import TARGET_PARAM, is_unreachable, target_from_request, target_key
-from memories.selectors import filter_memories, memory_column_values, memory_topics
+from memories.selectors import filter_memories
+from memories.summaries import column_values, visible_topics
 from memories.targets import all_targets, resolve_target
 
 
@@ -43,7 +44,7 @@ class ColumnFilter(admin.SimpleListFilter):
         if is_unreachable(request):
             return []
         target = target_from_request(request)
-        values = memory_column_values(target=target, column=self.column)
+        values = column_values(target=target, column=self.column)
         return [(value, value) for value in values]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -71,7 +72,7 @@ class TopicFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         if is_unreachable(request):
             return []
-        topics = memory_topics(target=target_from_request(request), user_id=None)
+        topics = visible_topics(target=target_from_request(request), user_id=None)
         return [(topic, topic) for topic in topics[:100]]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:

@@ -43,7 +43,9 @@ def listed_memories(
     the changelist raises for a query it cannot show (IncorrectLookupParameters,
     SuspiciousOperation)."""
     changelist = model_admin.get_changelist_instance(request)
-    return changelist.queryset, changelist.result_count, changelist.root_queryset.count()
+    # Counted here: the list itself may show an estimate (memories.admin.changelists).
+    listed = changelist.queryset
+    return listed, listed.count(), changelist.root_queryset.count()
 
 
 def delete_matching_view(model_admin: "ModelAdmin[Any]", request: HttpRequest) -> HttpResponse:

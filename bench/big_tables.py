@@ -1,0 +1,247 @@
+"""Production-size tables: the admin and the aggregate endpoints against the API's list page.
+
+Run with `make bench-big-tables` (not part of `make test`). Seeds 1,000,000 memories (50,000
+users, 20 agents, 30 topics) into PostgreSQL database `agentos_memories_bigtables` with one
+INSERT ... SELECT generate_series, then VACUUM ANALYZE, as autovacuum keeps a table in service
+(kept between runs: seeded again only when its row count differs, or with --reseed). Serves the
+project as `make run` does (bin/serve: granian, 2 workers, a cache per worker), signs in to the
+admin, and times, interleaved over --rounds rounds, one request after the other:
+- the API's list page (`GET /memories`, an admin token), with and without `user_id`;
+- the admin's changelist: the first page, page 5000, filtered by agent, by topic, searched;
+- the admin's change form of one memory;
+- `GET /memory_topics` and `GET /user_memory_stats` (an admin token).
+Each is reported as its median (min-max) and as the median of its ratios to the API's list
+page of the same round and server. With --baseline PATH (a checkout of another commit, e.g.
+`git worktree add /tmp/base main`), that checkout is served too, on the same rows, each
+round timing both servers in turn, so the two compare what the same minutes of this machine
+allowed. Whether a changelist offers "Show counts" (Django's facets) is reported, not timed:
+on this table its query runs for minutes, and keeps running after its client has gone.
+
+    .venv/bin/python bench/big_tables.py --rounds 5 --baseline /tmp/base
+"""
+
+import argparse
+import contextlib
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.run import token  # noqa: E402
+from tests.databases import PG_SERVER  # noqa: E402
+from tests.servers import clean_environment, serving  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+DATABASE = "agentos_memories_bigtables"
+ADMIN_USER, ADMIN_PASSWORD = "bench", secrets.token_urlsafe(16)
+CHANGELIST = "/admin/memories/memory/"
+# The reference: the API's list page, as an administrator sees it.
+API_LIST = "api list"
+
+SEED = """
+INSERT INTO agno_memories
+    (memory_id, memory, agent_id, team_id, user_id, topics, created_at, updated_at)
+SELECT md5('memory' || n)::uuid::text,
+       to_jsonb('Memory ' || n || ': the user mentioned '
+                || (ARRAY['coffee', 'hiking', 'jazz', 'python', 'gardening', 'chess',
+                          'sailing', 'baking'])[1 + n % 8] || ' again'),
+       'agent-' || (n % 20),
+       CASE WHEN n % 3 = 0 THEN 'team-' || (n % 5) END,
+       'user-' || (n % 50000),
+       jsonb_build_array('topic-' || (n % 30), 'topic-' || ((n / 30) % 30)),
+       1700000000 + n * 30,
+       1700000000 + n * 30 + (n % 1000)
+FROM generate_series(1, %(count)s) AS n
+"""
+
+
+def requests_timed(memory_id: str) -> list[tuple[str, str, str]]:
+    """(name, path, who): "token" for the API's admin token, "admin" for the signed-in admin."""
+    return [
+        (API_LIST, "/memories?limit=20", "token"),
+        ("api list, one user", "/memories?limit=20&user_id=user-7", "token"),
+        ("admin first page", CHANGELIST, "admin"),
+        ("admin page 5000", f"{CHANGELIST}?p=5000", "admin"),
+        ("admin by agent", f"{CHANGELIST}?agent_id=agent-3", "admin"),
+        ("admin by topic", f"{CHANGELIST}?topic=topic-7", "admin"),
+        ("admin searched", f"{CHANGELIST}?q=hiking", "admin"),
+        ("admin change form", f"{CHANGELIST}{memory_id}/change/", "admin"),
+        ("memory_topics", "/memory_topics", "token"),
+        ("user_memory_stats", "/user_memory_stats", "token"),
+    ]
+
+
+def environment(key: str, folder: Path, checkout: Path) -> dict[str, str]:
+    env = clean_environment()
+    env.update(
+        DATABASE_URL=f"{PG_SERVER}/{DATABASE}",
+        AGENTOS_JWT_SIGNING_KEY=key,
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(48),
+        AGENTOS_DEV_SECRETS="off",
+        DJANGO_STATIC_ROOT=str(folder / checkout.name / "static"),
+        # The checkout's own code, whichever one the virtualenv has installed.
+        PYTHONPATH=str(checkout),
+        WEB_CONCURRENCY="2",
+    )
+    return env
+
+
+def manage(env: dict[str, str], checkout: Path, *args: str) -> None:
+    subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=checkout,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
+def seeded(env: dict[str, str], count: int, reseed: bool) -> str:
+    """The database migrated and holding `count` memories; one of their ids."""
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as connection:
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE])
+        if exists.fetchone() is None:
+            connection.execute(f'CREATE DATABASE "{DATABASE}"')
+    manage(env, ROOT, "migrate", "--noinput")
+    with psycopg.connect(f"{PG_SERVER}/{DATABASE}", autocommit=True) as connection:
+        present = connection.execute("SELECT count(*) FROM agno_memories").fetchone()[0]  # type: ignore[index]
+        if reseed or present != count:
+            print(f"seeding {count} memories...", file=sys.stderr)
+            connection.execute("TRUNCATE agno_memories")
+            connection.execute(SEED, {"count": count})
+            connection.execute("VACUUM ANALYZE agno_memories")
+        row = connection.execute("SELECT memory_id FROM agno_memories LIMIT 1").fetchone()
+    return str(row[0])  # type: ignore[index]
+
+
+def signed_in(base: str) -> requests.Session:
+    http = requests.Session()
+    http.get(f"{base}/admin/login/", timeout=60)
+    response = http.post(
+        f"{base}/admin/login/",
+        data={
+            "username": ADMIN_USER,
+            "password": ADMIN_PASSWORD,
+            "csrfmiddlewaretoken": http.cookies["csrftoken"],
+            "next": "/admin/",
+        },
+        headers={"Referer": f"{base}/admin/login/"},
+        timeout=60,
+    )
+    assert "sessionid" in http.cookies, response.text[:2000]
+    return http
+
+
+@contextlib.contextmanager
+def served(checkout: Path, env: dict[str, str], folder: Path) -> Iterator[str]:
+    manage(env, checkout, "collectstatic", "--noinput")
+    with serving(
+        lambda port: [str(checkout / "bin" / "serve")],
+        env,
+        folder / f"{checkout.name}.log",
+        ready_path="/health",
+        processes=3,  # the parent and both workers
+        log_output=False,
+        cwd=checkout,
+    ) as started:
+        yield started.base
+
+
+def timed_get(http: requests.Session, url: str, headers: dict[str, str]) -> float:
+    start = time.perf_counter()
+    response = http.get(url, headers=headers, timeout=600)
+    elapsed = time.perf_counter() - start
+    assert response.status_code == 200, f"{url}: {response.status_code} {response.text[:500]}"
+    return 1000 * elapsed
+
+
+def offers_facets(http: requests.Session, base: str) -> bool:
+    page = http.get(f"{base}{CHANGELIST}", timeout=600).text
+    return "_facets=True" in page
+
+
+def measure(
+    args: argparse.Namespace, folder: Path
+) -> dict[str, dict[str, dict[str, list[float]]]]:
+    key = secrets.token_urlsafe(48)
+    checkouts = {"this": ROOT, **({"baseline": args.baseline.resolve()} if args.baseline else {})}
+    envs = {name: environment(key, folder, path) for name, path in checkouts.items()}
+    memory_id = seeded(envs["this"], args.memories, args.reseed)
+    creating = "from django.contrib.auth.models import User; User.objects.filter(username=%r)"
+    creating += ".delete(); User.objects.create_superuser(%r, 'bench@example.com', %r)"
+    manage(envs["this"], ROOT, "shell", "-c", creating % (ADMIN_USER, ADMIN_USER, ADMIN_PASSWORD))
+    bearer = {"Authorization": f"Bearer {token(key, 'operator', admin=True)}"}
+    plan = requests_timed(memory_id)
+    times: dict[str, dict[str, list[float]]] = {
+        name: {what: [] for what, _, _ in plan} for name in checkouts
+    }
+    ratios: dict[str, dict[str, list[float]]] = {
+        name: {what: [] for what, _, _ in plan} for name in checkouts
+    }
+    with contextlib.ExitStack() as stack:
+        bases = {
+            name: stack.enter_context(served(path, envs[name], folder))
+            for name, path in checkouts.items()
+        }
+        sessions = {name: signed_in(base) for name, base in bases.items()}
+        for name, base in bases.items():
+            print(f"{name}: offers facets: {offers_facets(sessions[name], base)}", file=sys.stderr)
+            # Both workers warmed: imports, connections, and whatever each process caches.
+            for _ in range(args.warm):
+                for _what, path, who in plan:
+                    timed_get(sessions[name], base + path, bearer if who == "token" else {})
+        for round_ in range(args.rounds):
+            for name, base in bases.items():
+                measured = {
+                    what: timed_get(sessions[name], base + path, bearer if who == "token" else {})
+                    for what, path, who in plan
+                }
+                for what, ms in measured.items():
+                    times[name][what].append(ms)
+                    ratios[name][what].append(ms / measured[API_LIST])
+                print(f"round {round_ + 1} {name}: {measured}", file=sys.stderr)
+    return {"times": times, "ratios": ratios}
+
+
+def report(results: dict[str, dict[str, dict[str, list[float]]]]) -> str:
+    times, ratios = results["times"], results["ratios"]
+    names = list(times)
+    head = "| request | " + " | ".join(
+        f"{n}: ms, median (min-max) | {n}: x API list" for n in names
+    )
+    lines = [head + " |", "|---" * (1 + 2 * len(names)) + "|"]
+    for what in times[names[0]]:
+        cells = []
+        for name in names:
+            values = times[name][what]
+            cells.append(f"{statistics.median(values):.0f} ({min(values):.0f}-{max(values):.0f})")
+            cells.append(f"{statistics.median(ratios[name][what]):.2f}")
+        lines.append(f"| {what} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--memories", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=5, help="Rounds of every request.")
+    parser.add_argument("--warm", type=int, default=2, help="Warm-up rounds, not timed.")
+    parser.add_argument("--reseed", action="store_true", help="Seed again even if seeded.")
+    parser.add_argument(
+        "--baseline", type=Path, help="A checkout of another commit, served interleaved."
+    )
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        print(report(measure(args, Path(folder))))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""The memory changelist on large tables: no count of every row, no per-filter counts.
+
+Django's changelist counts the filtered rows and the whole table on every page, and its
+"Show counts" runs one COUNT per filter value: on a table of millions of memories each takes
+seconds, the facets minutes. On a table larger than MEMORIES["ADMIN_LARGE_TABLE_ROWS"], the
+list counts exactly up to list_max_show_all matches and, beyond, shows PostgreSQL's estimate
+labelled as one; it counts no total and offers no facets.
+"""
+
+from functools import cached_property
+from typing import Any
+
+from django.contrib.admin.views.main import ChangeList
+from django.core.paginator import EmptyPage, Page, Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from memories.admin.targets import is_unreachable, target_from_request
+from memories.conf import memories_settings
+from memories.counts import count_up_to, planner_estimate
+from memories.selectors import memory_queryset
+
+# Set on a request once its target's table has been found large or not.
+_LARGE = "_memories_target_large"
+
+
+def is_large_table(request: HttpRequest) -> bool:
+    """Whether the request's table holds more than ADMIN_LARGE_TABLE_ROWS memories (found by
+    a count that stops there, once per request); a database that is down has none."""
+    found = getattr(request, _LARGE, None)
+    if found is None:
+        bound: int = memories_settings.ADMIN_LARGE_TABLE_ROWS
+        memories = memory_queryset(target=target_from_request(request), user_id=None)
+        found = not is_unreachable(request) and count_up_to(memories, bound) > bound
+        setattr(request, _LARGE, found)
+    return bool(found)
+
+
+class MemoryPaginator(Paginator):  # type: ignore[type-arg]
+    """Exact counts, except on a large table where more than exact_up_to rows match: there,
+    PostgreSQL's estimate (is_estimate), and any page number is a page, empty past the end."""
+
+    def __init__(
+        self, object_list: QuerySet[Any], per_page: int, *, is_large: bool, exact_up_to: int
+    ) -> None:
+        super().__init__(object_list, per_page)
+        self.rows = object_list
+        self.is_large = is_large
+        self.exact_up_to = exact_up_to
+        self.is_estimate = False
+
+    @cached_property
+    def count(self) -> int:
+        if not self.is_large:
+            return super().count
+        found = count_up_to(self.rows, self.exact_up_to)
+        estimate = planner_estimate(self.rows) if found > self.exact_up_to else None
+        if estimate is None:
+            return found if found <= self.exact_up_to else super().count
+        self.is_estimate = True
+        # Never fewer than were found: the changelist shows every row at once below it.
+        return max(estimate, found)
+
+    def validate_number(self, number: Any) -> int:
+        try:
+            return super().validate_number(number)
+        except EmptyPage:
+            # Past the estimated last page: a page all the same, empty past the real end.
+            if not self.is_estimate or int(number) < 1:
+                raise
+            return int(number)
+
+    def page(self, number: Any) -> Page:  # type: ignore[type-arg]
+        if not self.is_estimate:
+            return super().page(number)
+        # The page's rows as they are, however the estimate compares.
+        number = self.validate_number(number)
+        start = (number - 1) * self.per_page
+        return Page(self.rows[start : start + self.per_page], number, self)
+
+
+class MemoryChangeList(ChangeList):
+    """Django's changelist, without facets on a large table, and with the whole table
+    counted only on a small one (MemoryAdmin.show_full_result_count is False)."""
+
+    def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        super().__init__(request, *args, **kwargs)
+        if is_large_table(request):
+            self.add_facets = self.is_facets_optional = False
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        if not is_large_table(request):
+            self.full_result_count = self.root_queryset.count()
+            self.show_full_result_count = True
+            self.show_admin_actions = bool(self.full_result_count)
