@@ -24,7 +24,7 @@ from memories.models import Channel
 from memories.retention import retention_rules
 from memories.selectors import deletion_plan
 from memories.services import ExportOutcome, memories_delete_listed, memories_export
-from memories.targets import all_targets
+from memories.targets import MemoryTarget, all_targets
 from memories.wording import memories_counted
 
 DELETE_MATCHING_TEMPLATE = "memories/admin/delete_matching.html"
@@ -54,49 +54,65 @@ def delete_matching_view(model_admin: "ModelAdmin[Any]", request: HttpRequest) -
     if not model_admin.has_delete_permission(request):
         raise PermissionDenied
     target = target_from_request(request)
-    back = HttpResponseRedirect(
-        f"{reverse('admin:memories_memory_changelist')}?{request.GET.urlencode()}"
-    )
-
-    def refuse(message: str) -> HttpResponse:
-        model_admin.message_user(request, message, messages.ERROR)
-        return back
-
-    if request.GET.get(SEARCH_VAR):
-        return refuse(
-            gettext("A search is not a deletion filter: clear the search, keep the filters.")
+    listed = _deletable_listed(model_admin, request, target)
+    if isinstance(listed, str):
+        return _refused(model_admin, request, listed)
+    memories, count = listed
+    if request.method != "POST" or request.POST.get("confirmed") != "yes":
+        return _confirmation_page(model_admin, request, target, count)
+    try:
+        deleted = memories_delete_listed(
+            target=target, memories=memories, actor=actor_of(request), channel=Channel.ADMIN
         )
+    except DeletionUnfinishedError as error:
+        return _refused(
+            model_admin,
+            request,
+            gettext("The deletion did not finish: %(error)s. Run it again.") % {"error": error},
+        )
+    model_admin.message_user(
+        request,
+        gettext("Deleted %(count)s from %(db_id)s.")
+        % {"count": memories_counted(deleted), "db_id": target.db_id},
+        messages.SUCCESS,
+    )
+    return HttpResponseRedirect(changelist_url(target))
+
+
+def _deletable_listed(
+    model_admin: "ModelAdmin[Any]", request: HttpRequest, target: MemoryTarget
+) -> tuple["QuerySet[Any]", int] | str:
+    """The listed memories and how many, when the query is a deletion filter the list can
+    show; otherwise why not."""
+    if request.GET.get(SEARCH_VAR):
+        return gettext("A search is not a deletion filter: clear the search, keep the filters.")
     try:
         memories, count, whole_table = listed_memories(model_admin, request)
     except (IncorrectLookupParameters, SuspiciousOperation) as error:
-        return refuse(
-            gettext("The list cannot show this query (%(error)s): nothing was deleted.")
-            % {"error": error}
-        )
+        return gettext("The list cannot show this query (%(error)s): nothing was deleted.") % {
+            "error": error
+        }
     except DatabaseError:
-        return refuse(
-            gettext("Database %(db_id)s cannot be reached: nothing can be deleted from it now.")
-            % {"db_id": target.db_id}
-        )
+        return gettext(
+            "Database %(db_id)s cannot be reached: nothing can be deleted from it now."
+        ) % {"db_id": target.db_id}
     # A lookup that every row passes (`?created_at__gte=0`) is no filter either.
     if not memories.query.where or (count and count == whole_table):
-        return refuse(gettext("Filter the list first: there is no 'delete everything'."))
-    if request.method == "POST" and request.POST.get("confirmed") == "yes":
-        try:
-            deleted = memories_delete_listed(
-                target=target, memories=memories, actor=actor_of(request), channel=Channel.ADMIN
-            )
-        except DeletionUnfinishedError as error:
-            return refuse(
-                gettext("The deletion did not finish: %(error)s. Run it again.") % {"error": error}
-            )
-        model_admin.message_user(
-            request,
-            gettext("Deleted %(count)s from %(db_id)s.")
-            % {"count": memories_counted(deleted), "db_id": target.db_id},
-            messages.SUCCESS,
-        )
-        return HttpResponseRedirect(changelist_url(target))
+        return gettext("Filter the list first: there is no 'delete everything'.")
+    return memories, count
+
+
+def _refused(model_admin: "ModelAdmin[Any]", request: HttpRequest, message: str) -> HttpResponse:
+    """Back to the list, for the same query, with why nothing was deleted."""
+    model_admin.message_user(request, message, messages.ERROR)
+    return HttpResponseRedirect(
+        f"{reverse('admin:memories_memory_changelist')}?{request.GET.urlencode()}"
+    )
+
+
+def _confirmation_page(
+    model_admin: "ModelAdmin[Any]", request: HttpRequest, target: MemoryTarget, count: int
+) -> HttpResponse:
     lookups = [(key, value) for key, value in request.GET.items() if key not in _NOT_LOOKUPS]
     return TemplateResponse(
         request,
