@@ -29,7 +29,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,7 @@ from bench.run import (  # noqa: E402
 )
 from bench.sections import replace_section  # noqa: E402
 from tests.poolers import POOL_SIZE, pgbouncer  # noqa: E402
-from tests.servers import process_tree  # noqa: E402
+from tests.servers import process_tree, serving  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 # Its own database names: the delete benchmark (agentos_bench_<pid>) may run meanwhile.
@@ -60,6 +60,8 @@ TABLE = "agno_memories"
 # A year past: what the retention rule deletes is older than that.
 NOW = int(time.time())
 OLD = NOW - 400 * 24 * 60 * 60
+# A pool with a server connection for each application thread (2 workers of 4).
+LARGER_POOL = 8
 RETENTION_RULE = [{"db_id": "default", "max_age_days": 365}]
 RECORD_COLUMNS = "deleted_at, actor, channel, db_id, table_name, memory_ids, user_ids, count"
 
@@ -167,6 +169,31 @@ def export_http(
     return seconds, b"".join(chunks), sampler.peak_kib
 
 
+def export_python(database: Database, user_id: str) -> tuple[float, bytes]:
+    """The least a server rendering each row in Python does: the same columns read as
+    tuples in keyset chunks of 2000 (as the export reads them), one json.dumps per row
+    (no datetime formatting), lines joined per chunk."""
+    chunks: list[bytes] = []
+    sql = (
+        "SELECT memory_id, memory, topics, agent_id, team_id, user_id, updated_at, created_at"
+        f" FROM {TABLE} WHERE user_id = %s AND memory_id > %s ORDER BY memory_id LIMIT 2000"
+    )
+    keys = ("memory_id", "memory", "topics", "agent_id", "team_id", "user_id", "updated_at")
+    with database.connect() as connection:
+
+        def read() -> None:
+            after = ""
+            while rows := connection.execute(sql, [user_id, after]).fetchall():
+                lines = [
+                    json.dumps(dict(zip(keys + ("created_at",), row, strict=True))) for row in rows
+                ]
+                chunks.append(("\n".join(lines) + "\n").encode())
+                after = rows[-1][0]
+
+        seconds = timed(read)
+    return seconds, b"".join(chunks)
+
+
 def export_copy(database: Database, user_id: str) -> tuple[float, bytes]:
     """The floor: the same rows as JSON, by COPY, read by the client (connected first, as the
     served workers are)."""
@@ -189,20 +216,30 @@ def measure_exports(
     grow with the rows."""
     results = []
     for count in (args.export // 5, args.export):
-        results += measure_export(database, env, folder, count, run)
+        results += measure_export(database, env, folder, count, run, args.baseline)
     return results
 
 
 def measure_export(
-    database: Database, env: dict[str, str], folder: Path, count: int, run: int
+    database: Database,
+    env: dict[str, str],
+    folder: Path,
+    count: int,
+    run: int,
+    baseline: Path | None,
 ) -> list[dict[str, Any]]:
     key = env["AGENTOS_JWT_SIGNING_KEY"]
     headers = {"Authorization": f"Bearer {token(key, 'exporter')}"}
     exported = rows_of("e", count, ["exporter"], "chef", NOW)
     seed(database, exported + others(count // 10))
     expected = sorted(row[0] for row in exported)
-    with served(env, folder) as (base, pids):
+    with (
+        served(env, folder) as (base, pids),
+        served_checkout(env, folder, baseline) as baseline_base,
+    ):
         warm_up(base, headers)
+        if baseline_base is not None:
+            warm_up(baseline_base, headers)
         workers = process_tree(pids[0])[1:]
         before_kib = max(map(resident_kib, workers))
 
@@ -216,6 +253,15 @@ def measure_export(
                 "verified": memory_ids_of(body) == expected,
             }
 
+        def before() -> dict[str, Any]:
+            assert baseline_base is not None
+            seconds, body, _ = export_http(baseline_base, headers, [])
+            return {
+                "scenario": f"export {count}, before",
+                "seconds": seconds,
+                "verified": memory_ids_of(body) == expected,
+            }
+
         def floor() -> dict[str, Any]:
             seconds, body = export_copy(database, "exporter")
             return {
@@ -224,7 +270,15 @@ def measure_export(
                 "verified": sorted(memory_ids_of(body)) == expected,
             }
 
-        return interleaved(run, project, floor)
+        def python_floor() -> dict[str, Any]:
+            seconds, body = export_python(database, "exporter")
+            return {
+                "scenario": f"export {count}, Python floor",
+                "seconds": seconds,
+                "verified": memory_ids_of(body) == expected,
+            }
+
+        return interleaved(run, project, before if baseline_base else None, floor, python_floor)
 
 
 # Deletion by filter and retention
@@ -241,6 +295,18 @@ def delete_and_record(database: Database, condition: str, params: list[Any], cha
             " (SELECT jsonb_agg(DISTINCT user_id) FROM gone), count(*) FROM gone",
             [*params, channel, TABLE],
         )
+
+
+def counted_delete_and_record(
+    database: Database, condition: str, params: list[Any], channel: str
+) -> None:
+    """The least a complete deletion does: the statement between the count that bounds it
+    and the count that finds nothing left."""
+    count = f"SELECT count(*) FROM {TABLE} WHERE {condition}"
+    with database.connect() as connection:
+        connection.execute(count, params).fetchone()
+        delete_and_record(database, condition, params, channel)
+        assert connection.execute(count, params).fetchone()[0] == 0
 
 
 def measure_filtered(
@@ -281,7 +347,21 @@ def measure_filtered(
                 "verified": verified,
             }
 
-        results += interleaved(run, project, floor)
+        def counted() -> dict[str, Any]:
+            seed(database, retired + kept)
+            seconds = timed(
+                lambda: counted_delete_and_record(
+                    database, "agent_id = %s", ["retired-agent"], "api"
+                )
+            )
+            verified = left_exactly(database, kept) and audited(database, "api") == len(retired)
+            return {
+                "scenario": "deletion by filter, one statement between two counts",
+                "seconds": seconds,
+                "verified": verified,
+            }
+
+        results += interleaved(run, project, floor, counted)
     return results
 
 
@@ -343,12 +423,18 @@ def measure_pooled(
             "verified": verified,
         }
 
-    with pgbouncer(folder / "pgbouncer") as pooler:
+    (folder / "larger").mkdir()
+    with (
+        pgbouncer(folder / "pgbouncer") as pooler,
+        pgbouncer(folder / "larger", pool_size=LARGER_POOL) as larger,
+    ):
         pooled_env = {**env, "DATABASE_URL": f"{pooler}/{database.name}"}
+        larger_env = {**env, "DATABASE_URL": f"{larger}/{database.name}"}
         return interleaved(
             run,
             lambda: replay(pooled_env, "owner deletes c16, PgBouncer"),
             lambda: replay(env, "owner deletes c16, direct"),
+            lambda: replay(larger_env, f"owner deletes c16, PgBouncer pool of {LARGER_POOL}"),
         )
 
 
@@ -363,14 +449,36 @@ def measure_bulk(
     erased = rows_of("b", args.rows, ["erased"], "chef", NOW)
     kept = others(args.rows // 10)
     batches = id_batches([row[0] for row in erased])
-    with served(env, folder) as (base, _):
+    with (
+        served(env, folder) as (base, _),
+        served_checkout(env, folder, args.baseline) as baseline_base,
+    ):
         warm_up(base, headers)
+        if baseline_base is not None:
+            warm_up(baseline_base, headers)
+
+        def api(url: str | None, scenario: str) -> dict[str, Any]:
+            assert url is not None
+            seed(database, erased + kept)
+            seconds = timed(lambda: bulk_api_deletes(url, batches, headers))
+            verified = left_exactly(database, kept) and audited(database, "api") == len(erased)
+            return {"scenario": scenario, "seconds": seconds, "verified": verified}
 
         def project() -> dict[str, Any]:
+            return api(base, "bulk API, 1000 ids")
+
+        def before() -> dict[str, Any]:
+            return api(baseline_base, "bulk API, 1000 ids, before")
+
+        def service() -> dict[str, Any]:
             seed(database, erased + kept)
-            seconds = timed(lambda: bulk_api_deletes(base, batches, headers))
+            seconds = service_deletes(env, folder, batches)
             verified = left_exactly(database, kept) and audited(database, "api") == len(erased)
-            return {"scenario": "bulk API, 1000 ids", "seconds": seconds, "verified": verified}
+            return {
+                "scenario": "bulk, the service alone",
+                "seconds": seconds,
+                "verified": verified,
+            }
 
         def floor() -> dict[str, Any]:
             seed(database, erased + kept)
@@ -382,41 +490,151 @@ def measure_bulk(
                 "verified": left_exactly(database, kept),
             }
 
-        return interleaved(run, project, floor)
+        return interleaved(run, project, before if baseline_base else None, floor, service)
 
 
-def interleaved(run: int, project: Callable[[], Any], floor: Callable[[], Any]) -> list[Any]:
-    """The project and its floor one right after the other; which goes first alternates by
-    round, so neither always gets the machine's quieter moment."""
-    first, second = (project, floor) if run % 2 == 0 else (floor, project)
-    return [first(), second()]
+def service_deletes(env: dict[str, str], folder: Path, batches: list[list[str]]) -> float:
+    """Seconds the service the bulk API calls (memories_delete) takes for the same batches,
+    called in one process from an open connection: the statements, the audit records, the
+    log lines, without HTTP, the request's parsing and validation, or the client."""
+    plan = folder / "batches.json"
+    plan.write_text(json.dumps(batches))
+    script = (
+        "import json, time; from django.db import connection; "
+        "from memories.models import Channel; from memories.services import memories_delete; "
+        "from memories.targets import resolve_target; connection.ensure_connection(); "
+        f"batches = json.load(open({str(plan)!r})); "
+        "target = resolve_target(db_id=None, table=None); t = time.perf_counter(); "
+        "[memories_delete(target=target, memory_ids=batch, user_id='erased', actor='erased',"
+        " channel=Channel.API) for batch in batches]; "
+        "print(time.perf_counter() - t)"
+    )
+    return float(manage(env, "shell", "-c", script).strip().splitlines()[-1])
+
+
+def interleaved(run: int, *steps: Callable[[], Any] | None) -> list[Any]:
+    """The project and its floors one right after the other; which goes first turns with
+    each round, so none always gets the machine's quieter moment. (None: a step left out.)"""
+    chosen = [step for step in steps if step is not None]
+    turn = run % len(chosen)
+    return [step() for step in chosen[turn:] + chosen[:turn]]
+
+
+@contextlib.contextmanager
+def served_checkout(
+    env: dict[str, str], folder: Path, checkout: Path | None
+) -> Iterator[str | None]:
+    """The code of another checkout (the code before a change) served as `served` serves
+    this one, on the same database: its URL, or None without a checkout. Its own modules
+    come first on the path, before this checkout's installed ones."""
+    if checkout is None:
+        yield None
+        return
+    with serving(
+        lambda port: [str(checkout / "bin" / "serve")],
+        {**env, "WEB_CONCURRENCY": "2", "PYTHONPATH": str(checkout)},
+        folder / "serve-baseline.log",
+        ready_path="/static/admin/img/icon-yes.svg",
+        processes=3,
+        log_output=False,
+        cwd=checkout,
+    ) as started:
+        yield started.base
 
 
 # Report
 
-# (what, scenario, floor, metric, target, at least the target (else at most))
+# (what, scenario, floor, metric, target, at least the target (else at most)); {export} is
+# the large export's row count.
 TARGETS = [
-    ("export, 100k rows, NDJSON over HTTP", "export {export}", "export {export}, COPY"),
-    ("deletion by filter, 100k rows", "deletion by filter", "deletion by filter, one statement"),
-    ("retention, 100k rows", "retention", "retention, one statement"),
+    (
+        "export, NDJSON over HTTP",
+        "export {export}",
+        "export {export}, COPY",
+        "seconds",
+        3.0,
+        False,
+    ),
+    (
+        "deletion by filter",
+        "deletion by filter",
+        "deletion by filter, one statement",
+        "seconds",
+        1.5,
+        False,
+    ),
+    ("retention", "retention", "retention, one statement", "seconds", 1.5, False),
     (
         "owner deletes c16 through PgBouncer",
         "owner deletes c16, PgBouncer",
         "owner deletes c16, direct",
+        "requests_per_s",
+        0.9,
+        True,
     ),
     (
         "bulk API, 1000-id requests, one client",
         "bulk API, 1000 ids",
         "bulk, plain 1000-id statements",
+        "seconds",
+        1.5,
+        False,
     ),
 ]
-GOALS = {  # what -> (metric, goal, at least)
-    TARGETS[0][0]: ("seconds", 3.0, False),
-    TARGETS[1][0]: ("seconds", 1.5, False),
-    TARGETS[2][0]: ("seconds", 1.5, False),
-    TARGETS[3][0]: ("requests_per_s", 0.9, True),
-    TARGETS[4][0]: ("seconds", 1.5, False),
-}
+# For comparison, not targets: the floors behind the targets, and the code before a change.
+COMPARISONS = [
+    ("export / the Python floor", "export {export}", "export {export}, Python floor", "seconds"),
+    (
+        "the Python floor / COPY",
+        "export {export}, Python floor",
+        "export {export}, COPY",
+        "seconds",
+    ),
+    (
+        "export, the code before / COPY",
+        "export {export}, before",
+        "export {export}, COPY",
+        "seconds",
+    ),
+    ("export / the code before", "export {export}", "export {export}, before", "seconds"),
+    (
+        "deletion by filter / the statement between two counts",
+        "deletion by filter",
+        "deletion by filter, one statement between two counts",
+        "seconds",
+    ),
+    (
+        "the statement between two counts / the statement",
+        "deletion by filter, one statement between two counts",
+        "deletion by filter, one statement",
+        "seconds",
+    ),
+    (
+        f"PgBouncer with a pool of {LARGER_POOL} / direct",
+        f"owner deletes c16, PgBouncer pool of {LARGER_POOL}",
+        "owner deletes c16, direct",
+        "requests_per_s",
+    ),
+    (
+        "bulk, the service alone / plain statements",
+        "bulk, the service alone",
+        "bulk, plain 1000-id statements",
+        "seconds",
+    ),
+    (
+        "bulk API / the service alone",
+        "bulk API, 1000 ids",
+        "bulk, the service alone",
+        "seconds",
+    ),
+    (
+        "bulk API, the code before / plain statements",
+        "bulk API, 1000 ids, before",
+        "bulk, plain 1000-id statements",
+        "seconds",
+    ),
+    ("bulk API / the code before", "bulk API, 1000 ids", "bulk API, 1000 ids, before", "seconds"),
+]
 
 
 def spread(values: list[float], digits: int) -> str:
@@ -451,8 +669,7 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
         "| what | measured against | target | ratio, median (min-max) of the rounds | met |",
         "|---|---|---|---|---|",
     ]
-    for what, scenario, floor in TARGETS:
-        metric, goal, at_least = GOALS[what]
+    for what, scenario, floor, metric, goal, at_least in TARGETS:
         scenario, floor = scenario.format(export=args.export), floor.format(export=args.export)
         values = ratios(results, scenario, floor, metric)
         median = statistics.median(values) if values else None
@@ -460,6 +677,12 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
         sign = ">=" if at_least else "<="
         verdict = "met" if met else "NOT met"
         lines.append(f"| {what} | {floor} | {sign} {goal} | {spread(values, 2)} | {verdict} |")
+    lines += ["", "For comparison (ratios within each round):", ""]
+    for what, scenario, floor, metric in COMPARISONS:
+        scenario, floor = scenario.format(export=args.export), floor.format(export=args.export)
+        values = ratios(results, scenario, floor, metric)
+        if values:
+            lines.append(f"- {what}: {spread(values, 2)}")
     small, large = f"export {args.export // 5}", f"export {args.export}"
     growth = ratios(results, large, small, "rss_peak_mib", difference=True)
     lines += [
@@ -530,6 +753,12 @@ def main() -> None:
         "--paths",
         default="export,filter,retention,pgbouncer,bulk",
         help="Comma-separated, of: export, filter, retention, pgbouncer, bulk.",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="A checkout of the code before a change (git worktree add): its export and bulk "
+        "API are measured beside this checkout's, in the same rounds.",
     )
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
     parser.add_argument("--results", type=Path, default=ROOT / ".bench-paths-results.json")
