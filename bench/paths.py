@@ -37,6 +37,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import http_floor  # noqa: E402
 from bench.bulk import bulk_api_deletes, id_batches, raw_id_deletes  # noqa: E402
 from bench.run import (  # noqa: E402
     Database,
@@ -452,10 +453,22 @@ def measure_bulk(
     with (
         served(env, folder) as (base, _),
         served_checkout(env, folder, args.baseline) as baseline_base,
+        serving(
+            http_floor.command,
+            env,
+            folder / "http-floor.log",
+            ready_path="/",
+            processes=3,
+            log_output=False,
+        ) as floor_server,
     ):
         warm_up(base, headers)
         if baseline_base is not None:
             warm_up(baseline_base, headers)
+
+        def http_alone() -> dict[str, Any]:
+            seconds = timed(lambda: bulk_api_deletes(floor_server.base, batches, headers))
+            return {"scenario": "bulk, HTTP alone", "seconds": seconds, "verified": True}
 
         def api(url: str | None, scenario: str) -> dict[str, Any]:
             assert url is not None
@@ -490,7 +503,9 @@ def measure_bulk(
                 "verified": left_exactly(database, kept),
             }
 
-        return interleaved(run, project, before if baseline_base else None, floor, service)
+        return interleaved(
+            run, project, before if baseline_base else None, floor, service, http_alone
+        )
 
 
 def service_deletes(env: dict[str, str], folder: Path, batches: list[list[str]]) -> float:
@@ -618,6 +633,12 @@ COMPARISONS = [
     (
         "bulk, the service alone / plain statements",
         "bulk, the service alone",
+        "bulk, plain 1000-id statements",
+        "seconds",
+    ),
+    (
+        "HTTP alone (the same requests, each body read and answered 204) / plain statements",
+        "bulk, HTTP alone",
         "bulk, plain 1000-id statements",
         "seconds",
     ),
