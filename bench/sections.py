@@ -11,7 +11,8 @@ def replace_section(document: str, section: str) -> str:
 
 
 def kept_section(document: str) -> str:
-    """What follows the marker in document, with the marker; nothing without it."""
+    """What follows the marker in document, with the marker (and no final newline);
+    nothing without it."""
     if MARKER not in document:
         return ""
-    return f"\n\n{MARKER}{document.split(MARKER, 1)[1]}"
+    return f"\n\n{MARKER}{document.split(MARKER, 1)[1].rstrip()}"
