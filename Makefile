@@ -22,7 +22,7 @@ DEV6_STAMP := $(VENV6)/.dev-installed
 BENCH_STAMP := $(VENV)/.bench-installed
 TOOLS_STAMP := $(TOOLS)/.installed
 
-.PHONY: run test dist test-without-servers pytest-django5 pytest-django6 test-quick fuzz soak shutdown-soak bench bench-big-tables lint typecheck pytest openapi install install-dev lock system-deps clean
+.PHONY: run test dist test-without-servers pytest-django5 pytest-django6 test-quick fuzz soak shutdown-soak bench bench-big-tables bench-paths lint typecheck pytest openapi install install-dev lock system-deps clean
 
 # install_lock VENV LOCK: exactly the lock's packages, resolving nothing, then this checkout
 # (bin/install-lock says how).
@@ -136,6 +136,12 @@ bench: $(BENCH_STAMP)
 # commit interleaved with this one.
 bench-big-tables: $(DEV_STAMP)
 	$(PY) bench/big_tables.py $(BIG_TABLES_ARGS)
+
+# The paths added since (export, deletion by filter, retention, PgBouncer, bulk API), each
+# against its floor (about 10 minutes): writes its section of BENCHMARKS.md.
+bench-paths: $(BENCH_STAMP)
+	bin/system-deps wrk
+	$(PY) bench/paths.py $(BENCH_PATHS_ARGS)
 
 # A long soak of the real server on PostgreSQL (make test runs a short one).
 soak: $(DEV_STAMP)

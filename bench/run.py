@@ -47,6 +47,8 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import peer  # noqa: E402
+from bench.bulk import bulk_api_deletes, id_batches, raw_id_deletes  # noqa: E402
+from bench.sections import kept_section  # noqa: E402
 from tests.databases import PG_SERVER as PG  # noqa: E402
 from tests.servers import clean_environment, process_tree, serving  # noqa: E402
 
@@ -74,10 +76,10 @@ def token(key: str, subject: str, admin: bool = False) -> str:
 class Database:
     """A fresh PostgreSQL database or SQLite file, with raw access for seeding and checks."""
 
-    def __init__(self, backend: str, folder: Path) -> None:
+    def __init__(self, backend: str, folder: Path, prefix: str = "agentos_bench") -> None:
         self.backend = backend
         if backend == "postgres":
-            self.name = f"agentos_bench_{os.getpid()}"
+            self.name = f"{prefix}_{os.getpid()}"
             with psycopg.connect(f"{PG}/postgres", autocommit=True) as connection:
                 connection.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
                 connection.execute(f'CREATE DATABASE "{self.name}"')
@@ -441,23 +443,16 @@ def bulk_erasure(
     reseed()
     key = env["AGENTOS_JWT_SIGNING_KEY"]
     headers = {"Authorization": f"Bearer {token(key, 'erased')}"}
-    with served(env, folder) as (base, pids), requests.Session() as http:
-
-        def bulk_api() -> None:
-            for start in range(0, len(ids), 1000):
-                body = {"memory_ids": ids[start : start + 1000]}
-                response = http.delete(f"{base}/memories", json=body, headers=headers, timeout=60)
-                assert response.status_code == 204, response.text
-
+    batches = id_batches(ids)
+    with served(env, folder) as (base, pids):
         warm_up(base, headers)
-        api_s = timed(bulk_api)
+        api_s = timed(lambda: bulk_api_deletes(base, batches, headers))
         api_mib = peak_memory_mib(pids[1:])
     api_ok = database.memory_ids() == set(others)
 
     # The same requests from two clients at once, one per worker: the wait of one request
     # on the database overlaps the other's Python work.
     reseed()
-    batches = [ids[start : start + 1000] for start in range(0, len(ids), 1000)]
     with served(env, folder) as (base, pids):
 
         def client(share: list[list[str]]) -> None:
@@ -508,20 +503,7 @@ def bulk_erasure(
     # owner test, audit, HTTP or Python in between.
     reseed()
     with database.connect() as connection:
-
-        def raw_by_ids() -> None:
-            for batch in batches:
-                if database.backend == "postgres":
-                    connection.execute(
-                        "DELETE FROM agno_memories WHERE memory_id = ANY(%s)", [batch]
-                    )
-                else:
-                    marks = ", ".join("?" * len(batch))
-                    connection.execute(
-                        f"DELETE FROM agno_memories WHERE memory_id IN ({marks})", batch
-                    )
-
-        raw_ids_s = timed(raw_by_ids)
+        raw_ids_s = timed(lambda: raw_id_deletes(database.backend, connection, batches))
     raw_ids_ok = database.memory_ids() == set(others)
     return [
         {"backend": database.backend, "scenario": "erase raw", "seconds": raw_s, "verified": True},
@@ -909,7 +891,9 @@ def main() -> None:
         return
     header = (ROOT / "bench" / "BENCHMARKS.head.md").read_text()
     details = {key: value for key, value in kept.items() if key != "runs"}
-    args.output.write_text(header.format(table=table, **details))
+    # bench/paths.py's section, measured apart, is kept as it is.
+    kept_paths = kept_section(args.output.read_text()) if args.output.exists() else ""
+    args.output.write_text(header.format(table=table, **details).rstrip("\n") + kept_paths + "\n")
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:

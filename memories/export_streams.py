@@ -25,7 +25,7 @@ from memories.exceptions import (
 )
 from memories.models import AbstractMemory
 from memories.requests import current_request_id, request_id_kept
-from memories.serializers import MemorySerializer
+from memories.serializers import memory_representation
 from memories.services.export import ExportOutcome
 from memories.statement_limits import statement_time_limit
 from memories.targets import MemoryTarget
@@ -47,7 +47,7 @@ def export_lines(
     buffer: list[str] = []
     size = 0
     for target, memory in rows:
-        data: dict[str, Any] = dict(MemorySerializer(memory).data)
+        data = memory_representation(memory)
         if with_target:
             data = {"db_id": target.db_id, "table": target.table, **data}
         line = json.dumps(data) + "\n"

@@ -22,7 +22,7 @@ from tests.servers import free_port
 POOL_SIZE = 2
 
 
-def _config(port: int, folder: Path) -> str:
+def _config(port: int, folder: Path, pool_size: int) -> str:
     server = urlsplit(PG_SERVER)
     return f"""\
 [databases]
@@ -35,22 +35,23 @@ unix_socket_dir =
 auth_type = trust
 auth_file = {folder / "users.txt"}
 pool_mode = transaction
-default_pool_size = {POOL_SIZE}
+default_pool_size = {pool_size}
 max_client_conn = 500
 server_login_retry = 1
 """
 
 
 @contextmanager
-def pgbouncer(folder: Path) -> Iterator[str]:
-    """PgBouncer started for the block: the PostgreSQL server URL through it (no database)."""
+def pgbouncer(folder: Path, pool_size: int = POOL_SIZE) -> Iterator[str]:
+    """PgBouncer started for the block: the PostgreSQL server URL through it (no database).
+    The benchmark compares pool sizes; the tests keep POOL_SIZE."""
     binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
     if not os.path.exists(binary):
         pytest.skip("pgbouncer is not installed (bin/system-deps installs it)")
     port = free_port()
     (folder / "users.txt").write_text('"postgres" ""\n')
     config = folder / "pgbouncer.ini"
-    config.write_text(_config(port, folder))
+    config.write_text(_config(port, folder, pool_size))
     for path in (folder, config, folder / "users.txt"):
         path.chmod(0o755 if path.is_dir() else 0o644)
     # PgBouncer refuses to run as root: it then drops to an unprivileged user.

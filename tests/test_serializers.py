@@ -15,7 +15,9 @@ from memories.serializers import (
     MemorySerializer,
     MemoryWriteSerializer,
     iso_datetime,
+    memory_representation,
 )
+from tests.factories import memory_create, model_of, target
 
 
 def errors_of(serializer_class, data) -> dict:
@@ -242,3 +244,28 @@ class RenderingTests:
         memory = Memory(memory_id="m1", memory="x", topics="a,b", created_at=0)
 
         assert MemorySerializer(memory).data["topics"] is None
+
+
+# Rows as Agno deployments hold them: legacy objects, topics of any JSON, empty columns.
+STORED_ROWS: list[dict[str, Any]] = [
+    {"memory": "Likes tea 🍵", "topics": ["drinks", "mornings"], "updated_at": None},
+    {"memory": {"memory": "Legacy row", "topics": ["old"]}, "topics": None, "team_id": "t"},
+    {"memory": {"other": 1}, "topics": {"not": "a list"}, "agent_id": None},
+    {"memory": ["a", "b"], "topics": ["a", 1, None, 2.5], "user_id": None},
+    {"memory": "", "topics": "a,b", "created_at": 0, "updated_at": 0},
+]
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_the_exports_rendering_is_the_serializers_on_every_engine(db_id):
+    """Exports render memories without DRF's serializer (memory_representation), and must
+    render them exactly as GET /memories/{memory_id} does: same keys, same order, same
+    values, for every row as its engine reads it back."""
+    for number, fields in enumerate(STORED_ROWS):
+        memory_create(db_id, memory_id=f"m{number}", **fields)
+    stored = model_of(db_id)._default_manager.using(target(db_id).alias).order_by("memory_id")
+
+    for memory in stored:
+        expected = MemorySerializer(memory).data
+        assert list(memory_representation(memory).items()) == list(expected.items())
+    assert len(stored) == len(STORED_ROWS)
