@@ -21,9 +21,17 @@ pytestmark = pytest.mark.django_db(databases="__all__")
 TRANSACTION_CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|SET )", re.I)
 
 
+# What the statement time limit puts before a statement on PostgreSQL and MariaDB.
+STATEMENT_LIMIT = re.compile(
+    r"^(SET LOCAL statement_timeout = \d+; |SET STATEMENT max_statement_time=[\d.]+ FOR )"
+)
+
+
 def statements(context: CaptureQueriesContext) -> list[str]:
-    """The captured SQL, without transaction control (which Django issues per backend)."""
-    return [q["sql"] for q in context.captured_queries if not TRANSACTION_CONTROL.match(q["sql"])]
+    """The captured SQL, without transaction control (which Django issues per backend) and
+    without the statement limit's prefix."""
+    captured = [STATEMENT_LIMIT.sub("", q["sql"]) for q in context.captured_queries]
+    return [sql for sql in captured if not TRANSACTION_CONTROL.match(sql)]
 
 
 class MemoryDeleteTests:
