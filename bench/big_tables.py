@@ -221,6 +221,7 @@ def measure(
                     url = base + path.format(unseen=next(unseen))
                     timed_get(sessions[name], url, bearer if who == "token" else {})
         for round_ in range(args.rounds):
+            time.sleep(args.pause)
             for name, base in bases.items():
                 page = next(unseen)
                 measured = {
@@ -264,6 +265,13 @@ def main() -> None:
     parser.add_argument("--reseed", action="store_true", help="Seed again even if seeded.")
     parser.add_argument(
         "--database", default=DATABASE, help="The PostgreSQL database seeded and served."
+    )
+    parser.add_argument(
+        "--pause",
+        type=float,
+        default=0,
+        help="Seconds before each round: past AGGREGATE_CACHE_SECONDS (60), each round finds "
+        "the kept topics, choices and statistics expired.",
     )
     parser.add_argument(
         "--baseline", type=Path, help="A checkout of another commit, served interleaved."
