@@ -18,6 +18,8 @@ page of the same round and server. With --baseline PATH (a checkout of another c
 round timing both servers in turn, so the two compare what the same minutes of this machine
 allowed. Whether a changelist offers "Show counts" (Django's facets) is reported, not timed:
 on this table its query runs for minutes, and keeps running after its client has gone.
+With --pause 65, each round finds what the servers keep for AGGREGATE_CACHE_SECONDS (60)
+expired; --database seeds and serves another database (a copy, to leave a shared one as is).
 
     .venv/bin/python bench/big_tables.py --rounds 5 --baseline /tmp/base
 """
