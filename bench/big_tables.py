@@ -9,13 +9,17 @@ admin, and times, interleaved over --rounds rounds, one request after the other:
 - the API's list page (`GET /memories`, an admin token), with and without `user_id`;
 - the admin's changelist: the first page, page 5000, filtered by agent, by topic, searched;
 - the admin's change form of one memory;
-- `GET /memory_topics` and `GET /user_memory_stats` (an admin token).
+- `GET /memory_topics` and `GET /user_memory_stats` (an admin token), and a page of the
+  latter that no earlier request asked for (a different one each time: never kept);
+- the plain GROUP BY behind that page, run directly (psycopg), the floor of an unkept page.
 Each is reported as its median (min-max) and as the median of its ratios to the API's list
 page of the same round and server. With --baseline PATH (a checkout of another commit, e.g.
 `git worktree add /tmp/base main`), that checkout is served too, on the same rows, each
 round timing both servers in turn, so the two compare what the same minutes of this machine
 allowed. Whether a changelist offers "Show counts" (Django's facets) is reported, not timed:
 on this table its query runs for minutes, and keeps running after its client has gone.
+With --pause 65, each round finds what the servers keep for AGGREGATE_CACHE_SECONDS (60)
+expired; --database seeds and serves another database (a copy, to leave a shared one as is).
 
     .venv/bin/python bench/big_tables.py --rounds 5 --baseline /tmp/base
 """
@@ -42,6 +46,12 @@ from tests.servers import clean_environment, serving  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "agentos_memories_bigtables"
+# The statement a page of /user_memory_stats can cost no less than: every row grouped.
+PLAIN_GROUP_BY = """
+SELECT user_id, COUNT(*), MAX(updated_at) FROM agno_memories WHERE user_id IS NOT NULL
+GROUP BY user_id ORDER BY 3 DESC, 1 LIMIT 20
+"""
+FLOOR = "plain GROUP BY (psycopg)"
 ADMIN_USER, ADMIN_PASSWORD = "bench", secrets.token_urlsafe(16)
 CHANGELIST = "/admin/memories/memory/"
 # The reference: the API's list page, as an administrator sees it.
@@ -77,13 +87,14 @@ def requests_timed(memory_id: str) -> list[tuple[str, str, str]]:
         ("admin change form", f"{CHANGELIST}{memory_id}/change/", "admin"),
         ("memory_topics", "/memory_topics", "token"),
         ("user_memory_stats", "/user_memory_stats", "token"),
+        ("user_memory_stats, a page not kept", "/user_memory_stats?page={unseen}", "token"),
     ]
 
 
-def environment(key: str, folder: Path, checkout: Path) -> dict[str, str]:
+def environment(key: str, folder: Path, checkout: Path, database: str) -> dict[str, str]:
     env = clean_environment()
     env.update(
-        DATABASE_URL=f"{PG_SERVER}/{DATABASE}",
+        DATABASE_URL=f"{PG_SERVER}/{database}",
         AGENTOS_JWT_SIGNING_KEY=key,
         DJANGO_SECRET_KEY=secrets.token_urlsafe(48),
         AGENTOS_DEV_SECRETS="off",
@@ -105,14 +116,14 @@ def manage(env: dict[str, str], checkout: Path, *args: str) -> None:
     )
 
 
-def seeded(env: dict[str, str], count: int, reseed: bool) -> str:
+def seeded(env: dict[str, str], database: str, count: int, reseed: bool) -> str:
     """The database migrated and holding `count` memories; one of their ids."""
     with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as connection:
-        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE])
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database])
         if exists.fetchone() is None:
-            connection.execute(f'CREATE DATABASE "{DATABASE}"')
+            connection.execute(f'CREATE DATABASE "{database}"')
     manage(env, ROOT, "migrate", "--noinput")
-    with psycopg.connect(f"{PG_SERVER}/{DATABASE}", autocommit=True) as connection:
+    with psycopg.connect(f"{PG_SERVER}/{database}", autocommit=True) as connection:
         present = connection.execute("SELECT count(*) FROM agno_memories").fetchone()[0]  # type: ignore[index]
         if reseed or present != count:
             print(f"seeding {count} memories...", file=sys.stderr)
@@ -164,6 +175,13 @@ def timed_get(http: requests.Session, url: str, headers: dict[str, str]) -> floa
     return 1000 * elapsed
 
 
+def timed_floor(database: str) -> float:
+    with psycopg.connect(f"{PG_SERVER}/{database}", autocommit=True) as connection:
+        start = time.perf_counter()
+        connection.execute(PLAIN_GROUP_BY).fetchall()
+        return 1000 * (time.perf_counter() - start)
+
+
 def offers_facets(http: requests.Session, base: str) -> bool:
     page = http.get(f"{base}{CHANGELIST}", timeout=600).text
     return "_facets=True" in page
@@ -174,19 +192,23 @@ def measure(
 ) -> dict[str, dict[str, dict[str, list[float]]]]:
     key = secrets.token_urlsafe(48)
     checkouts = {"this": ROOT, **({"baseline": args.baseline.resolve()} if args.baseline else {})}
-    envs = {name: environment(key, folder, path) for name, path in checkouts.items()}
-    memory_id = seeded(envs["this"], args.memories, args.reseed)
+    envs = {
+        name: environment(key, folder, path, args.database) for name, path in checkouts.items()
+    }
+    memory_id = seeded(envs["this"], args.database, args.memories, args.reseed)
     creating = "from django.contrib.auth.models import User; User.objects.filter(username=%r)"
     creating += ".delete(); User.objects.create_superuser(%r, 'bench@example.com', %r)"
     manage(envs["this"], ROOT, "shell", "-c", creating % (ADMIN_USER, ADMIN_USER, ADMIN_PASSWORD))
     bearer = {"Authorization": f"Bearer {token(key, 'operator', admin=True)}"}
     plan = requests_timed(memory_id)
+    timed = [what for what, _, _ in plan] + [FLOOR]
     times: dict[str, dict[str, list[float]]] = {
-        name: {what: [] for what, _, _ in plan} for name in checkouts
+        name: {what: [] for what in timed} for name in checkouts
     }
     ratios: dict[str, dict[str, list[float]]] = {
-        name: {what: [] for what, _, _ in plan} for name in checkouts
+        name: {what: [] for what in timed} for name in checkouts
     }
+    unseen = iter(range(1000, 2500))  # pages of 20 of the 50,000 users, each asked once
     with contextlib.ExitStack() as stack:
         bases = {
             name: stack.enter_context(served(path, envs[name], folder))
@@ -198,13 +220,21 @@ def measure(
             # Both workers warmed: imports, connections, and whatever each process caches.
             for _ in range(args.warm):
                 for _what, path, who in plan:
-                    timed_get(sessions[name], base + path, bearer if who == "token" else {})
+                    url = base + path.format(unseen=next(unseen))
+                    timed_get(sessions[name], url, bearer if who == "token" else {})
         for round_ in range(args.rounds):
+            time.sleep(args.pause)
             for name, base in bases.items():
+                page = next(unseen)
                 measured = {
-                    what: timed_get(sessions[name], base + path, bearer if who == "token" else {})
+                    what: timed_get(
+                        sessions[name],
+                        base + path.format(unseen=page),
+                        bearer if who == "token" else {},
+                    )
                     for what, path, who in plan
                 }
+                measured[FLOOR] = timed_floor(args.database)
                 for what, ms in measured.items():
                     times[name][what].append(ms)
                     ratios[name][what].append(ms / measured[API_LIST])
@@ -235,6 +265,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="Rounds of every request.")
     parser.add_argument("--warm", type=int, default=2, help="Warm-up rounds, not timed.")
     parser.add_argument("--reseed", action="store_true", help="Seed again even if seeded.")
+    parser.add_argument(
+        "--database", default=DATABASE, help="The PostgreSQL database seeded and served."
+    )
+    parser.add_argument(
+        "--pause",
+        type=float,
+        default=0,
+        help="Seconds before each round: past AGGREGATE_CACHE_SECONDS (60), each round finds "
+        "the kept topics, choices and statistics expired.",
+    )
     parser.add_argument(
         "--baseline", type=Path, help="A checkout of another commit, served interleaved."
     )

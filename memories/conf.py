@@ -82,9 +82,11 @@ DEFAULTS: dict[str, Any] = {
     # (other engines count).
     "ADMIN_LARGE_TABLE_ROWS": 100_000,
     # Seconds a table's topics (GET /memory_topics for an administrator, the admin's topic
-    # filter) and the admin's agent and team choices are served from Django's default cache
-    # before being read again: a memory written meanwhile shows there at most this late. An
-    # owner's own topics are never cached; 0 reads every time.
+    # filter), the admin's agent and team choices and an administrator's pages of
+    # GET /user_memory_stats are served from Django's default cache as they are; for as long
+    # again they are served while one background refresh reads them anew: a memory written
+    # meanwhile shows there at most twice this late. An owner's own are never cached; 0
+    # reads every time.
     "AGGREGATE_CACHE_SECONDS": 60,
 }
 

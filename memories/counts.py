@@ -1,5 +1,5 @@
 """How many rows a query finds, without counting every row of a large table: a count that
-stops past a bound, and PostgreSQL's planner estimate."""
+stops past a bound, PostgreSQL's planner estimate, and its statistics' count of a table."""
 
 import json
 from typing import Any
@@ -24,3 +24,20 @@ def planner_estimate(rows: QuerySet[Any]) -> int | None:
         return None
     plan = json.loads(rows.order_by().explain(format="json"))
     return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def table_rows_estimate(rows: QuerySet[Any]) -> int | None:
+    """How many rows the query's table holds by PostgreSQL's statistics (pg_class.reltuples,
+    as ANALYZE and autovacuum keep it: one catalog row read); None on other engines, and for
+    a table never analyzed (-1 since PostgreSQL 14; 0 before, read as none either way)."""
+    connection = connections[rows.db]
+    if connection.vendor != "postgresql":
+        return None
+    # db_table is already quoted for a "schema"."table"; quote_name leaves it so.
+    table = connection.ops.quote_name(rows.model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)", [table])
+        found = cursor.fetchone()
+    if found is None or found[0] is None or found[0] <= 0:
+        return None
+    return int(found[0])

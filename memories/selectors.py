@@ -11,13 +11,15 @@ from memories.exceptions import MemoryNotFoundError
 from memories.expressions import Equals, ExactText, HasTopic, MemoryText
 from memories.models import AbstractMemory
 from memories.owners import NOBODY, Owner
+from memories.statements import condition_of
 from memories.targets import MemoryTarget, has_table
 
 T = TypeVar("T")
 
 SORT_FIELDS = ("updated_at", "created_at", "memory_id", "user_id")
 SortOrder = Literal["asc", "desc"]
-# Rows of (memory_id, topics) read per query by memory_topics: few round trips, small chunks.
+# Rows of (memory_id, topics) read per query where topics are read in chunks: few round
+# trips, small chunks.
 TOPICS_CHUNK = 5000
 
 
@@ -206,16 +208,27 @@ def memory_list(
 
 
 def memory_topics(*, target: MemoryTarget, user_id: Owner) -> list[str]:
-    """The distinct topics of the visible memories, sorted."""
-    # SQL NULL skipped here; a JSON null or any other value that is not a list, below.
+    """The distinct topics of the visible memories, sorted: the strings in their JSON lists
+    of topics (a value that is no list, and an element that is no string, hold none)."""
     memories = memory_queryset(target=target, user_id=user_id).filter(topics__isnull=False)
+    if memories.query.is_empty():
+        return []
+    topics = target.statements.distinct_topics(target, condition_of(memories))
+    if topics is None:
+        topics = topics_read_in_chunks(memories)
+    return sorted(topics)
+
+
+def topics_read_in_chunks(memories: QuerySet[AbstractMemory]) -> set[str]:
+    """The distinct topics of the memories, every row's topics read and decoded here: on an
+    engine that cannot unnest JSON in SQL (MariaDB before 10.6), in keyset chunks."""
     rows = memories.order_by("memory_id").values_list("memory_id", "topics")
     topics: set[str] = set()
     for chunk in keyset_chunks(rows, key=lambda row: str(row[0]), chunk_size=TOPICS_CHUNK):
         for _, row_topics in chunk:
             if isinstance(row_topics, list):
                 topics.update(topic for topic in row_topics if isinstance(topic, str))
-    return sorted(topics)
+    return topics
 
 
 def user_memory_stats(
@@ -227,7 +240,9 @@ def user_memory_stats(
         memory_queryset(target=target, user_id=user_id)
         .exclude(user_id=None)
         .values("user_id", exact_user_id=ExactText("user_id"))
-        .annotate(total_memories=Count("memory_id"), last_memory_updated_at=Max("updated_at"))
+        # COUNT(*), not of memory_id (the key, never NULL): the same number, without reading
+        # each row's id (on PostgreSQL half the time of a GROUP BY of every row).
+        .annotate(total_memories=Count("*"), last_memory_updated_at=Max("updated_at"))
         .order_by("-last_memory_updated_at", "user_id", "exact_user_id")
     )
     total_count = users.count()

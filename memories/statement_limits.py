@@ -94,11 +94,17 @@ class MariaDBLimit:
         self.seconds = seconds
         self.prefix = f"SET STATEMENT max_statement_time={seconds:.6f} FOR "
 
+    @staticmethod
+    def is_mariadb(connection: BaseDatabaseWrapper) -> bool:
+        # From the server's greeting: Django's mysql_is_mariadb asks the server once per
+        # connection wrapper, a query that would come through this wrapper again (a thread's
+        # first statement inside the block would recurse).
+        return "mariadb" in connection.connection.get_server_info().lower()
+
     def __call__(
         self, execute: Execute, sql: str, params: Any, many: bool, context: dict[str, Any]
     ) -> Any:
-        connection = context["connection"]
-        if sql.startswith(_TRANSACTION_CONTROL) or not connection.mysql_is_mariadb:
+        if sql.startswith(_TRANSACTION_CONTROL) or not self.is_mariadb(context["connection"]):
             return execute(sql, params, many, context)
         try:
             return execute(self.prefix + sql, params, many, context)

@@ -60,7 +60,7 @@ from memories.schema_parts import (
     target_parameters,
     topics_query,
 )
-from memories.selectors import Page, memory_get, memory_list, user_memory_stats
+from memories.selectors import Page, memory_get, memory_list
 from memories.serializers import (
     MemoriesDeleteSerializer,
     MemoryIdQuerySerializer,
@@ -74,7 +74,7 @@ from memories.serializers import (
 )
 from memories.services import memories_delete, memory_create, memory_delete, memory_update
 from memories.statement_limits import statement_time_limit
-from memories.summaries import visible_topics
+from memories.summaries import visible_topics, visible_user_stats
 from memories.targets import MemoryTarget, resolve_target
 from memories.throttling import SubjectRateThrottle
 from memories.tokens import TokenPrincipal
@@ -530,7 +530,7 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
         params = validated_params(PageQuerySerializer, request)
         target = self.get_target(params)
         owner = self.get_owner(params.get("user_id"))
-        page = user_memory_stats(
+        page = visible_user_stats(
             target=target, user_id=owner, page=params["page"], limit=params["limit"]
         )
         return paginated([UserMemoryStatsSerializer(user).data for user in page.items], page)

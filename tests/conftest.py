@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 from memories.conf import memories_settings
 from memories.exception_handlers import database_failures
 from memories.export_streams import export_slots
+from memories.summaries import wait_for_refreshes
 from memories.targets import memory_model
 from memories.verified_tokens import verified_tokens
 from tests.databases import REDIS_ADDRESS, REQUIRE_SERVERS, server_address, server_answers
@@ -74,9 +75,12 @@ def free_export_slots() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def forget_summaries() -> None:
-    """Each test reads tables afresh: summaries kept by another test's rows are gone."""
+def forget_summaries() -> Iterator[None]:
+    """Each test reads tables afresh: summaries kept by another test's rows are gone, and no
+    refresh a test started reads on into the next."""
     cache.clear()
+    yield
+    wait_for_refreshes(timeout=30)
 
 
 @pytest.fixture(autouse=True)

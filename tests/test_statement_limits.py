@@ -166,6 +166,32 @@ def test_statements_under_the_limit_read_their_own_results(server_db_id):
     assert memory_ids_in(server_db_id) == {"one"}
 
 
+@pytest.mark.parametrize("server_db_id", ["pg", "maria", "lite"])
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_a_new_threads_first_statement_connects_inside_the_limit(server_db_id):
+    """A thread of its own (a new connection, whose engine Django asks the server about on
+    its first statement) runs its first statements inside the block."""
+    require_db_id(server_db_id)
+    memory_create(server_db_id, memory_id="one", user_id="alice")
+    found: list[object] = []
+
+    def read() -> None:
+        try:
+            with limited, statement_time_limit():
+                rows = target(server_db_id).model._default_manager.using(server_db_id)
+                found.append([memory.memory_id for memory in rows])
+        except BaseException as error:  # reported below, not lost in the thread
+            found.append(error)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    thread.join()
+
+    assert found == [["one"]]
+
+
 def test_no_limit_when_the_setting_is_none(caplog):
     caplog.set_level(logging.ERROR)
     with override_settings(MEMORIES=memories_with(STATEMENT_TIMEOUT=None)), statement_time_limit():

@@ -1,20 +1,41 @@
-"""A table's topics and choices kept in the cache at most AGGREGATE_CACHE_SECONDS."""
+"""A table's topics, choices and users' statistics kept in the cache: served as they are for
+S = AGGREGATE_CACHE_SECONDS, served stale for S more while one refresh runs in the background,
+never served older than 2 x S."""
 
+import logging
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
+from django.db import connections
 from django.test import override_settings
 
-from memories.summaries import column_values
+from memories.summaries import (
+    column_values,
+    refreshes_running,
+    summary_key,
+    visible_topics,
+    wait_for_refreshes,
+)
+from tests.conftest import require_redis
+from tests.databases import REDIS_URL
 from tests.factories import memory_create, target
 
-pytestmark = pytest.mark.django_db(databases="__all__")
+# The refreshes read in threads of their own, on connections of their own: they see
+# committed rows only.
+pytestmark = pytest.mark.django_db(databases="__all__", transaction=True)
 
-# Short, so that a test sees a kept list expire without sleeping long.
+# Short, so that a test sees a kept value go stale without sleeping long.
 BOUND = 0.5
+
+CACHES = {
+    "locmem": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "sums"},
+    "redis": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL},
+}
 
 
 @contextmanager
@@ -24,22 +45,150 @@ def kept_for(seconds: float) -> Iterator[None]:
         yield
 
 
-def test_administrators_topics_are_refreshed_within_the_bound(as_user, db_id):
+@pytest.fixture(params=list(CACHES))
+def shared_cache(request):
+    """The default cache as a host configures it: this process's memory, or Redis, which
+    every process of an instance shares (the tests' own database of it)."""
+    if request.param == "redis":
+        require_redis()
+    with override_settings(CACHES={"default": CACHES[request.param]}):
+        cache.clear()
+        yield request.param
+        wait_for_refreshes(timeout=30)
+        cache.clear()
+
+
+def refreshes_logged(caplog) -> int:
+    return sum(record.getMessage().startswith("summary refreshed") for record in caplog.records)
+
+
+def topics_now(db_id):
+    return visible_topics(target=target(db_id), user_id=None)
+
+
+def stale_topics(db_id):
+    """["old"] read and kept, then "new" written, and the kept value gone stale."""
     memory_create(db_id, topics=["old"])
-    admin = as_user("root", admin=True)
+    assert topics_now(db_id) == ["old"]
+    memory_create(db_id, topics=["new"])
+    time.sleep(BOUND + 0.05)
+
+
+def test_a_stale_value_is_served_while_another_process_refreshes(db_id, caplog):
+    caplog.set_level(logging.INFO, logger="memories.summaries")
+    lock = summary_key(target(db_id), "topics") + ":refreshing"
 
     with kept_for(BOUND):
-        first = admin.get(f"/memory_topics?db_id={db_id}").json()
-        started = time.monotonic()
-        memory_create(db_id, topics=["new"])
-        kept = admin.get(f"/memory_topics?db_id={db_id}").json()
-        elapsed = time.monotonic() - started
-        time.sleep(BOUND + 0.1)
-        refreshed = admin.get(f"/memory_topics?db_id={db_id}").json()
+        stale_topics(db_id)
+        assert cache.add(lock, "another process", timeout=60)  # its refresh is running
+        while_held = [topics_now(db_id) for _ in range(3)]
+        wait_for_refreshes(timeout=30)
+        started_while_held = refreshes_logged(caplog)
+        cache.delete(lock)  # that refresh died: the next request past S starts one
+        served = topics_now(db_id)
+        wait_for_refreshes(timeout=30)
+        refreshed = topics_now(db_id)
 
-    assert first == ["old"]
-    assert kept == ["old"] or elapsed >= BOUND  # served from the cache within the bound
+    assert while_held == [["old"]] * 3 and started_while_held == 0
+    assert served == ["old"] and refreshes_logged(caplog) == 1
     assert refreshed == ["new", "old"]
+
+
+@pytest.mark.parametrize("db_id", ["pg", "maria"])
+def test_a_refresh_held_by_the_database_holds_no_request(db_id):
+    """The refresh's read waits behind a lock of the table; requests meanwhile are answered
+    at once, with the value kept, and the refresh's value follows once it can read."""
+    with kept_for(BOUND):
+        stale_topics(db_id)
+        with table_locked(db_id):
+            started = time.monotonic()
+            answers = [topics_now(db_id) for _ in range(3)]
+            answered_in = time.monotonic() - started
+            refreshing_meanwhile = refreshes_running()
+        wait_for_refreshes(timeout=30)
+        refreshed = topics_now(db_id)
+
+    assert answers == [["old"]] * 3 and answered_in < BOUND
+    assert refreshing_meanwhile == 1
+    assert refreshed == ["new", "old"]
+
+
+@contextmanager
+def table_locked(db_id) -> Iterator[None]:
+    """The memory table locked against readers by another connection of the database."""
+    connection = connections[target(db_id).alias]
+    locker = connection.copy()
+    try:
+        with locker.cursor() as cursor:
+            if locker.vendor == "postgresql":
+                cursor.execute("BEGIN")
+                cursor.execute("LOCK TABLE agno_memories IN ACCESS EXCLUSIVE MODE")
+            else:
+                cursor.execute("LOCK TABLES agno_memories WRITE")
+            try:
+                yield
+            finally:
+                cursor.execute("ROLLBACK" if locker.vendor == "postgresql" else "UNLOCK TABLES")
+    finally:
+        locker.close()
+
+
+def test_concurrent_misses_run_one_refresh(db_id, shared_cache, caplog):
+    caplog.set_level(logging.INFO, logger="memories.summaries")
+    requests = 8
+    ready = threading.Barrier(requests)
+    answers: list[list[str]] = []
+
+    def ask() -> None:
+        ready.wait()
+        answers.append(topics_now(db_id))
+        connections.close_all()
+
+    with kept_for(BOUND):
+        stale_topics(db_id)
+        asking = [threading.Thread(target=ask) for _ in range(requests)]
+        for thread in asking:
+            thread.start()
+        for thread in asking:
+            thread.join()
+        wait_for_refreshes(timeout=30)
+        refreshed = topics_now(db_id)
+
+    assert answers == [["old"]] * requests
+    assert refreshes_logged(caplog) == 1
+    assert refreshed == ["new", "old"]
+
+
+def test_every_answer_is_fresh_within_twice_the_bound(db_id):
+    """A memory written is in every answer given 2 x S after it, however the requests fall."""
+    with kept_for(BOUND):
+        memory_create(db_id, topics=["old"])
+        assert topics_now(db_id) == ["old"]
+        time.sleep(BOUND / 2)
+        memory_create(db_id, topics=["new"])
+        written = time.monotonic()
+        answers = []
+        while time.monotonic() - written < 3 * BOUND:
+            answers.append((time.monotonic() - written, topics_now(db_id)))
+            time.sleep(0.02)
+
+    late = [answer for elapsed, answer in answers if elapsed > 2 * BOUND]
+    assert late and all(answer == ["new", "old"] for answer in late)
+    # Served stale for a while: the kept value, not a read of the table, answered.
+    assert ["old"] in [answer for _, answer in answers]
+
+
+def test_a_value_older_than_twice_the_bound_is_read_by_the_request(db_id, caplog):
+    caplog.set_level(logging.INFO, logger="memories.summaries")
+
+    with kept_for(BOUND):
+        memory_create(db_id, topics=["old"])
+        topics_now(db_id)
+        memory_create(db_id, topics=["new"])
+        time.sleep(2 * BOUND + 0.05)
+        answer = topics_now(db_id)
+
+    assert answer == ["new", "old"] and refreshes_logged(caplog) == 0
 
 
 def test_owners_topics_are_never_kept(as_user, db_id):
@@ -76,3 +225,24 @@ def test_column_values_are_kept_per_table_and_column(db_id):
         kept = column_values(target=target(db_id), column="agent_id")
 
     assert (agents, teams, kept) == (["agent-a"], ["team-a"], ["agent-a"])
+
+
+def test_administrators_stats_are_kept_per_page_and_owners_are_read(as_user, db_id):
+    memory_create(db_id, user_id="alice", updated_at=100)
+    memory_create(db_id, user_id="bob", updated_at=200)
+    admin_stats = f"/user_memory_stats?db_id={db_id}"
+
+    def users(response):
+        return [(row["user_id"], row["total_memories"]) for row in response.json()["data"]]
+
+    with kept_for(60):
+        everyone = users(as_user("root", admin=True).get(admin_stats))
+        memory_create(db_id, user_id="alice", updated_at=300)
+        kept = users(as_user("root", admin=True).get(admin_stats))
+        other_page = users(as_user("root", admin=True).get(f"{admin_stats}&limit=1"))
+        narrowed = users(as_user("root", admin=True).get(f"{admin_stats}&user_id=alice"))
+        own = users(as_user("alice").get(admin_stats))
+
+    assert everyone == kept == [("bob", 1), ("alice", 1)]
+    assert other_page == [("alice", 2)]
+    assert narrowed == own == [("alice", 2)]

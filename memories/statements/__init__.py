@@ -1,9 +1,11 @@
-"""The DELETE statements behind every deletion, one module per database engine.
+"""The statements the ORM cannot write, one module per database engine: the DELETEs behind
+every deletion, and the read of a table's distinct topics.
 
 A selection says which rows one statement deletes: `IdSelection` (these ids) or
 `FilterBatch` (the next rows matching a filter: erasures, deletions by filter, retention).
 `statements_for(alias)` gives the engine's statements (a target carries its own,
-`MemoryTarget.statements`); nothing else in the app writes engine-specific DELETEs.
+`MemoryTarget.statements`); nothing else in the app writes engine-specific DELETEs, nor
+unnests JSON.
 """
 
 from django.db import connections
@@ -49,6 +51,6 @@ BATCH_SIZES = {vendor: statements.batch_size for vendor, statements in _BY_VENDO
 
 
 def statements_for(alias: str) -> Statements:
-    """The DELETE statements of the engine behind a database alias (a target carries its
+    """The statements of the engine behind a database alias (a target carries its
     own: MemoryTarget.statements)."""
     return _BY_VENDOR[connections[alias].vendor](alias)

@@ -1,4 +1,4 @@
-"""What every engine's DELETE statements share: selections, the deleted rows, the SQL shape."""
+"""What every engine's statements share: selections, the deleted rows, the SQL shape."""
 
 import datetime
 from collections.abc import Sequence
@@ -86,7 +86,8 @@ def condition_of(queryset: QuerySet[Any]) -> Clause:
 
 
 class Statements:
-    """The DELETE statements of one engine; subclasses write what differs."""
+    """The DELETE statements of one engine, and its read of a table's distinct topics;
+    subclasses write what differs."""
 
     # Whether `DELETE ... RETURNING` answers with the deleted rows.
     can_return_rows = True
@@ -104,6 +105,27 @@ class Statements:
     def connection(self) -> BaseDatabaseWrapper:
         # Looked up on each use: a connection belongs to one thread, the statements do not.
         return connections[self.alias]
+
+    def topics_query(self, target: Table, condition: Clause) -> Clause | None:
+        """One SELECT answering each distinct topic (a string in a JSON list of topics) of
+        the rows matching `condition`, once and exactly (as Python compares strings), in
+        any order; None where the engine has no way to unnest JSON in SQL."""
+        return None
+
+    def distinct_topics(self, target: Table, condition: Clause) -> set[str] | None:
+        """The distinct topics of the rows matching `condition`, read by the database in
+        one statement (a few rows answered, however many it reads); None where the engine
+        cannot (the caller reads the rows' topics instead)."""
+        query = self.topics_query(target, condition)
+        if query is None:
+            return None
+        with self.connection.cursor() as cursor:
+            cursor.execute(*query)
+            return {self.topic_of(value) for (value,) in cursor.fetchall()}
+
+    def topic_of(self, value: Any) -> str:
+        """A topic as topics_query answers it."""
+        return str(value)
 
     def is_transient(self, error: DatabaseError) -> bool:
         """Whether a failed statement was rolled back for a conflict with another

@@ -1,5 +1,5 @@
-"""PostgreSQL's DELETE statements: one JSON parameter for many ids, and a DELETE that writes
-its own audit record."""
+"""PostgreSQL's statements: one JSON parameter for many ids, a DELETE that writes its own
+audit record, and the topics unnested by jsonb_array_elements."""
 
 import json
 from collections.abc import Sequence
@@ -74,6 +74,18 @@ class PostgreSQLStatements(Statements):
         return Clause(
             f"ctid = ANY(ARRAY({chosen})) AND ({condition.sql}) IS TRUE",
             [*condition.params, batch.size, *condition.params],
+        )
+
+    def topics_query(self, target: Table, condition: Clause) -> Clause:
+        # As jsonb: Agno's own tables hold json. A value that is no list unnests to no row;
+        # DISTINCT compares text exactly (deterministic collations).
+        topics = f"({target.quoted_table}.{self.quote('topics')})::jsonb"
+        return Clause(
+            f"SELECT DISTINCT element #>> '{{}}' FROM {target.quoted_table},"
+            f" jsonb_array_elements(CASE WHEN jsonb_typeof({topics}) = 'array'"
+            f" THEN {topics} END) AS element"
+            f" WHERE ({condition.sql}) AND jsonb_typeof(element) = 'string'",
+            condition.params,
         )
 
     def delete_and_record(

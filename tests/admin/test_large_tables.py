@@ -9,8 +9,11 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.db import connections
-from django.test import override_settings
+from django.test import RequestFactory, override_settings
+from django.test.utils import CaptureQueriesContext
 
+from memories.admin.changelists import is_large_table
+from memories.targets import memory_model
 from tests.conftest import require_db_id
 from tests.factories import model_of, target
 
@@ -148,3 +151,40 @@ def test_deletion_by_filter_counts_exactly_what_a_large_list_estimates(staff):
 
     assert shown.paginator.is_estimate and shown.result_count != exact
     assert f'id="deletion-total">{exact}<' in confirmation.text
+
+
+# A table of its own, made in the test's transaction: never analyzed until the test says so.
+FRESH_TABLE = "ai.fresh_memories"
+
+
+@pytest.fixture
+def fresh_table():
+    require_db_id("pg")
+    connection = connections["pg"]
+    tables = {**settings.MEMORIES["TABLES"], "pg": ["agno_memories", FRESH_TABLE]}
+    with override_settings(MEMORIES={**settings.MEMORIES, "TABLES": tables}):
+        with connection.schema_editor() as editor:
+            editor.create_model(memory_model(connection, FRESH_TABLE))
+        yield target("pg", FRESH_TABLE)
+
+
+@pytest.mark.parametrize("rows", [5, 30])
+@pytest.mark.parametrize("analyzed", [True, False], ids=["analyzed", "never-analyzed"])
+def test_postgresql_statistics_say_large_and_a_count_says_the_rest(fresh_table, rows, analyzed):
+    """Bound 10: PostgreSQL's statistics (pg_class.reltuples) decide a table of 30 rows is
+    large without a count; 5 rows, or a table never analyzed, are counted."""
+    model = fresh_table.model
+    model._default_manager.using("pg").bulk_create(
+        model(memory_id=f"m{n}", memory="m", created_at=n) for n in range(rows)
+    )
+    if analyzed:
+        with connections["pg"].cursor() as cursor:
+            cursor.execute(f"ANALYZE {fresh_table.quoted_table}")
+    request = RequestFactory().get(CHANGELIST, {"target": f"pg:{FRESH_TABLE}"})
+
+    with large_from(10), CaptureQueriesContext(connections["pg"]) as captured:
+        large = is_large_table(request)
+
+    counted = any("COUNT(" in query["sql"].upper() for query in captured.captured_queries)
+    assert large == (rows > 10)
+    assert counted == (not analyzed or rows <= 10)
