@@ -64,10 +64,31 @@ def serializer_validates_identifiers() -> Iterator[None]:
         yield
 
 
+@contextmanager
+def request_id_from_the_headers_map() -> Iterator[None]:
+    """The request id read through request.headers, which maps every header first, as
+    before (the middleware's code as it was)."""
+    from memories import requests
+
+    def call(self: Any, request: Any) -> Any:
+        request_id = requests.request_id_of(request.headers.get(requests.HEADER))
+        token = requests._current.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            requests._current.reset(token)
+        response[requests.HEADER] = request_id
+        return response
+
+    with mock.patch.object(requests.RequestIdMiddleware, "__call__", call):
+        yield
+
+
 TOGGLES: dict[str, Callable[[], AbstractContextManager[None]]] = {
     "audit INSERT built once": record_insert_built_per_delete,
     "statement limit kept per connection": limit_built_per_request,
     "identifier parameters without the serializer": serializer_validates_identifiers,
+    "request id from META": request_id_from_the_headers_map,
 }
 
 
