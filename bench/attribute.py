@@ -200,7 +200,7 @@ def instrument(clock: Clock) -> None:
     patch(clock, Response, "__init__", "DRF Response")
 
     patch(clock, views.MemoryViewSet, "destroy", "view: destroy (own part)")
-    patch(clock, views, "validated_params", "query validation (serializer)")
+    patch(clock, views, "validated_params", "query parameters' validation")
     patch(clock, views.MemoryAPIView, "get_target", "target resolution")
     patch(clock, views, "memory_delete", "service: memory_delete (own part)")
     patch(clock, deletion, "delete_selection", "service: delete_selection (own part)")
