@@ -21,6 +21,7 @@ views and connections, on the same aliases too, are left as they are.
 
 import contextlib
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
@@ -155,8 +156,29 @@ class SQLiteLimit:
 Limit = PostgreSQLLimit | MariaDBLimit | SQLiteLimit
 
 
+# Each connection's limit, built once and reused by every block on it while the limit stays
+# the same: building one per alias per request cost more than the limit's work in the
+# statement (BENCHMARKS.md). A connection belongs to one thread, and so does its entry; the
+# entry goes when the connection object does.
+_limits: "weakref.WeakKeyDictionary[BaseDatabaseWrapper, Limit | None]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def limit_for(connection: BaseDatabaseWrapper, seconds: float) -> Limit | None:
     """The engine's way to limit the connection's statements to `seconds`, if it has one."""
+    try:
+        limit = _limits[connection]
+    except KeyError:
+        pass
+    else:
+        if limit is None or limit.seconds == seconds:
+            return limit
+    limit = _limits[connection] = _new_limit(connection, seconds)
+    return limit
+
+
+def _new_limit(connection: BaseDatabaseWrapper, seconds: float) -> Limit | None:
     if connection.vendor == "postgresql":
         return PostgreSQLLimit(seconds, connection)
     if connection.vendor == "mysql":

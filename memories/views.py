@@ -33,6 +33,7 @@ from memories.exceptions import (
     PayloadTooLarge,
     ValidationFailed,
 )
+from memories.identifier_params import accepted_identifiers
 from memories.models import Channel
 from memories.negotiation import AnyMediaTypeNegotiation
 from memories.owners import NOBODY, Owner
@@ -126,6 +127,9 @@ def validated_params(
             )
         if values:
             data[name] = values[0]
+    accepted = accepted_identifiers(serializer_class, data)
+    if accepted is not None:
+        return accepted
     # What is_valid(raise_exception=True) raises, without storing results on the instance.
     return dict(serializer.run_validation(data))
 

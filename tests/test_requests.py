@@ -26,6 +26,14 @@ def test_a_sane_request_id_is_kept(as_user, with_request_ids, sane):
     assert response["X-Request-ID"] == sane
 
 
+@pytest.mark.parametrize("name", ["X-Request-ID", "x-request-id", "X-REQUEST-ID"])
+def test_the_header_is_read_whatever_the_case_of_its_name(as_user, with_request_ids, name):
+    response = as_user("alice").delete("/memories/missing", headers={name: "sent-1"})
+
+    assert response.status_code == 404
+    assert response["X-Request-ID"] == "sent-1"
+
+
 @pytest.mark.parametrize(
     "odd", [None, "", "x" * 129, "has space", 'quote"d', "line\nbreak", "é", "a;b=c"]
 )

@@ -297,3 +297,17 @@ def test_behind_pgbouncer_the_limit_applies_and_leaves_no_server_connection_chan
     assert memory_ids_in("pg") == {"locked"}
     assert len(pids) == POOL_SIZE
     assert settings == [("0",), ("0",)]
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_each_block_limits_by_the_setting_of_its_time_on_a_connection_used_before():
+    # The limit of a connection is kept between blocks: a changed setting must replace it.
+    require_db_id("pg")
+    shown = []
+    for seconds in (0.5, 2, 0.5):
+        with override_settings(MEMORIES=memories_with(STATEMENT_TIMEOUT=seconds)):
+            with statement_time_limit(), connections["pg"].cursor() as cursor:
+                cursor.execute("SHOW statement_timeout")
+                shown.append(cursor.fetchone()[0])
+            assert connections["pg"].execute_wrappers == []
+    assert shown == ["500ms", "2s", "500ms"]

@@ -109,7 +109,6 @@ class PostgreSQLStatements(Statements):
         else:
             # Every row deleted is that owner's: name it without collecting thousands.
             owners = Clause("jsonb_build_array(%s::text)", [owner])
-        column = _record_columns(self)
         values: list[Param] = [
             entry.deleted_at,
             entry.actor,
@@ -123,8 +122,7 @@ class PostgreSQLStatements(Statements):
         else:
             answer = "SELECT id, count FROM recorded"
         sql = (
-            f"WITH gone AS ({delete.sql}), recorded AS ("
-            f"INSERT INTO {self.quote(MemoryDeletion._meta.db_table)} ({', '.join(column)})"
+            f"WITH gone AS ({delete.sql}), recorded AS ({_record_insert(self)}"
             # to_jsonb(array_agg()) builds the same array as jsonb_agg() in a fraction of the
             # time.
             f" SELECT %s, %s, %s, %s, %s, %s, to_jsonb(array_agg(memory_id)), {owners.sql},"
@@ -158,7 +156,21 @@ RECORD_FIELDS = (
 )
 
 
-def _record_columns(statements: Statements) -> list[str]:
-    """The audit record's columns, quoted, in the order delete_and_record fills them."""
-    fields = [MemoryDeletion._meta.get_field(name) for name in (*RECORD_FIELDS, "count")]
-    return [statements.quote(str(field.column)) for field in fields if isinstance(field, Field)]
+# Built once per Statements class: quoting the ten names looked up the thread's connection
+# for each of them, about a twentieth of a delete's CPU (BENCHMARKS.md). The names and an
+# engine's quoting never change while the process runs.
+_record_inserts: dict[type[Statements], str] = {}
+
+
+def _record_insert(statements: Statements) -> str:
+    """`INSERT INTO` the audit records' table and its columns, quoted, in the order
+    delete_and_record fills them."""
+    insert = _record_inserts.get(type(statements))
+    if insert is None:
+        fields = [MemoryDeletion._meta.get_field(name) for name in (*RECORD_FIELDS, "count")]
+        columns = [
+            statements.quote(str(field.column)) for field in fields if isinstance(field, Field)
+        ]
+        table = statements.quote(MemoryDeletion._meta.db_table)
+        insert = _record_inserts[type(statements)] = f"INSERT INTO {table} ({', '.join(columns)})"
+    return insert

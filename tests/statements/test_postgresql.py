@@ -14,8 +14,8 @@ from memories.models import Channel, MemoryDeletion
 from memories.selectors import MemoryFilter, memory_matching
 from memories.services import memories_delete
 from memories.services.deletion import delete_selection
-from memories.statements import FilterBatch, condition_of
-from memories.statements.postgresql import RECORD_FIELDS
+from memories.statements import FilterBatch, condition_of, statements_for
+from memories.statements.postgresql import RECORD_FIELDS, _record_insert
 from tests.conftest import require_db_id
 from tests.factories import memory_ids_in, model_of, target
 
@@ -124,3 +124,14 @@ def test_the_statement_that_records_a_deletion_fills_every_field_of_the_audit_re
     added to MemoryDeletion must be added there too."""
     fields = {f.name for f in MemoryDeletion._meta.concrete_fields if not f.primary_key}
     assert {*RECORD_FIELDS, "count"} == fields
+
+
+def test_the_record_insert_is_built_once_naming_the_columns_in_the_statement_order():
+    require_db_id("pg")
+    insert = _record_insert(statements_for("pg"))
+
+    fields = {field.name: field.column for field in MemoryDeletion._meta.concrete_fields}
+    quoted = ", ".join(f'"{fields[name]}"' for name in (*RECORD_FIELDS, "count"))
+    assert insert == f'INSERT INTO "memories_memorydeletion" ({quoted})'
+    # Kept: another request's statements (a new instance) get the same text, not a new one.
+    assert _record_insert(statements_for("pg")) is insert
