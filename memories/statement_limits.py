@@ -3,11 +3,13 @@ each statement the app runs on its memory databases and its audit database is cu
 database past the limit, and raises StatementTimeoutError.
 
 Each engine is told the limit within the statement's own query, so it costs no round trip and
-outlives the statement nowhere:
+outlives the statement's transaction nowhere:
 - PostgreSQL: `SET LOCAL statement_timeout` heads the query string, so it lasts for the
-  statement's transaction only (the implicit one of a query string, or the caller's). A pooler
-  in transaction mode (PgBouncer) never hands it on to another client's transaction, as a
-  session's `SET` would.
+  statement's transaction only (the implicit one of a query string, or the caller's: there it
+  stays until that transaction ends). A pooler in transaction mode (PgBouncer) never hands it
+  on to another client's transaction, as a session's `SET` would. A server-side cursor's
+  statement, or one of several parameter sets, takes its own `SET LOCAL` first (a round trip).
+  It replaces a role's or a session's own `statement_timeout` for the app's statements.
 - MariaDB: `SET STATEMENT max_statement_time=N FOR <statement>`, for that statement only.
 - SQLite has no such setting: a progress handler interrupts a statement (and the reading of its
   rows) past its deadline.
@@ -16,7 +18,8 @@ outlives the statement nowhere:
 
 Only the app's requests enter the block (the API views, the admin of its models, the chunks of
 an export), on the current thread's connections and for the block's duration: the host's own
-views and connections, on the same aliases too, are left as they are.
+views and connections, on the same aliases too, are left as they are. Host code that runs inside
+one of the app's requests (a `memory_deleted` receiver) runs under the limit too.
 """
 
 import contextlib
@@ -63,12 +66,18 @@ class PostgreSQLLimit:
     ) -> Any:
         if sql.startswith(_TRANSACTION_CONTROL):
             return execute(sql, params, many, context)
+        # A server-side cursor's statement becomes `DECLARE ... CURSOR FOR <statement>`,
+        # which takes one statement: a host's `iterator()` in a receiver, for one.
+        is_named = bool(getattr(context["cursor"].cursor, "name", None))
         try:
-            if many or self.is_one_per_query:
+            if many or self.is_one_per_query or is_named:
                 return self._set_before(execute, sql, params, many, context)
             result = execute(f"{self.set_local}; {sql}", params, many, context)
         except DatabaseError as error:
-            if getattr(error.__cause__, "sqlstate", None) == "57014":  # query_canceled
+            # psycopg 3 names the state `sqlstate`, psycopg2 `pgcode`.
+            cause = error.__cause__
+            state = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+            if state == "57014":  # query_canceled
                 raise StatementTimeoutError(self.seconds, str(error)) from error
             raise
         if self.is_first_result_shown:
@@ -80,8 +89,11 @@ class PostgreSQLLimit:
     ) -> Any:
         # A round trip more (and in autocommit mode a transaction): only where the statement
         # cannot share its query string.
-        with transaction.atomic(using=context["connection"].alias, savepoint=False):
-            context["cursor"].cursor.execute(self.set_local)
+        connection = context["connection"]
+        with transaction.atomic(using=connection.alias, savepoint=False):
+            # On a cursor of its own: the statement's may be a server-side one.
+            with connection.connection.cursor() as plain:
+                plain.execute(self.set_local)
             return execute(sql, params, many, context)
 
 
@@ -149,7 +161,9 @@ class SQLiteLimit:
 
     def close(self) -> None:
         for raw in self._handled:
-            raw.set_progress_handler(None, 0)
+            # A connection closed within the block needs no handler removed.
+            with contextlib.suppress(Exception):
+                raw.set_progress_handler(None, 0)
         self._handled.clear()
 
 
@@ -213,7 +227,9 @@ def statement_time_limit() -> Iterator[None]:
         yield
     finally:
         for connection, limit in wrapped:
-            connection.execute_wrappers.remove(limit)
+            # Each one removed whatever another did: none may stay past the block.
+            with contextlib.suppress(ValueError):
+                connection.execute_wrappers.remove(limit)
             if isinstance(limit, SQLiteLimit):
                 limit.close()
         _active.reset(token)

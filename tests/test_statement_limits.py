@@ -15,8 +15,9 @@ import pytest
 from django.db import connections
 from django.test import override_settings
 
+from memories.exceptions import StatementTimeoutError
 from memories.models import MemoryDeletion, MemoryExport
-from memories.statement_limits import statement_time_limit
+from memories.statement_limits import SQLiteLimit, statement_time_limit
 from tests.conftest import memories_with, require_db_id
 from tests.factories import memory_create, memory_ids_in, target
 from tests.poolers import POOL_SIZE, pgbouncer
@@ -275,3 +276,39 @@ def test_each_block_limits_by_the_setting_of_its_time_on_a_connection_used_befor
                 shown.append(cursor.fetchone()[0])
             assert connections["pg"].execute_wrappers == []
     assert shown == ["500ms", "2s", "500ms"]
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_a_server_side_cursor_reads_under_the_limit_and_is_cut_past_it():
+    """A host's `iterator()` inside an app request (a receiver) declares a server-side
+    cursor, whose statement takes one query: the limit goes ahead of it, not into it."""
+    require_db_id("pg")
+    memory_create("pg", memory_id="one", user_id="alice")
+    memory_create("pg", memory_id="two", user_id="bob")
+    table = target("pg").quoted_table
+    with limited, statement_time_limit():
+        with connections["pg"].chunked_cursor() as cursor:
+            cursor.execute(f"SELECT memory_id FROM {table} ORDER BY memory_id")
+            assert [row[0] for row in cursor.fetchall()] == ["one", "two"]
+        with (
+            table_locked("pg"),
+            pytest.raises(StatementTimeoutError),
+            connections["pg"].chunked_cursor() as cursor,
+        ):
+            cursor.execute(f"SELECT memory_id FROM {table}")
+            cursor.fetchall()
+        # The connection goes on: the cut statement's transaction is gone.
+        model = target("pg").model
+        assert model._default_manager.using("pg").count() == 2
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_a_block_whose_sqlite_connection_closed_meanwhile_ends_cleanly():
+    memory_create("lite", memory_id="one", user_id="alice")
+    model = target("lite").model
+    connection = connections[target("lite").alias]
+    with limited, statement_time_limit():
+        assert model._default_manager.using("lite").count() == 1
+        connection.close()
+    assert not any(isinstance(w, SQLiteLimit) for w in connection.execute_wrappers)
+    assert model._default_manager.using("lite").count() == 1
