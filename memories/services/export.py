@@ -36,8 +36,10 @@ class ExportOutcome:
 
 # How often a running export's record is brought up to date with the rows sent so far: a
 # process killed mid-stream (a shutdown past its grace period) leaves a record that says
-# about how many left, never 0.
+# about how many left, never 0. By rows too: a server whose buffers are full stops asking
+# for more, and the export waits at a row, with no second passing for it, until it is killed.
 PROGRESS_SECONDS = 1.0
+PROGRESS_ROWS = 1000
 
 
 def memories_export(
@@ -53,9 +55,9 @@ def memories_export(
 
     Each table's export is recorded before its first row leaves (who, whose, where, the
     request's id) and completed with its count when its last row has, and brought up to
-    date meanwhile every PROGRESS_SECONDS. A stream stopped early (the client went away, a
-    time limit, a database failed) leaves `finished` false and the count of rows handed
-    out, which may include a last chunk the client never received.
+    date meanwhile every PROGRESS_SECONDS or PROGRESS_ROWS. A stream stopped early (the
+    client went away, a time limit, a database failed) leaves `finished` false and the count
+    of rows handed out, which may include a last chunk the client never received.
 
     With `outcome`, a database that fails stops its own table only: the table is named
     there (and recorded as an unfinished export) and the next one is exported; without it,
@@ -91,12 +93,15 @@ def _export_rows(
             if not has_table(target):
                 continue
             record_id = export_record_open(entry, user_id=user_id)
+            recorded = 0
             for memory in memory_stream(target=target, user_id=user_id):
                 count += 1
-                yield target, memory
-                if time.monotonic() - recorded_at >= PROGRESS_SECONDS:
+                # Before the row leaves: the export may wait at this yield until it is killed.
+                is_due = time.monotonic() - recorded_at >= PROGRESS_SECONDS
+                if is_due or count - recorded >= PROGRESS_ROWS:
                     export_record_close(record_id, count=count, finished=False)
-                    recorded_at = time.monotonic()
+                    recorded, recorded_at = count, time.monotonic()
+                yield target, memory
             finished = True
         except DatabaseError as error:
             if outcome is None:

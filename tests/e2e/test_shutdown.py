@@ -4,6 +4,7 @@ within AGENTOS_GRACEFUL_TIMEOUT, and a request in flight on a reused connection 
 in full first. `make shutdown-soak` repeats it 20 times per signal."""
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -24,6 +25,9 @@ from tests.servers import ROOT, clean_environment, collected_static, free_port, 
 GRACE = 5
 REPEATS = int(os.environ.get("AGENTOS_SHUTDOWN_REPEATS", "1"))
 ROWS = 20_000
+# About 400 bytes a line: 8 MB of export, more than a server and the kernel buffer ahead of a
+# client that reads slowly.
+TEXT = json.dumps("remember this, and this too " * 14)
 
 
 def interruptible() -> None:
@@ -99,8 +103,8 @@ def folder(tmp_path_factory) -> Path:
     with contextlib.closing(sqlite3.connect(folder / "db.sqlite3")) as connection, connection:
         connection.executemany(
             "INSERT INTO agno_memories (memory_id, memory, user_id, created_at)"
-            " VALUES (?, '\"remember this, and this too\"', 'alice', 1)",
-            ((f"m{n:06}",) for n in range(ROWS)),
+            " VALUES (?, ?, 'alice', 1)",
+            ((f"m{n:06}", TEXT) for n in range(ROWS)),
         )
     return folder
 
@@ -196,8 +200,9 @@ def test_a_request_in_flight_on_a_reused_connection_is_answered_in_full(folder):
 
 
 def test_an_export_cut_by_the_end_of_the_grace_period_records_the_rows_it_sent(folder):
-    # Read slowly: about 2 MB at 64 KiB per 0.25 s (8 s) outlasts the grace period, however
-    # fast the server is, and the worker lives long enough (3 s) to bring its record up to date.
+    # Read slowly: about 8 MB at 64 KiB per 0.25 s (30 s) outlasts the grace period, however
+    # fast the server renders it, and the worker lives long enough (3 s) to bring its record
+    # up to date.
     status, lines = export_while_stopping(folder, grace=4, pause=0.25)
     count, finished = last_export(folder)
 

@@ -1,6 +1,7 @@
 """The export service: each table's rows streamed, with an audit record opened before the
 first row and completed with the count after the last."""
 
+import itertools
 import threading
 import tracemalloc
 
@@ -10,6 +11,7 @@ from django.db import connections
 from memories.models import Channel, MemoryExport
 from memories.owners import NOBODY
 from memories.services import ExportOutcome, memories_export
+from memories.services.export import PROGRESS_ROWS
 from tests.conftest import require_db_id
 from tests.factories import memory_create, memory_ids_in, model_of, target
 
@@ -181,3 +183,22 @@ def test_a_database_failing_midway_is_named_and_the_next_table_exported():
     records = {r.db_id: (r.count, r.finished) for r in MemoryExport.objects.all()}
     assert records == {"pg": (2000, False), "lite": (1, True)}
     assert len(memory_ids_in("pg")) == 3000
+
+
+def test_a_stream_waiting_at_a_row_has_its_record_up_to_date_within_progress_rows():
+    """A server with full buffers stops asking for rows, and no second passes for the
+    export: its record is brought up to date by rows too, so a process killed then leaves
+    the rows handed out, within PROGRESS_ROWS."""
+    model = model_of("default")
+    model._default_manager.bulk_create(
+        model(memory_id=f"m{n:05}", user_id="alice", memory="m", created_at=1)
+        for n in range(PROGRESS_ROWS * 2 + 10)
+    )
+    rows = memories_export(targets=[target()], user_id="alice", actor="alice", channel=Channel.API)
+
+    handed_out = sum(1 for _ in itertools.islice(rows, PROGRESS_ROWS * 2 + 5))
+
+    record = MemoryExport.objects.get()
+    assert (record.count, record.finished) == (PROGRESS_ROWS * 2, False)
+    assert handed_out - record.count < PROGRESS_ROWS
+    rows.close()
