@@ -96,6 +96,24 @@ def check_statement_timeout(app_configs: Any = None, **kwargs: Any) -> list[Chec
     ]
 
 
+@register()
+def check_large_table_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """The large tables' settings are numbers: read on every admin page and summary, where a
+    string would fail each request instead of the start."""
+    problems = []
+    rows = memories_settings.ADMIN_LARGE_TABLE_ROWS
+    if not (isinstance(rows, int) and not isinstance(rows, bool) and rows >= 1):
+        problems.append(f"MEMORIES['ADMIN_LARGE_TABLE_ROWS'] is {rows!r}: a whole number >= 1")
+    seconds = memories_settings.AGGREGATE_CACHE_SECONDS
+    if not (
+        isinstance(seconds, int | float) and not isinstance(seconds, bool) and 0 <= seconds < 1e9
+    ):
+        problems.append(
+            f"MEMORIES['AGGREGATE_CACHE_SECONDS'] is {seconds!r}: a number of seconds >= 0"
+        )
+    return [Error(f"{problem}.", id="memories.E011") for problem in problems]
+
+
 def _missing_token_key() -> str | None:
     """The MEMORIES key that verification needs and lacks, if any."""
     if str(memories_settings.JWT_ALGORITHM).startswith("HS"):

@@ -96,3 +96,26 @@ def test_statement_timeout_must_be_a_positive_number_or_none(seconds):
 def test_statement_timeout_of_seconds_or_none_passes(seconds):
     with override_settings(MEMORIES=memories_with(STATEMENT_TIMEOUT=seconds)):
         assert check_ids() == set()
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [{"ADMIN_LARGE_TABLE_ROWS": value} for value in [0, -5, "100000", 1.5, True, None]]
+    + [{"AGGREGATE_CACHE_SECONDS": value} for value in [-1, "60", True, None, float("nan")]],
+)
+def test_large_table_settings_must_be_numbers(setting):
+    with override_settings(MEMORIES=memories_with(**setting)):
+        assert check_ids() == {"memories.E011"}
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"ADMIN_LARGE_TABLE_ROWS": 1},
+        {"AGGREGATE_CACHE_SECONDS": 0},
+        {"AGGREGATE_CACHE_SECONDS": 2.5},
+    ],
+)
+def test_large_table_settings_of_numbers_pass(setting):
+    with override_settings(MEMORIES=memories_with(**setting)):
+        assert check_ids() == set()

@@ -17,8 +17,14 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 
-from memories.admin.targets import TARGET_PARAM, actor_of, changelist_url, target_from_request
-from memories.exceptions import DeletionUnfinishedError
+from memories.admin.targets import (
+    TARGET_PARAM,
+    actor_of,
+    changelist_url,
+    target_from_request,
+    unavailable_message,
+)
+from memories.exceptions import DeletionUnfinishedError, StatementTimeoutError
 from memories.export_streams import NDJSON, BoundedExport, export_lines, streamed
 from memories.models import Channel
 from memories.retention import retention_rules
@@ -92,6 +98,8 @@ def _deletable_listed(
         return gettext("The list cannot show this query (%(error)s): nothing was deleted.") % {
             "error": error
         }
+    except StatementTimeoutError as error:
+        return str(unavailable_message(target, error))
     except DatabaseError:
         return gettext(
             "Database %(db_id)s cannot be reached: nothing can be deleted from it now."

@@ -45,3 +45,19 @@ def test_an_admin_delete_cut_by_the_limit_deletes_nothing_and_says_so(staff):
     assert message.startswith("Database maria did not answer within 0.5 seconds")
     assert memory_ids_in("maria") == {"kept"}
     assert not MemoryDeletion.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_a_deletion_by_filter_whose_count_is_cut_says_so_and_deletes_nothing(staff):
+    require_db_id("pg")
+    memory_create("pg", memory_id="kept", user_id="alice")
+    url = "/admin/memories/memory/delete_matching/?target=pg%3Aagno_memories&user_id=alice"
+
+    with limited, table_locked("pg"):
+        response = staff.post(url, {"confirmed": "yes"})
+
+    assert response.status_code == 302
+    (message,) = [str(m) for m in get_messages(response.wsgi_request)]
+    assert message.startswith("Database pg did not answer within 0.5 seconds")
+    assert memory_ids_in("pg") == {"kept"}
+    assert not MemoryDeletion.objects.exists()
