@@ -10,6 +10,11 @@ while one request, the first to find it that old, starts a refresh in a thread o
 reads the table itself. So no request waits for a read while a value it may serve exists, and
 whatever is served was read at most 2 x S ago: a memory written shows at most that late. A
 cache that fails (down, stalled past its client's timeout) means a read, never an error.
+
+Every key holds its table's generation, which an erasure or a deletion by filter renews once
+its rows are deleted (summaries_forget): the values kept before it are never found again, so
+an erased user is listed by no summary from then on. A single delete renews nothing (one
+cache round trip more per DELETE): its row shows at most 2 x S late, as a written one does.
 """
 
 import hashlib
@@ -68,10 +73,46 @@ def visible_user_stats(
 
 
 def summary_key(target: MemoryTarget, name: str) -> str:
-    """The cache key of one summary of a table; its refresh's lock is the key + ":refreshing"."""
+    """The cache key of one summary of a table in its current generation (read from the cache,
+    which may fail); its refresh's lock is the key + ":refreshing"."""
+    generation = _generation(target)
     # Hashed: db_ids and table names may hold what a memcached key may not (spaces...).
-    where = hashlib.sha256(f"{target.db_id}\0{target.table}\0{name}".encode()).hexdigest()
+    where = hashlib.sha256(
+        f"{target.db_id}\0{target.table}\0{generation}\0{name}".encode()
+    ).hexdigest()
     return f"memories:summary:{where}"
+
+
+def summaries_forget(*, target: MemoryTarget) -> None:
+    """Renew the table's generation: no summary kept before is served again. Called once
+    rows deleted from it are committed (an erasure, a deletion by filter)."""
+    if not memories_settings.AGGREGATE_CACHE_SECONDS:
+        return  # nothing is kept
+    try:
+        cache.set(_generation_key(target), uuid.uuid4().hex, timeout=None)
+    except Exception as error:  # the deletion stands; the kept values expire on their own
+        logger.warning(
+            "summary cache unavailable (%s): summaries of %s/%s kept until they expire",
+            type(error).__name__,
+            target.db_id,
+            target.table,
+        )
+
+
+def _generation_key(target: MemoryTarget) -> str:
+    where = hashlib.sha256(f"{target.db_id}\0{target.table}".encode()).hexdigest()
+    return f"memories:summary-generation:{where}"
+
+
+def _generation(target: MemoryTarget) -> str:
+    key = _generation_key(target)
+    generation = cache.get(key)
+    if generation is None:
+        # None yet, or evicted: a new one, never an old one again, so that a value kept before
+        # an erasure cannot be found once the erasure's generation is gone.
+        new = uuid.uuid4().hex
+        generation = new if cache.add(key, new, timeout=None) else cache.get(key, new)
+    return str(generation)
 
 
 def refreshes_running() -> int:
@@ -89,13 +130,15 @@ def _summary(target: MemoryTarget, name: str, read: Callable[[], T]) -> T:
     seconds: float = memories_settings.AGGREGATE_CACHE_SECONDS
     if not seconds:
         return read()
-    key = summary_key(target, name)
     started = time.time()
     try:
+        # The generation is read before the table: a value read before an erasure's commit
+        # is kept under the generation the erasure then renews.
+        key = summary_key(target, name)
         kept = cache.get(key)
     except Exception as error:  # any client's failure: read the table instead
         logger.warning("summary cache unavailable (%s): reading the table", type(error).__name__)
-        kept = None
+        return read()
     if kept is not None:
         read_at, value = kept
         age = started - read_at
@@ -152,5 +195,6 @@ def _refresh(key: str, lock: str, owner: str, read: Callable[[], Any], seconds: 
                 cache.delete(lock)
         except Exception:  # the lock expires on its own
             pass
-        connections.close_all()  # this thread's own connections
+        # Forgotten first: a close that raises must not leave the thread counted as running.
         _refreshing.discard(threading.current_thread())
+        connections.close_all()  # this thread's own connections

@@ -14,6 +14,9 @@ from django.core.cache import cache
 from django.db import connections
 from django.test import override_settings
 
+from memories.models import Channel
+from memories.selectors import MemoryFilter
+from memories.services import memories_delete_matching, user_memories_erase
 from memories.summaries import (
     column_values,
     refreshes_running,
@@ -23,7 +26,7 @@ from memories.summaries import (
 )
 from tests.conftest import require_redis
 from tests.databases import REDIS_URL
-from tests.factories import memory_create, target
+from tests.factories import memory_create, memory_ids_in, target
 
 # The refreshes read in threads of their own, on connections of their own: they see
 # committed rows only.
@@ -246,3 +249,63 @@ def test_administrators_stats_are_kept_per_page_and_owners_are_read(as_user, db_
     assert everyone == kept == [("bob", 1), ("alice", 1)]
     assert other_page == [("alice", 2)]
     assert narrowed == own == [("alice", 2)]
+
+
+def admins_view(as_user, db_id):
+    """The users an administrator's kept stats and topics list."""
+    admin = as_user("root", admin=True)
+    stats = admin.get(f"/user_memory_stats?db_id={db_id}").json()["data"]
+    topics = admin.get(f"/memory_topics?db_id={db_id}").json()
+    return sorted(row["user_id"] for row in stats), topics
+
+
+def test_an_erased_user_is_listed_by_no_kept_summary(as_user, db_id, shared_cache):
+    memory_create(db_id, user_id="alice", topics=["alice-topic"])
+    memory_create(db_id, memory_id="bob-1", user_id="bob", topics=["bob-topic"])
+
+    with kept_for(60):
+        before = admins_view(as_user, db_id)
+        erased = user_memories_erase(
+            user_id="alice", targets=[target(db_id)], actor="root", channel=Channel.COMMAND
+        )
+        after = admins_view(as_user, db_id)
+
+    assert before == (["alice", "bob"], ["alice-topic", "bob-topic"])
+    assert erased == {target(db_id): 1} and memory_ids_in(db_id) == {"bob-1"}
+    assert after == (["bob"], ["bob-topic"])
+
+
+def test_a_deletion_by_filter_is_seen_by_the_kept_summaries(as_user, db_id):
+    memory_create(db_id, user_id="alice", agent_id="chef", topics=["recipes"])
+    memory_create(db_id, user_id="bob", agent_id="coach", topics=["running"])
+
+    with kept_for(60):
+        before = admins_view(as_user, db_id)
+        memories_delete_matching(
+            memory_filter=MemoryFilter(agent_id="chef"),
+            targets=[target(db_id)],
+            actor="root",
+            channel=Channel.COMMAND,
+        )
+        after = admins_view(as_user, db_id)
+        choices = column_values(target=target(db_id), column="agent_id")
+
+    assert before == (["alice", "bob"], ["recipes", "running"])
+    assert after == (["bob"], ["running"]) and choices == ["coach"]
+
+
+def test_an_erasure_stands_when_the_cache_fails(db_id, caplog):
+    memory_create(db_id, user_id="alice")
+    closed = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:9/0",
+        "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+    }
+
+    with kept_for(60), override_settings(CACHES={"default": closed}):
+        erased = user_memories_erase(
+            user_id="alice", targets=[target(db_id)], actor="root", channel=Channel.COMMAND
+        )
+
+    assert erased == {target(db_id): 1} and memory_ids_in(db_id) == set()
+    assert any("kept until they expire" in record.getMessage() for record in caplog.records)

@@ -1,16 +1,38 @@
 """Changelist filters: the database and table, then agent, team and topic within it."""
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from memories.admin.targets import TARGET_PARAM, is_unreachable, target_from_request, target_key
+from memories.exceptions import StatementTimeoutError
 from memories.selectors import filter_memories
 from memories.summaries import column_values, visible_topics
 from memories.targets import all_targets, resolve_target
+
+logger = logging.getLogger("memories.admin")
+
+
+def choices_read(request: HttpRequest, title: Any, read: Callable[[], list[str]]) -> list[str]:
+    """A filter's choices, or none when their read (the whole table's) ran past the statement
+    limit: nothing was kept of it, so without this every list of a table that large would
+    fail on it, when its rows alone are read in time."""
+    try:
+        return read()
+    except StatementTimeoutError as error:
+        message = gettext("%(explanation)s: the filter “%(filter)s” offers no choices.") % {
+            "explanation": error.explanation,
+            "filter": title,
+        }
+        messages.warning(request, message)
+        logger.warning("admin filter %s: choices not read (%s)", title, error)
+        return []
 
 
 class TargetFilter(admin.SimpleListFilter):
@@ -44,7 +66,9 @@ class ColumnFilter(admin.SimpleListFilter):
         if is_unreachable(request):
             return []
         target = target_from_request(request)
-        values = column_values(target=target, column=self.column)
+        values = choices_read(
+            request, self.title, lambda: column_values(target=target, column=self.column)
+        )
         return [(value, value) for value in values]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -72,7 +96,10 @@ class TopicFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         if is_unreachable(request):
             return []
-        topics = visible_topics(target=target_from_request(request), user_id=None)
+        target = target_from_request(request)
+        topics = choices_read(
+            request, self.title, lambda: visible_topics(target=target, user_id=None)
+        )
         return [(topic, topic) for topic in topics[:100]]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:

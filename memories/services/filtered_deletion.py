@@ -4,9 +4,10 @@ erasure, a deletion by filter and a retention rule each run."""
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from django.db.models import QuerySet
 
 from memories.exceptions import DeletionUnfinishedError, FilterRequiredError, database_reason
@@ -14,6 +15,7 @@ from memories.models import AbstractMemory, Channel
 from memories.selectors import MemoryFilter, memory_matching
 from memories.services.deletion import delete_selection
 from memories.statements import BATCH_SIZES, FilterBatch, condition_of
+from memories.summaries import summaries_forget
 from memories.targets import MemoryTarget, has_table
 from memories.wording import in_english
 
@@ -129,6 +131,10 @@ def _delete_selections(
             logger.error("memory deletion failed on %s/%s: %s", target.db_id, target.table, reason)
             left[target] = None
             continue
+        finally:
+            if deleted.get(target):
+                # Its topics and users' statistics kept in the cache may name what is gone.
+                transaction.on_commit(partial(summaries_forget, target=target), using=target.alias)
         if remaining:
             left[target] = remaining
     if left:

@@ -1,8 +1,9 @@
 """PostgreSQL's statements: one JSON parameter for many ids, a DELETE that writes its own
-audit record, and the topics unnested by jsonb_array_elements."""
+audit record, and the topics unnested by json_array_elements."""
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import DatabaseError
 from django.db.models import Field
@@ -77,16 +78,22 @@ class PostgreSQLStatements(Statements):
         )
 
     def topics_query(self, target: Table, condition: Clause) -> Clause:
-        # As jsonb: Agno's own tables hold json. A value that is no list unnests to no row;
-        # DISTINCT compares text exactly (deterministic collations).
-        topics = f"({target.quoted_table}.{self.quote('topics')})::jsonb"
+        # As json, whether the column is json or jsonb (a host's table may hold either): json
+        # takes every value Python's decoder takes, where a cast to jsonb fails on a string
+        # holding \u0000 or a lone surrogate. A value that is no list unnests to no row. Each
+        # element is answered as its JSON text, which topic_of decodes: two spellings of one
+        # string (an escape, a character) are two rows here and one topic there.
+        topics = f"({target.quoted_table}.{self.quote('topics')})::json"
         return Clause(
-            f"SELECT DISTINCT element #>> '{{}}' FROM {target.quoted_table},"
-            f" jsonb_array_elements(CASE WHEN jsonb_typeof({topics}) = 'array'"
+            f"SELECT DISTINCT element::text FROM {target.quoted_table},"
+            f" json_array_elements(CASE WHEN json_typeof({topics}) = 'array'"
             f" THEN {topics} END) AS element"
-            f" WHERE ({condition.sql}) AND jsonb_typeof(element) = 'string'",
+            f" WHERE ({condition.sql}) AND json_typeof(element) = 'string'",
             condition.params,
         )
+
+    def topic_of(self, value: Any) -> str:
+        return str(json.loads(value))
 
     def delete_and_record(
         self, target: Table, selection: Selection, entry: AuditEntry, *, with_rows: bool

@@ -1,14 +1,17 @@
 """The admin pages of the app's models under MEMORIES["STATEMENT_TIMEOUT"]: a statement the
 limit cut becomes a message, and nothing is deleted half-way."""
 
+import logging
 import time
+from contextlib import ExitStack
 
 import pytest
 from django.contrib.messages import get_messages
 
 from memories.models import MemoryDeletion
+from memories.summaries import column_values
 from tests.conftest import require_db_id
-from tests.factories import memory_create, memory_ids_in
+from tests.factories import memory_create, memory_ids_in, target
 from tests.test_statement_limits import HELD, limited, row_locked, table_locked
 
 
@@ -23,8 +26,13 @@ def test_the_admin_list_cut_by_the_limit_shows_a_message_instead_of_an_error_pag
 
     assert page.status_code == 200
     assert [str(m) for m in get_messages(page.wsgi_request)] == [
+        *(
+            f"The database did not answer within 0.5 seconds: the filter “{title}” offers no "
+            "choices."
+            for title in ("agent_id", "team_id", "topic")
+        ),
         "Database pg did not answer within 0.5 seconds, the limit of a statement: the page "
-        "was stopped. Narrow it with a filter or a search."
+        "was stopped. Narrow it with a filter or a search.",
     ]
     assert took < HELD / 2
 
@@ -61,3 +69,42 @@ def test_a_deletion_by_filter_whose_count_is_cut_says_so_and_deletes_nothing(sta
     assert message.startswith("Database pg did not answer within 0.5 seconds")
     assert memory_ids_in("pg") == {"kept"}
     assert not MemoryDeletion.objects.exists()
+
+
+class ReleasedOnWarning(logging.Handler):
+    """Closes the lock's block at the first warning logged: the moment a read cut by the
+    limit has been answered, before the page reads anything else."""
+
+    def __init__(self, held: ExitStack) -> None:
+        super().__init__(logging.WARNING)
+        self.held = held
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.held.close()
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_a_list_whose_topics_are_not_read_within_the_limit_opens_without_their_choices(staff):
+    require_db_id("pg")
+    memory_create("pg", memory_id="listed", user_id="alice", agent_id="chef", topics=["recipes"])
+    # The agent and team choices kept, the topics not: their read is the one the lock holds.
+    for column in ("agent_id", "team_id"):
+        column_values(target=target("pg"), column=column)
+    logger = logging.getLogger("memories.admin")
+
+    with limited, ExitStack() as held:
+        held.enter_context(table_locked("pg"))
+        released = ReleasedOnWarning(held)
+        logger.addHandler(released)
+        try:
+            page = staff.get("/admin/memories/memory/", {"target": "pg:agno_memories"})
+        finally:
+            logger.removeHandler(released)
+
+    assert page.status_code == 200
+    assert [str(m) for m in get_messages(page.wsgi_request)] == [
+        "The database did not answer within 0.5 seconds: the filter “topic” offers no choices."
+    ]
+    html = page.content.decode()
+    assert "/admin/memories/memory/listed/" in html  # the row is listed
+    assert "topic=recipes" not in html and "agent_id=chef" in html

@@ -1,7 +1,10 @@
 """Each engine's read of a table's distinct topics in one statement, against Python over every
 row: exactly the strings of the rows' lists of topics, each once, whatever else the rows hold."""
 
+import json
+
 import pytest
+from django.db import connections
 from django.db.models import JSONField, Value
 
 from memories.selectors import memory_queryset, memory_topics, topics_read_in_chunks
@@ -81,3 +84,58 @@ def test_a_schema_qualified_table_is_read():
     memory_create("pg", memory_id="in-public", topics=["public-topic"])
 
     assert memory_topics(target=target("pg", "ai.agno_memories"), user_id=None) == ["ai-topic"]
+
+
+# Values only a json column keeps as written: strings holding what jsonb refuses (\u0000, a
+# lone surrogate), and one string spelled two ways (escaped and not), which is one topic.
+JSON_TEXTS = [
+    r'["nul\u0000here", "lone\ud800", "caf\u00e9", "café", "\ud83c\udf75", "🍵", 3, null]',
+    r'["\u0000", "\udfff"]',
+    r'{"topics": ["\u0000 in an object"]}',
+    r'"\u0000"',
+]
+
+
+@pytest.fixture
+def json_column():
+    """Agno's schema-qualified table with its topics in a json column (not jsonb), holding the
+    odd rows and JSON_TEXTS; the ALTER is rolled back with the test."""
+    require_db_id("pg")
+    chosen = target("pg", "ai.agno_memories")
+    with connections[chosen.alias].cursor() as cursor:
+        cursor.execute(
+            f"ALTER TABLE {chosen.quoted_table} ALTER COLUMN topics TYPE json USING topics::json"
+        )
+        for number, topics in enumerate([*ODD_TOPICS, *NO_TOPICS[2:]]):
+            memory_create("pg", chosen.table, memory_id=f"odd-{number}", topics=topics)
+        for number, text in enumerate(JSON_TEXTS):
+            memory_create("pg", chosen.table, memory_id=f"text-{number}", user_id="bob")
+            cursor.execute(
+                f"UPDATE {chosen.quoted_table} SET topics = %s::json WHERE memory_id = %s",
+                [text, f"text-{number}"],
+            )
+    return chosen
+
+
+def python_topics_of_text(chosen):
+    """The distinct topics computed here from every row's JSON text, as Python decodes it
+    (the ORM cannot load a json column: psycopg decodes it before Django's field does)."""
+    found: set[str] = set()
+    with connections[chosen.alias].cursor() as cursor:
+        cursor.execute(f"SELECT topics::text FROM {chosen.quoted_table} WHERE topics IS NOT NULL")
+        for (text,) in cursor.fetchall():
+            topics = json.loads(text)
+            if isinstance(topics, list):
+                found.update(topic for topic in topics if isinstance(topic, str))
+    return found
+
+
+def test_a_json_columns_topics_are_read_as_python_reads_them(json_column):
+    found = memory_topics(target=json_column, user_id=None)
+
+    assert found == sorted(python_topics_of_text(json_column))
+    assert {"nul\x00here", "lone\ud800", "café", "🍵", "\x00", "\udfff", "Chef"} <= set(found)
+    assert found.count("🍵") == found.count("café") == 1
+    assert memory_topics(target=json_column, user_id="bob") == sorted(
+        ["\x00", "\udfff", "café", "lone\ud800", "nul\x00here", "🍵"]
+    )
