@@ -145,7 +145,7 @@ def _summary(target: MemoryTarget, name: str, read: Callable[[], T]) -> T:
         if 0 <= age < seconds:
             return value  # type: ignore[no-any-return]
         if 0 <= age < 2 * seconds:
-            _refresh_in_background(key, read, seconds)
+            _refresh_in_background(key, read, seconds, seen=read_at)
             return value  # type: ignore[no-any-return]
     value = read()
     _keep(key, started, value, seconds)
@@ -160,12 +160,20 @@ def _keep(key: str, read_at: float, value: Any, seconds: float) -> None:
         logger.warning("summary cache unavailable (%s): not kept", type(error).__name__)
 
 
-def _refresh_in_background(key: str, read: Callable[[], Any], seconds: float) -> None:
-    """Start a refresh of the value at key, unless one is running in any process."""
+def _refresh_in_background(
+    key: str, read: Callable[[], Any], seconds: float, *, seen: float
+) -> None:
+    """Start a refresh of the value at key (read at `seen`), unless one is running in any
+    process or has ended since."""
     lock, owner = f"{key}:refreshing", uuid.uuid4().hex
     try:
         # Held for S at most: a refresh whose process died holds it no longer.
         if not cache.add(lock, owner, timeout=math.ceil(seconds)):
+            return
+        kept = cache.get(key)
+        if kept is not None and kept[0] != seen:
+            # A refresh ended between this request's read and its lock: the value is new.
+            cache.delete(lock)
             return
     except Exception as error:  # served as it is; the next request tries again
         logger.warning("summary cache unavailable (%s): not refreshed", type(error).__name__)

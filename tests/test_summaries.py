@@ -24,7 +24,7 @@ from memories.summaries import (
     visible_topics,
     wait_for_refreshes,
 )
-from tests.conftest import require_redis
+from tests.conftest import require_db_id, require_redis
 from tests.databases import REDIS_URL
 from tests.factories import memory_create, memory_ids_in, target
 
@@ -101,6 +101,7 @@ def test_a_stale_value_is_served_while_another_process_refreshes(db_id, caplog):
 def test_a_refresh_held_by_the_database_holds_no_request(db_id):
     """The refresh's read waits behind a lock of the table; requests meanwhile are answered
     at once, with the value kept, and the refresh's value follows once it can read."""
+    require_db_id(db_id)
     with kept_for(BOUND):
         stale_topics(db_id)
         with table_locked(db_id):
@@ -157,7 +158,8 @@ def test_concurrent_misses_run_one_refresh(db_id, shared_cache, caplog):
         wait_for_refreshes(timeout=30)
         refreshed = topics_now(db_id)
 
-    assert answers == [["old"]] * requests
+    # Each answered at once: the kept value, or the refresh's if it ended before its turn.
+    assert ["old"] in answers and all(a in (["old"], ["new", "old"]) for a in answers)
     assert refreshes_logged(caplog) == 1
     assert refreshed == ["new", "old"]
 
