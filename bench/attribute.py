@@ -18,11 +18,8 @@ timers' own cost, measured on an empty function, is taken out of the parts that 
 
 import argparse
 import gc
-import os
-import secrets
 import statistics
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -31,7 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.profile import configure, environ  # noqa: E402
+from bench.profile import configured_database, environ  # noqa: E402
 from bench.run import Database  # noqa: E402
 
 # The database round trip: the thread's CPU clock, not the wall's.
@@ -243,18 +240,8 @@ def main() -> None:
     parser.add_argument("--gc-freeze", action="store_true")
     parser.add_argument("--gc-threshold", type=int, default=0)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        database = Database("postgres", Path(folder))
-        key = secrets.token_urlsafe(48)
-        configure(database, key, Path(folder))
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(Path(folder))  # as bin/serve serves
-        try:
-            attribute(database, key, args)
-        finally:
-            from django.db import connections
-
-            connections.close_all()
-            database.drop()
+    with configured_database("postgres") as (database, key):
+        attribute(database, key, args)
 
 
 def attribute(database: Database, key: str, args: argparse.Namespace) -> None:

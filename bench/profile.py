@@ -12,6 +12,7 @@ With --bulk each request is a bulk DELETE /memories of 1000 ids.
 """
 
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -19,7 +20,7 @@ import secrets
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,24 @@ def configure(database: Database, key: str, folder: Path) -> None:
     """This process configured as bench/run.py serves the project."""
     os.environ.clear()
     os.environ.update(project_env(database, key, folder))
+
+
+@contextlib.contextmanager
+def configured_database(backend: str) -> Iterator[tuple[Database, str]]:
+    """A fresh database of backend, and this process configured to serve it as bin/serve
+    does with a new signing key (returned); the database dropped afterwards."""
+    with tempfile.TemporaryDirectory() as folder:
+        database = Database(backend, Path(folder))
+        key = secrets.token_urlsafe(48)
+        configure(database, key, Path(folder))
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+        try:
+            yield database, key
+        finally:
+            from django.db import connections
+
+            connections.close_all()
+            database.drop()
 
 
 def environ(path: str, token: str, body: bytes = b"") -> dict[str, Any]:
@@ -68,17 +87,8 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as folder:
-        database = Database(args.backend, Path(folder))
-        key = secrets.token_urlsafe(48)
-        configure(database, key, Path(folder))
-        try:
-            profile(database, key, args)
-        finally:
-            from django.db import connections
-
-            connections.close_all()
-            database.drop()
+    with configured_database(args.backend) as (database, key):
+        profile(database, key, args)
 
 
 def profile(database: Database, key: str, args: argparse.Namespace) -> None:

@@ -13,11 +13,8 @@ delete before less the median delete after, median (min-max) over chunks of the 
 
 import argparse
 import logging
-import os
-import secrets
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
@@ -27,7 +24,7 @@ from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.profile import configure, environ  # noqa: E402
+from bench.profile import configured_database, environ  # noqa: E402
 from bench.run import Database  # noqa: E402
 
 
@@ -105,18 +102,8 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=1000, help="Pairs of deletes per saving.")
     parser.add_argument("--only", action="append", help="A saving's name (repeatable).")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        database = Database("postgres", Path(folder))
-        key = secrets.token_urlsafe(48)
-        configure(database, key, Path(folder))
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder  # as bin/serve serves
-        try:
-            measure(database, key, args)
-        finally:
-            from django.db import connections
-
-            connections.close_all()
-            database.drop()
+    with configured_database("postgres") as (database, key):
+        measure(database, key, args)
 
 
 def measure(database: Database, key: str, args: argparse.Namespace) -> None:
