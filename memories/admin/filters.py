@@ -19,20 +19,30 @@ from memories.targets import all_targets, resolve_target
 logger = logging.getLogger("memories.admin")
 
 
+# Set on a request once one filter's read ran past the statement limit.
+_CUT = "_memories_filter_choices_cut"
+
+
 def choices_read(request: HttpRequest, title: Any, read: Callable[[], list[str]]) -> list[str]:
     """A filter's choices, or none when their read (the whole table's) ran past the statement
     limit: nothing was kept of it, so without this every list of a table that large would
-    fail on it, when its rows alone are read in time."""
-    try:
-        return read()
-    except StatementTimeoutError as error:
-        message = gettext("%(explanation)s: the filter “%(filter)s” offers no choices.") % {
-            "explanation": error.explanation,
-            "filter": title,
-        }
-        messages.warning(request, message)
-        logger.warning("admin filter %s: choices not read (%s)", title, error)
-        return []
+    fail on it, when its rows alone are read in time. Once one filter's read was cut, the
+    page's other filters (each a read of the same whole table) offer none without waiting
+    the limit out in turn."""
+    cut: StatementTimeoutError | None = getattr(request, _CUT, None)
+    if cut is None:
+        try:
+            return read()
+        except StatementTimeoutError as error:
+            cut = error
+            setattr(request, _CUT, cut)
+    logger.warning("admin filter %s: choices not read (%s)", title, cut)
+    message = gettext("%(explanation)s: the filter “%(filter)s” offers no choices.") % {
+        "explanation": cut.explanation,
+        "filter": title,
+    }
+    messages.warning(request, message)
+    return []
 
 
 class TargetFilter(admin.SimpleListFilter):
