@@ -57,19 +57,20 @@ CHANGELIST = "/admin/memories/memory/"
 # The reference: the API's list page, as an administrator sees it.
 API_LIST = "api list"
 
+# %% is SQL's modulo, escaped: the statement takes a parameter.
 SEED = """
 INSERT INTO agno_memories
     (memory_id, memory, agent_id, team_id, user_id, topics, created_at, updated_at)
 SELECT md5('memory' || n)::uuid::text,
        to_jsonb('Memory ' || n || ': the user mentioned '
                 || (ARRAY['coffee', 'hiking', 'jazz', 'python', 'gardening', 'chess',
-                          'sailing', 'baking'])[1 + n % 8] || ' again'),
-       'agent-' || (n % 20),
-       CASE WHEN n % 3 = 0 THEN 'team-' || (n % 5) END,
-       'user-' || (n % 50000),
-       jsonb_build_array('topic-' || (n % 30), 'topic-' || ((n / 30) % 30)),
+                          'sailing', 'baking'])[1 + n %% 8] || ' again'),
+       'agent-' || (n %% 20),
+       CASE WHEN n %% 3 = 0 THEN 'team-' || (n %% 5) END,
+       'user-' || (n %% 50000),
+       jsonb_build_array('topic-' || (n %% 30), 'topic-' || ((n / 30) %% 30)),
        1700000000 + n * 30,
-       1700000000 + n * 30 + (n % 1000)
+       1700000000 + n * 30 + (n %% 1000)
 FROM generate_series(1, %(count)s) AS n
 """
 
