@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from django.db import connections
 
 from tests.databases import PG_SERVER
 from tests.servers import free_port
@@ -76,3 +77,19 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> No
         except OSError:
             time.sleep(0.05)
     raise RuntimeError(f"pgbouncer did not start: {log.read_text()[-2000:]}")
+
+
+@contextmanager
+def through_pooler(db_id: str, pooler: str) -> Iterator[None]:
+    """db_id's connections (the requests', the refreshes', a lock holder's) go through the
+    pooler."""
+    address = urlsplit(pooler)
+    config = connections[db_id].settings_dict
+    saved = {key: config[key] for key in ("HOST", "PORT")}
+    connections[db_id].close()
+    config.update(HOST=address.hostname, PORT=address.port)
+    try:
+        yield
+    finally:
+        connections[db_id].close()
+        config.update(saved)

@@ -8,7 +8,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -20,7 +19,7 @@ from memories.models import MemoryDeletion, MemoryExport
 from memories.statement_limits import SQLiteLimit, statement_time_limit
 from tests.conftest import memories_with, require_db_id
 from tests.factories import memory_create, memory_ids_in, target
-from tests.poolers import POOL_SIZE, pgbouncer
+from tests.poolers import POOL_SIZE, pgbouncer, through_pooler
 
 LIMIT = 0.5
 # How long another connection holds a lock: long past the limit, so a request that waits for
@@ -220,21 +219,6 @@ def test_an_export_cut_by_the_limit_ends_with_a_statement_timeout_line(as_user):
     }
     recorded = MemoryExport.objects.get(db_id="pg", table_name="agno_memories")
     assert (recorded.count, recorded.finished) == (0, False)
-
-
-@contextmanager
-def through_pooler(db_id: str, pooler: str) -> Iterator[None]:
-    """db_id's connections (the request's, and the lock holder's) go through the pooler."""
-    address = urlsplit(pooler)
-    config = connections[db_id].settings_dict
-    saved = {key: config[key] for key in ("HOST", "PORT")}
-    connections[db_id].close()
-    config.update(HOST=address.hostname, PORT=address.port)
-    try:
-        yield
-    finally:
-        connections[db_id].close()
-        config.update(saved)
 
 
 @pytest.mark.django_db(transaction=True, databases="__all__")
