@@ -6,10 +6,11 @@ changes. A value is kept with the time its read began. For S = MEMORIES
 ["AGGREGATE_CACHE_SECONDS"] from then it is served as it is; for S more it is still served,
 while one request, the first to find it that old, starts a refresh in a thread of its process
 (one per value at a time across every process sharing the cache: a lock taken with
-`cache.add`); older than 2 x S it is never served, and a request finding no value it may serve
-reads the table itself. So no request waits for a read while a value it may serve exists, and
-whatever is served was read at most 2 x S ago: a memory written shows at most that late. A
-cache that fails (down, stalled past its client's timeout) means a read, never an error.
+`cache.add`), which reads without PostgreSQL's parallel workers (background_reads); older
+than 2 x S it is never served, and a request finding no value it may serve reads the table
+itself. So no request waits for a read while a value it may serve exists, and whatever is
+served was read at most 2 x S ago: a memory written shows at most that late. A cache that
+fails (down, stalled past its client's timeout) means a read, never an error.
 
 Every key holds its table's generation, which an erasure or a deletion by filter renews once
 its rows are deleted (summaries_forget): the values kept before it are never found again, so
@@ -29,6 +30,7 @@ from typing import Any, TypeVar
 from django.core.cache import cache
 from django.db import connections
 
+from memories.background_reads import without_parallel_workers
 from memories.conf import memories_settings
 from memories.owners import Owner
 from memories.selectors import Page, memory_column_values, memory_topics, user_memory_stats
@@ -145,7 +147,7 @@ def _summary(target: MemoryTarget, name: str, read: Callable[[], T]) -> T:
         if 0 <= age < seconds:
             return value  # type: ignore[no-any-return]
         if 0 <= age < 2 * seconds:
-            _refresh_in_background(key, read, seconds, seen=read_at)
+            _refresh_in_background(key, target.alias, read, seconds, seen=read_at)
             return value  # type: ignore[no-any-return]
     value = read()
     _keep(key, started, value, seconds)
@@ -161,7 +163,7 @@ def _keep(key: str, read_at: float, value: Any, seconds: float) -> None:
 
 
 def _refresh_in_background(
-    key: str, read: Callable[[], Any], seconds: float, *, seen: float
+    key: str, alias: str, read: Callable[[], Any], seconds: float, *, seen: float
 ) -> None:
     """Start a refresh of the value at key (read at `seen`), unless one is running in any
     process or has ended since."""
@@ -179,17 +181,20 @@ def _refresh_in_background(
         logger.warning("summary cache unavailable (%s): not refreshed", type(error).__name__)
         return
     thread = threading.Thread(
-        target=_refresh, args=(key, lock, owner, read, seconds), name="memories-summary"
+        target=_refresh, args=(key, alias, lock, owner, read, seconds), name="memories-summary"
     )
     thread.daemon = True  # a process that ends does not wait for it
     _refreshing.add(thread)
     thread.start()
 
 
-def _refresh(key: str, lock: str, owner: str, read: Callable[[], Any], seconds: float) -> None:
+def _refresh(
+    key: str, alias: str, lock: str, owner: str, read: Callable[[], Any], seconds: float
+) -> None:
     started = time.time()
     try:
-        with statement_time_limit():
+        # On one core: the requests served meanwhile need the others (background_reads).
+        with statement_time_limit(), without_parallel_workers(alias):
             value = read()
         _keep(key, started, value, seconds)
         logger.info("summary refreshed in %.3f s", time.time() - started)

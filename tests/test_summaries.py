@@ -8,10 +8,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import psycopg
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
+from django.db.backends.signals import connection_created
 from django.test import override_settings
 
 from memories.models import Channel
@@ -22,11 +24,13 @@ from memories.summaries import (
     refreshes_running,
     summary_key,
     visible_topics,
+    visible_user_stats,
     wait_for_refreshes,
 )
-from tests.conftest import require_db_id, require_redis
+from tests.conftest import memories_with, require_db_id, require_redis
 from tests.databases import REDIS_URL
 from tests.factories import memory_create, memory_ids_in, target
+from tests.poolers import POOL_SIZE, pgbouncer, through_pooler
 
 # The refreshes read in threads of their own, on connections of their own: they see
 # committed rows only.
@@ -311,3 +315,126 @@ def test_an_erasure_stands_when_the_cache_fails(db_id, caplog):
 
     assert erased == {target(db_id): 1} and memory_ids_in(db_id) == set()
     assert any("kept until they expire" in record.getMessage() for record in caplog.records)
+
+
+# Each summary of an administrator's whole table, as its callers ask for it.
+SUMMARIES = {
+    "topics": lambda db_id: visible_topics(target=target(db_id), user_id=None),
+    "agents": lambda db_id: column_values(target=target(db_id), column="agent_id"),
+    "user stats": lambda db_id: [
+        (row["user_id"], row["total_memories"])
+        for row in visible_user_stats(target=target(db_id), user_id=None, page=1, limit=20).items
+    ],
+}
+
+
+@contextmanager
+def parallel_workers_seen(alias: str) -> Iterator[list[tuple[str, str]]]:
+    """(thread, max_parallel_workers_per_gather) in effect on its connection, asked in the
+    statement's transaction just before it runs, for each read of the memory table on alias:
+    this thread's, and those of the threads that connect within the block (the refreshes')."""
+    seen: list[tuple[str, str]] = []
+
+    def record(execute, sql, params, many, context):
+        if "agno_memories" in sql:
+            with context["connection"].connection.cursor() as cursor:
+                cursor.execute("SELECT current_setting('max_parallel_workers_per_gather')")
+                seen.append((threading.current_thread().name, cursor.fetchone()[0]))
+        return execute(sql, params, many, context)
+
+    def on_connect(sender, connection, **kwargs):
+        if connection.alias == alias and record not in connection.execute_wrappers:
+            connection.execute_wrappers.append(record)
+
+    connection_created.connect(on_connect)
+    try:
+        with connections[alias].execute_wrapper(record):
+            yield seen
+    finally:
+        connection_created.disconnect(on_connect)
+
+
+def one_memory_more(db_id: str) -> None:
+    """A memory that changes every summary (a topic, an agent, a user), and BOUND waited."""
+    memory_create(db_id, user_id="bob", agent_id="coach", topics=["running"], updated_at=200)
+    time.sleep(BOUND + 0.05)
+
+
+@pytest.mark.parametrize("summary", list(SUMMARIES))
+def test_a_refresh_reads_without_parallel_workers_and_a_request_with_them(summary):
+    """The refresh's statements run with PostgreSQL's max_parallel_workers_per_gather at 0,
+    seen on the refresh's own connection; a request that reads the table itself keeps the
+    server's (2)."""
+    require_db_id("pg")
+    alias, read = target("pg").alias, SUMMARIES[summary]
+    memory_create("pg", user_id="alice", agent_id="chef", topics=["cooking"], updated_at=100)
+
+    with kept_for(BOUND):
+        with parallel_workers_seen(alias) as by_the_request:
+            first = read("pg")
+        one_memory_more("pg")
+        with parallel_workers_seen(alias) as by_the_refresh:
+            served = read("pg")
+            wait_for_refreshes(timeout=30)
+        refreshed = read("pg")
+
+    assert served == first != refreshed
+    assert by_the_request and set(by_the_request) == {("MainThread", "2")}
+    assert by_the_refresh and set(by_the_refresh) == {("memories-summary", "0")}
+
+
+def test_a_refresh_past_the_statement_limit_is_cut_and_the_next_one_reads(caplog):
+    """Within the refresh's transaction the statement limit still cuts its read: the kept
+    value stays, and the next refresh reads the table."""
+    require_db_id("pg")
+    bound = 2.0
+    with kept_for(bound), override_settings(MEMORIES=memories_with(STATEMENT_TIMEOUT=0.5)):
+        memory_create("pg", topics=["old"])
+        assert topics_now("pg") == ["old"]
+        memory_create("pg", topics=["new"])
+        time.sleep(bound + 0.05)
+        with table_locked("pg"):
+            while_locked = topics_now("pg")
+            wait_for_refreshes(timeout=30)
+        cut = [r.getMessage() for r in caplog.records if "refresh failed" in r.getMessage()]
+        after = topics_now("pg")
+        wait_for_refreshes(timeout=30)
+        refreshed = topics_now("pg")
+
+    assert while_locked == after == ["old"]
+    assert len(cut) == 1 and cut[0].startswith("summary refresh failed (StatementTimeoutError")
+    assert refreshed == ["new", "old"]
+
+
+def test_behind_pgbouncer_a_refresh_leaves_no_server_connection_without_parallel_workers(
+    tmp_path,
+):
+    """Transaction pooling: the refresh's setting ends with its transaction, so both server
+    connections of the pool, held together by two clients, have the server's afterwards."""
+    require_db_id("pg")
+    alias = target("pg").alias
+    database = connections[alias].settings_dict["NAME"]
+
+    with pgbouncer(tmp_path) as pooler, through_pooler(alias, pooler):
+        with kept_for(BOUND):
+            stale_topics("pg")
+            with parallel_workers_seen(alias) as seen:
+                served = topics_now("pg")
+                wait_for_refreshes(timeout=30)
+            refreshed = topics_now("pg")
+        with (
+            psycopg.connect(f"{pooler}/{database}") as first,
+            psycopg.connect(f"{pooler}/{database}") as second,
+        ):
+            settings_after = [
+                client.execute("SHOW max_parallel_workers_per_gather").fetchone()
+                for client in (first, second)
+            ]
+            pids = {
+                client.execute("SELECT pg_backend_pid()").fetchone() for client in (first, second)
+            }
+
+    assert (served, refreshed) == (["old"], ["new", "old"])
+    assert seen and set(seen) == {("memories-summary", "0")}
+    assert len(pids) == POOL_SIZE
+    assert settings_after == [("2",), ("2",)]
