@@ -15,11 +15,18 @@ admin, and times, interleaved over --rounds rounds, one request after the other:
 Each is reported as its median (min-max) and as the median of its ratios to the API's list
 page of the same round and server. With --baseline PATH (a checkout of another commit, e.g.
 `git worktree add /tmp/base main`), that checkout is served too, on the same rows, each
-round timing both servers in turn, so the two compare what the same minutes of this machine
-allowed. Whether a changelist offers "Show counts" (Django's facets) is reported, not timed:
-on this table its query runs for minutes, and keeps running after its client has gone.
+round timing both servers in turn (each first in every other round), so the two compare what
+the same minutes of this machine allowed. Whether a changelist offers "Show counts" (Django's
+facets) is reported, not timed: on this table its query runs for minutes, and keeps running
+after its client has gone.
 With --pause 65, each round finds what the servers keep for AGGREGATE_CACHE_SECONDS (60)
 expired; --database seeds and serves another database (a copy, to leave a shared one as is).
+A cache per worker keeps a value in the worker that read it, and after a pause a round's
+requests may reach the other worker, whose copy is then missing or past 2 x 60 s: they read
+the table themselves, and no refresh runs. --cache-url redis://HOST:PORT gives each server's
+workers one cache (this checkout Redis database 0, the baseline 1, both emptied first), as a
+deployment of several workers has: each round then finds every value stale, served while
+one refresh runs.
 
     .venv/bin/python bench/big_tables.py --rounds 5 --baseline /tmp/base
 """
@@ -92,8 +99,12 @@ def requests_timed(memory_id: str) -> list[tuple[str, str, str]]:
     ]
 
 
-def environment(key: str, folder: Path, checkout: Path, database: str) -> dict[str, str]:
+def environment(
+    key: str, folder: Path, checkout: Path, database: str, cache_url: str | None
+) -> dict[str, str]:
     env = clean_environment()
+    if cache_url:
+        env["AGENTOS_CACHE_URL"] = cache_url
     env.update(
         DATABASE_URL=f"{PG_SERVER}/{database}",
         AGENTOS_JWT_SIGNING_KEY=key,
@@ -105,6 +116,16 @@ def environment(key: str, folder: Path, checkout: Path, database: str) -> dict[s
         WEB_CONCURRENCY="2",
     )
     return env
+
+
+def shared_cache(url: str | None, index: int) -> str | None:
+    """The index-th Redis database at url, emptied: one server's own (None: a cache per
+    worker)."""
+    if not url:
+        return None
+    database = f"{url.rstrip('/')}/{index}"
+    subprocess.run(["redis-cli", "-u", database, "FLUSHDB"], check=True, capture_output=True)
+    return database
 
 
 def manage(env: dict[str, str], checkout: Path, *args: str) -> None:
@@ -194,7 +215,8 @@ def measure(
     key = secrets.token_urlsafe(48)
     checkouts = {"this": ROOT, **({"baseline": args.baseline.resolve()} if args.baseline else {})}
     envs = {
-        name: environment(key, folder, path, args.database) for name, path in checkouts.items()
+        name: environment(key, folder, path, args.database, shared_cache(args.cache_url, index))
+        for index, (name, path) in enumerate(checkouts.items())
     }
     memory_id = seeded(envs["this"], args.database, args.memories, args.reseed)
     creating = "from django.contrib.auth.models import User; User.objects.filter(username=%r)"
@@ -225,7 +247,10 @@ def measure(
                     timed_get(sessions[name], url, bearer if who == "token" else {})
         for round_ in range(args.rounds):
             time.sleep(args.pause)
-            for name, base in bases.items():
+            # Each server first in every other round: the first after a pause finds the
+            # machine idle and its connections cold.
+            served_in_turn = list(bases.items())[:: 1 if round_ % 2 == 0 else -1]
+            for name, base in served_in_turn:
                 page = next(unseen)
                 measured = {
                     what: timed_get(
@@ -278,6 +303,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--baseline", type=Path, help="A checkout of another commit, served interleaved."
+    )
+    parser.add_argument(
+        "--cache-url",
+        help="redis://HOST:PORT of a Redis of the benchmark's own: each server's workers share "
+        "a cache there (databases 0 and 1, emptied), instead of one cache per worker.",
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
