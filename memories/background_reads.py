@@ -6,7 +6,8 @@ up to `max_parallel_workers_per_gather` worker processes, and on a small machine
 core for its duration: on 1,000,000 memories both cores of a 2-core machine for about a
 second, while the requests served meanwhile waited for them (BENCHMARKS.md, "Large tables").
 So a refresh reads on one core, for longer, and leaves the others to the requests; the
-requests' own reads keep their parallel plans.
+requests' own reads keep their parallel plans. Refreshes started together (a changelist's
+three filters) still share every core: what this gained is in BENCHMARKS.md, "Third part".
 
 `SET LOCAL max_parallel_workers_per_gather = 0` heads a transaction of the read's own, as the
 statement limit's `SET LOCAL statement_timeout` heads a statement's (statement_limits): it
