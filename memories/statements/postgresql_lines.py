@@ -15,7 +15,9 @@ Python does for ASCII: \" \\ \b \f \n \r \t, and \u00XX in lowercase for the oth
 characters; DEL, which PostgreSQL alone leaves as it is, is replaced by \u007f. So a line of
 ASCII text is byte for byte json.dumps's; other characters are written as UTF-8 where
 json.dumps escapes them (\u00e9, surrogate pairs for emoji), and the line parses to the same
-value.
+value, except the three at which str.splitlines() ends a line (NEL, U+2028, U+2029), which
+are escaped too: a client that splits the export's text that way still reads one memory a
+line.
 
 The database writes only what it writes exactly as memory_representation would. A part it
 cannot write is NULL, and so (`||`) is the line; for such a row the statement answers its
@@ -33,7 +35,7 @@ once per export of the table from the catalog. A host may adopt a table with jso
 which keep text as written (escapes, \u0000, duplicate keys) where jsonb normalises it, and
 times in a float column, which hold fractions.
 
-tests/statements/test_postgresql_lines.py holds the lines to memory_representation's over
+tests/statements/test_export_lines.py holds the lines to memory_representation's over
 odd rows.
 """
 
@@ -58,6 +60,10 @@ LINE_COLUMN_TYPES = {
     "updated_at": _INTEGERS,
     "created_at": _INTEGERS,
 }
+# Characters PostgreSQL writes as they are where json.dumps escapes them, escaped here: DEL,
+# the only one in ASCII, and those at which str.splitlines() ends a line (NEL, the line and
+# paragraph separators), so that a line of the export is one line however it is split.
+ESCAPED = ("\x7f", "\x85", "\u2028", "\u2029")
 # The columns answered as JSON text for a row without a line.
 JSON = frozenset({"memory", "topics"})
 # The epoch seconds of 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z: Python's datetimes.
@@ -113,7 +119,10 @@ class PostgreSQLLines:
             "created_at": _time(column["created_at"]),
         }
         items = " || ', ' || ".join(f"'\"{name}\": ' || {sql}" for name, sql in parts.items())
-        return rf"replace('{{' || {items} || '}}', E'\x7f', '\u007f')"
+        line = f"'{{' || {items} || '}}'"
+        for character in ESCAPED:
+            line = rf"replace({line}, E'\u{ord(character):04x}', '\u{ord(character):04x}')"
+        return line
 
     def chunk(self, condition: Clause | None, size: int) -> list[LineRow]:
         """The first `size` rows matching `condition` (every row for None) in memory_id
