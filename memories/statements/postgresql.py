@@ -81,7 +81,7 @@ class PostgreSQLStatements(Statements):
         )
 
     def line_chunks(self, target: Table) -> LineChunks:
-        return PostgreSQLLines(self.connection, target.quoted_table)
+        return PostgreSQLLines(self.alias, target.quoted_table)
 
     def topics_query(self, target: Table, condition: Clause) -> Clause:
         # As json, whether the column is json or jsonb (a host's table may hold either): json

@@ -43,6 +43,7 @@ odd rows.
 
 import json
 
+from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from memories.models import AbstractMemory
@@ -76,10 +77,10 @@ LAST_SECOND = 253402300799
 class PostgreSQLLines:
     """One table's memories as export lines, a chunk per statement."""
 
-    def __init__(self, connection: BaseDatabaseWrapper, quoted_table: str) -> None:
-        self.connection = connection
+    def __init__(self, alias: str, quoted_table: str) -> None:
+        self.alias = alias
         self.quoted_table = quoted_table
-        quote = connection.ops.quote_name
+        quote = self.connection.ops.quote_name
         self._columns = {column: quote(column) for column in LINE_COLUMN_TYPES}
         line = self._line() if self._writes_lines() else "NULL::text"
         self._inner = ", ".join([*self._columns.values(), f"{line} AS line"])
@@ -89,6 +90,11 @@ class PostgreSQLLines:
             if name != "memory_id"
         ]
         self._outer = ", ".join([self._columns["memory_id"], "line", *odd])
+
+    @property
+    def connection(self) -> BaseDatabaseWrapper:
+        # Looked up on each use, as Statements does: a connection belongs to one thread.
+        return connections[self.alias]
 
     def _writes_lines(self) -> bool:
         """Whether the table's columns are all of a type whose values the line writes
