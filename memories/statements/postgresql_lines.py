@@ -150,21 +150,17 @@ class PostgreSQLLines:
     def memory_of(self, model: type[AbstractMemory], row: LineRow) -> AbstractMemory:
         """The memory of a row without a line, its JSON columns decoded as the ORM decodes
         jsonb (JSONField.from_db_value: json.loads of the text)."""
-        return _memory_of(model, row)
-
-
-def _memory_of(model: type[AbstractMemory], row: LineRow) -> AbstractMemory:
-    memory_id, _, memory, topics, agent_id, team_id, user_id, updated_at, created_at = row
-    return model(
-        memory_id=memory_id,
-        memory=None if memory is None else json.loads(memory),
-        topics=None if topics is None else json.loads(topics),
-        agent_id=agent_id,
-        team_id=team_id,
-        user_id=user_id,
-        updated_at=updated_at,
-        created_at=created_at,
-    )
+        memory_id, _, memory, topics, agent_id, team_id, user_id, updated_at, created_at = row
+        return model(
+            memory_id=memory_id,
+            memory=None if memory is None else json.loads(memory),
+            topics=None if topics is None else json.loads(topics),
+            agent_id=agent_id,
+            team_id=team_id,
+            user_id=user_id,
+            updated_at=updated_at,
+            created_at=created_at,
+        )
 
 
 def escaped(line: str) -> str:
