@@ -128,7 +128,8 @@ class MemorySampler:
 
     def _sample(self) -> None:
         while not self._stop.is_set():
-            self.peak_kib = max(self.peak_kib, *map(resident_kib, self.workers))
+            # The code before is served without sampling: no workers.
+            self.peak_kib = max([self.peak_kib, *map(resident_kib, self.workers)])
             self._stop.wait(0.01)
 
     def __enter__(self) -> "MemorySampler":

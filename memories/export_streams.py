@@ -23,10 +23,8 @@ from memories.exceptions import (
     ExportTimeLimitError,
     StatementTimeoutError,
 )
-from memories.models import AbstractMemory
 from memories.requests import current_request_id, request_id_kept
-from memories.serializers import memory_representation
-from memories.services.export import ExportOutcome
+from memories.services.export import ExportLine, ExportOutcome
 from memories.statement_limits import statement_time_limit
 from memories.targets import MemoryTarget
 
@@ -36,7 +34,7 @@ CHUNK_BYTES = 64 * 1024
 
 
 def export_lines(
-    rows: Iterable[tuple[MemoryTarget, AbstractMemory]],
+    rows: Iterable[ExportLine],
     *,
     with_target: bool,
     outcome: ExportOutcome | None = None,
@@ -46,13 +44,16 @@ def export_lines(
     outcome names tables that could not be read, the incomplete-export line."""
     buffer: list[str] = []
     size = 0
-    for target, memory in rows:
-        data = memory_representation(memory)
+    named: MemoryTarget | None = None  # the table whose prefix is written
+    prefix = ""
+    for target, line in rows:
         if with_target:
-            data = {"db_id": target.db_id, "table": target.table, **data}
-        line = json.dumps(data) + "\n"
+            if target is not named:
+                named, prefix = target, target_prefix(target)
+            line = prefix + line[1:]  # after the memory's opening brace
         buffer.append(line)
-        size += len(line)
+        buffer.append("\n")
+        size += len(line) + 1
         if size >= CHUNK_BYTES:
             yield "".join(buffer).encode()
             buffer, size = [], 0
@@ -60,6 +61,12 @@ def export_lines(
         buffer.append(json.dumps(incomplete_line(outcome)) + "\n")
     if buffer:
         yield "".join(buffer).encode()
+
+
+def target_prefix(target: MemoryTarget) -> str:
+    """The opening of a line that names its table, as json.dumps writes a dict whose first
+    keys are db_id and table: the memory's own keys follow."""
+    return f'{{"db_id": {json.dumps(target.db_id)}, "table": {json.dumps(target.table)}, '
 
 
 def incomplete_line(outcome: ExportOutcome) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Reads: memories, their topics and per-user counts, as the caller may see them."""
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
@@ -11,7 +12,8 @@ from memories.exceptions import MemoryNotFoundError
 from memories.expressions import Equals, ExactText, HasTopic, MemoryText
 from memories.models import AbstractMemory
 from memories.owners import NOBODY, Owner
-from memories.statements import condition_of
+from memories.representations import memory_representation
+from memories.statements import LineRow, condition_of
 from memories.targets import MemoryTarget, has_table
 
 T = TypeVar("T")
@@ -140,10 +142,22 @@ def keyset_chunks(
     starting after the last one's memory_id. No server-side cursor, whose next fetch a
     transaction-pooling PgBouncer would send to another server connection, and no
     transaction held open between chunks."""
+
+    def read(after: str | None) -> list[T]:
+        chunk = rows if after is None else rows.filter(memory_id__gt=after)
+        return list(chunk[:chunk_size])
+
+    return chunks_after(read, key=key, chunk_size=chunk_size)
+
+
+def chunks_after(
+    read: Callable[[str | None], list[T]], *, key: Callable[[T], str], chunk_size: int
+) -> Iterator[list[T]]:
+    """Keyset chunks: read(after) answers the first chunk_size rows after that memory_id (all
+    from the first for None) in memory_id order; each chunk starts after the last one's."""
     after: str | None = None
     while True:
-        chunk = rows if after is None else rows.filter(memory_id__gt=after)
-        items = list(chunk[:chunk_size])
+        items = read(after)
         if items:
             yield items
         if len(items) < chunk_size:
@@ -166,6 +180,37 @@ def memory_stream(
     memories = memory_queryset(target=target, user_id=user_id).order_by("memory_id")
     for chunk in keyset_chunks(memories, key=memory_id_of, chunk_size=chunk_size):
         yield from chunk
+
+
+def memory_lines(*, target: MemoryTarget, user_id: Owner, chunk_size: int = 2000) -> Iterator[str]:
+    """Every memory of user_id (anyone's for None) as its export line, the JSON object GET
+    /memories/{id} answers, read as memory_stream reads them (memory_id order, a short read
+    per chunk, no row twice): written by the database where its engine can write it
+    exactly (statements/postgresql_lines.py), rendered by memory_representation otherwise."""
+    memories = memory_queryset(target=target, user_id=user_id)
+    if memories.query.is_empty():
+        return
+    lines = target.statements.line_chunks(target)
+    if lines is None:
+        for memory in memory_stream(target=target, user_id=user_id, chunk_size=chunk_size):
+            yield json.dumps(memory_representation(memory))
+        return
+    model = target.model
+
+    def read(after: str | None) -> list[LineRow]:
+        chunk = memories if after is None else memories.filter(memory_id__gt=after)
+        return lines.chunk(condition_of(chunk) if chunk.query.where else None, chunk_size)
+
+    for rows in chunks_after(read, key=first_column, chunk_size=chunk_size):
+        for row in rows:
+            line = row[1]
+            if line is None:  # a row the database cannot write as the API renders it
+                line = json.dumps(memory_representation(lines.memory_of(model, row)))
+            yield line
+
+
+def first_column(row: LineRow) -> str:
+    return str(row[0])
 
 
 def memory_get(*, target: MemoryTarget, memory_id: str, user_id: Owner) -> AbstractMemory:

@@ -12,18 +12,18 @@ from memories.exceptions import ExportsBusyError, ExportTimeLimitError
 from memories.export_streams import CHUNK_BYTES, BoundedExport, export_lines, export_slots
 from memories.models import Channel, MemoryExport
 from memories.requests import current_request_id, request_id_kept
+from memories.selectors import memory_lines
 from memories.services import memories_export
 from tests.conftest import mint
-from tests.factories import memory_create, memory_ids_in, model_of, target
+from tests.factories import memory_create, memory_ids_in, target
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
 
 def stored_rows(db_id):
-    """Every memory of db_id's table as read back from it, in id order."""
+    """Every memory of db_id's table as an export reads it, in id order."""
     where = target(db_id)
-    memories = model_of(db_id)._default_manager.using(where.alias).order_by("memory_id")
-    return [(where, memory) for memory in memories]
+    return [(where, line) for line in memory_lines(target=where, user_id=None)]
 
 
 @pytest.mark.parametrize("with_target", [False, True])

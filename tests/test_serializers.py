@@ -7,6 +7,7 @@ import pytest
 from rest_framework.exceptions import ValidationError
 
 from memories.models import Memory
+from memories.representations import iso_datetime, memory_representation
 from memories.serializers import (
     MAX_BULK_IDS,
     MemoriesDeleteSerializer,
@@ -14,8 +15,6 @@ from memories.serializers import (
     MemoryListQuerySerializer,
     MemorySerializer,
     MemoryWriteSerializer,
-    iso_datetime,
-    memory_representation,
 )
 from tests.factories import memory_create, model_of, target
 

@@ -2,6 +2,7 @@
 retention rules and what their next run would delete, and the users' export."""
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import messages
@@ -29,7 +30,12 @@ from memories.export_streams import NDJSON, BoundedExport, export_lines, streame
 from memories.models import Channel
 from memories.retention import retention_rules
 from memories.selectors import deletion_plan
-from memories.services import ExportOutcome, memories_delete_listed, memories_export
+from memories.services import (
+    ExportLine,
+    ExportOutcome,
+    memories_delete_listed,
+    memories_export,
+)
 from memories.targets import MemoryTarget, all_targets
 from memories.wording import memories_counted
 
@@ -177,7 +183,7 @@ def export_users(request: HttpRequest, user_ids: list[str]) -> StreamingHttpResp
     # incomplete-export line naming it; the others are exported.
     outcome = ExportOutcome()
 
-    def rows() -> Any:
+    def rows() -> Iterator[ExportLine]:
         for user_id in user_ids:
             yield from memories_export(
                 targets=targets,

@@ -2,7 +2,7 @@
 
 from memories.services.deletion import memories_delete, memory_delete
 from memories.services.erasure import user_memories_erase
-from memories.services.export import ExportOutcome, memories_export
+from memories.services.export import ExportLine, ExportOutcome, memories_export
 from memories.services.filtered_deletion import (
     DEFAULT_BATCH_SIZES,
     DELETION_MAX_ROUNDS,
@@ -16,6 +16,7 @@ __all__ = [
     "DEFAULT_BATCH_SIZES",
     "DELETION_MAX_ROUNDS",
     "DeletedBatch",
+    "ExportLine",
     "ExportOutcome",
     "memories_delete",
     "memories_delete_listed",

@@ -10,10 +10,10 @@ from django.db import DatabaseError
 from memories.audit import AuditEntry, export_record_close, export_record_open
 from memories.exceptions import StatementTimeoutError, database_reason
 from memories.metrics import rows_exported
-from memories.models import AbstractMemory, Channel
+from memories.models import Channel
 from memories.owners import NOBODY, Owner
 from memories.requests import current_request_id
-from memories.selectors import memory_stream
+from memories.selectors import memory_lines
 from memories.targets import MemoryTarget, has_table
 
 logger = logging.getLogger("memories.exports")
@@ -41,6 +41,10 @@ class ExportOutcome:
 PROGRESS_SECONDS = 1.0
 PROGRESS_ROWS = 1000
 
+# A memory as an export hands it out: its table, and its line, the JSON object GET
+# /memories/{id} answers (memories.selectors.memory_lines), without the newline.
+ExportLine = tuple[MemoryTarget, str]
+
 
 def memories_export(
     *,
@@ -49,9 +53,9 @@ def memories_export(
     actor: str,
     channel: Channel,
     outcome: ExportOutcome | None = None,
-) -> Generator[tuple[MemoryTarget, AbstractMemory]]:
-    """Every memory of user_id (anyone's for None) in each target, one table after another;
-    targets whose table is absent are skipped.
+) -> Generator[ExportLine]:
+    """Every memory of user_id (anyone's for None) in each target as its line, one table
+    after another; targets whose table is absent are skipped.
 
     Each table's export is recorded before its first row leaves (who, whose, where, the
     request's id) and completed with its count when its last row has, and brought up to
@@ -75,7 +79,7 @@ def _export_rows(
     channel: Channel,
     request_id: str | None,
     outcome: ExportOutcome | None,
-) -> Generator[tuple[MemoryTarget, AbstractMemory]]:
+) -> Generator[ExportLine]:
     if user_id is NOBODY:
         return
     for target in targets:
@@ -94,14 +98,14 @@ def _export_rows(
                 continue
             record_id = export_record_open(entry, user_id=user_id)
             recorded = 0
-            for memory in memory_stream(target=target, user_id=user_id):
+            for line in memory_lines(target=target, user_id=user_id):
                 count += 1
                 # Before the row leaves: the export may wait at this yield until it is killed.
                 is_due = time.monotonic() - recorded_at >= PROGRESS_SECONDS
                 if is_due or count - recorded >= PROGRESS_ROWS:
                     export_record_close(record_id, count=count, finished=False)
                     recorded, recorded_at = count, time.monotonic()
-                yield target, memory
+                yield target, line
             finished = True
         except DatabaseError as error:
             if outcome is None:

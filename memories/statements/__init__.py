@@ -1,11 +1,12 @@
 """The statements the ORM cannot write, one module per database engine: the DELETEs behind
-every deletion, and the read of a table's distinct topics.
+every deletion, the read of a table's distinct topics, and an export's lines written by the
+database where the engine can write them exactly (PostgreSQL: postgresql_lines.py).
 
 A selection says which rows one statement deletes: `IdSelection` (these ids) or
 `FilterBatch` (the next rows matching a filter: erasures, deletions by filter, retention).
 `statements_for(alias)` gives the engine's statements (a target carries its own,
-`MemoryTarget.statements`); nothing else in the app writes engine-specific DELETEs, nor
-unnests JSON.
+`MemoryTarget.statements`); nothing else in the app writes engine-specific DELETEs, unnests
+JSON, or writes JSON in SQL.
 """
 
 from django.db import connections
@@ -16,6 +17,8 @@ from memories.statements.base import (
     Deletion,
     FilterBatch,
     IdSelection,
+    LineChunks,
+    LineRow,
     Selection,
     Statements,
     Table,
@@ -32,6 +35,8 @@ __all__ = [
     "Deletion",
     "FilterBatch",
     "IdSelection",
+    "LineChunks",
+    "LineRow",
     "Selection",
     "Statements",
     "Table",

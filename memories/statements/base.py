@@ -1,4 +1,5 @@
-"""What every engine's statements share: selections, the deleted rows, the SQL shape."""
+"""What every engine's statements share: selections, the deleted rows, the SQL shape, the
+rows of an export's lines."""
 
 import datetime
 from collections.abc import Sequence
@@ -10,6 +11,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
 
 from memories.audit import AuditEntry
+from memories.models import AbstractMemory
 
 # A query parameter.
 Param = str | int | datetime.datetime | None
@@ -75,6 +77,25 @@ class Deletion:
     record_id: int | None = None
 
 
+# A row of an export's chunk written by the database: memory_id, its line (None for a row
+# the database cannot write), then the columns of such a row (None for the others).
+LineRow = tuple[Any, ...]
+
+
+class LineChunks(Protocol):
+    """A table's memories as export lines written by its database, one statement per chunk
+    (statements/postgresql_lines.py)."""
+
+    def chunk(self, condition: Clause | None, size: int) -> list[LineRow]:
+        """The first `size` rows matching `condition` (every row for None), in memory_id
+        order."""
+        ...
+
+    def memory_of(self, model: type[AbstractMemory], row: LineRow) -> AbstractMemory:
+        """The memory of a row without a line, read from its columns."""
+        ...
+
+
 def condition_of(queryset: QuerySet[Any]) -> Clause:
     """The WHERE clause of a queryset's filters, as its database writes it: the ORM's
     per-engine expressions (exact owners on MySQL, JSON topics...) serve the DELETEs too."""
@@ -86,8 +107,8 @@ def condition_of(queryset: QuerySet[Any]) -> Clause:
 
 
 class Statements:
-    """The DELETE statements of one engine, and its read of a table's distinct topics;
-    subclasses write what differs."""
+    """The DELETE statements of one engine, its read of a table's distinct topics and, where
+    it writes them, an export's lines; subclasses write what differs."""
 
     # Whether `DELETE ... RETURNING` answers with the deleted rows.
     can_return_rows = True
@@ -126,6 +147,11 @@ class Statements:
     def topic_of(self, value: Any) -> str:
         """A topic as topics_query answers it."""
         return str(value)
+
+    def line_chunks(self, target: Table) -> LineChunks | None:
+        """The target's memories as export lines written by the database, a chunk per
+        statement; None where the engine writes none (the caller renders each row)."""
+        return None
 
     def is_transient(self, error: DatabaseError) -> bool:
         """Whether a failed statement was rolled back for a conflict with another

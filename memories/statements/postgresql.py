@@ -1,5 +1,6 @@
 """PostgreSQL's statements: one JSON parameter for many ids, a DELETE that writes its own
-audit record, and the topics unnested by json_array_elements."""
+audit record, the topics unnested by json_array_elements, and an export's lines written by
+the database (postgresql_lines.py)."""
 
 import json
 from collections.abc import Sequence
@@ -15,11 +16,13 @@ from memories.statements.base import (
     DeletedMemory,
     Deletion,
     FilterBatch,
+    LineChunks,
     Param,
     Selection,
     Statements,
     Table,
 )
+from memories.statements.postgresql_lines import PostgreSQLLines
 
 
 class PostgreSQLStatements(Statements):
@@ -76,6 +79,9 @@ class PostgreSQLStatements(Statements):
             f"ctid = ANY(ARRAY({chosen})) AND ({condition.sql}) IS TRUE",
             [*condition.params, batch.size, *condition.params],
         )
+
+    def line_chunks(self, target: Table) -> LineChunks:
+        return PostgreSQLLines(self.alias, target.quoted_table)
 
     def topics_query(self, target: Table, condition: Clause) -> Clause:
         # As json, whether the column is json or jsonb (a host's table may hold either): json

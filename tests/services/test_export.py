@@ -2,6 +2,7 @@
 first row and completed with the count after the last."""
 
 import itertools
+import json
 import threading
 import tracemalloc
 
@@ -18,6 +19,10 @@ from tests.factories import memory_create, memory_ids_in, model_of, target
 pytestmark = pytest.mark.django_db(databases="__all__")
 
 
+def memory_id_of(line: str) -> str:
+    return str(json.loads(line)["memory_id"])
+
+
 def test_exports_exactly_the_users_memories_table_after_table(db_id):
     elsewhere = "lite" if db_id != "lite" else "default"
     memory_create(db_id, memory_id="a1", user_id="alice")
@@ -28,7 +33,7 @@ def test_exports_exactly_the_users_memories_table_after_table(db_id):
 
     rows = memories_export(targets=targets, user_id="alice", actor="root", channel=Channel.API)
 
-    assert [(where.db_id, memory.memory_id) for where, memory in rows] == [
+    assert [(where.db_id, memory_id_of(line)) for where, line in rows] == [
         (db_id, "a1"),
         (elsewhere, "a3"),
     ]
@@ -53,7 +58,7 @@ def test_no_owner_exports_everyones_and_nobody_exports_nothing(db_id):
         targets=[target(db_id)], user_id=NOBODY, actor="bob", channel=Channel.API
     )
 
-    assert sorted(memory.memory_id for _, memory in everyone) == ["a1", "u1"]
+    assert sorted(memory_id_of(line) for _, line in everyone) == ["a1", "u1"]
     assert list(nobody) == []
     record = MemoryExport.objects.get()  # none for an export that could find nothing
     assert (record.actor, record.user_id, record.count, record.finished) == ("root", None, 2, True)
@@ -176,9 +181,11 @@ def test_a_database_failing_midway_is_named_and_the_next_table_exported():
     exported = [first, *rows]
     connections["pg"].close()  # this thread's session is the one that was ended
 
-    from_pg = [memory.memory_id for where, memory in exported if where.db_id == "pg"]
+    from_pg = [memory_id_of(line) for where, line in exported if where.db_id == "pg"]
     assert from_pg == [f"m{n:05}" for n in range(2000)]
-    assert [(w.db_id, m.memory_id) for w, m in exported if w.db_id != "pg"] == [("lite", "a1")]
+    assert [(w.db_id, memory_id_of(line)) for w, line in exported if w.db_id != "pg"] == [
+        ("lite", "a1")
+    ]
     assert list(outcome.unreachable) == [target("pg")]
     records = {r.db_id: (r.count, r.finished) for r in MemoryExport.objects.all()}
     assert records == {"pg": (2000, False), "lite": (1, True)}
