@@ -3,10 +3,15 @@ measured in turns (A, B, A, B...) so that the machine's other load falls on both
 
 Each turn is a fresh process that runs one checkout's WSGI application on a fresh PostgreSQL
 database (bench/profile.py's setup: owner tokens, 204s only), warms it, then times blocks of
-deletes with the process's CPU clock and keeps the best block. Prints each turn and, per
-checkout, the median (min-max) over its turns.
+deletes with the process's CPU clock and keeps the best block. Prints each turn, per
+checkout the median (min-max) over its turns, and the ratio of the two within each round.
 
     .venv/bin/python bench/interleaved.py --baseline /path/to/main --rounds 3
+
+Each side may run on its own interpreter (a virtualenv holding the same lock), which compares
+two Pythons on the same code:
+
+    .venv/bin/python bench/interleaved.py --baseline . --python .venv313/bin/python
 """
 
 import argparse
@@ -75,7 +80,8 @@ with tempfile.TemporaryDirectory() as folder:
                 each.append(time.perf_counter() - started - waited[0])
             results.append((time.process_time() - cpu) / requests)
         assert not database.memory_ids(), "memories left"
-        print(json.dumps({"blocks": results, "median": sorted(each)[len(each) // 2]}))
+        print(json.dumps({"blocks": results, "median": sorted(each)[len(each) // 2],
+                          "python": sys.version.split()[0]}))
     finally:
         from django.db import connections
         connections.close_all()
@@ -83,19 +89,20 @@ with tempfile.TemporaryDirectory() as folder:
 """
 
 
-def turn(checkout: Path, requests: int, blocks: int) -> tuple[float, float]:
-    """In a fresh process serving checkout: the median delete's time on the CPU (its wall
-    time less the database's waits: the requests another process interrupted fall outside
-    the median), and the best block's process CPU per delete (seconds)."""
+def turn(checkout: Path, python: str, requests: int, blocks: int) -> tuple[float, float, str]:
+    """In a fresh process of python serving checkout: the median delete's time on the CPU
+    (its wall time less the database's waits: the requests another process interrupted fall
+    outside the median), the best block's process CPU per delete (seconds), and the
+    interpreter's version."""
     output = subprocess.run(
-        [sys.executable, "-c", MEASURE, str(checkout), str(requests), str(blocks)],
+        [python, "-c", MEASURE, str(checkout), str(requests), str(blocks)],
         cwd=checkout,
         check=True,
         capture_output=True,
         text=True,
     ).stdout
     measured = json.loads(output.splitlines()[-1])
-    return float(measured["median"]), min(measured["blocks"])
+    return float(measured["median"]), min(measured["blocks"]), measured["python"]
 
 
 def main() -> None:
@@ -104,28 +111,51 @@ def main() -> None:
     parser.add_argument(
         "--checkout", type=Path, default=ROOT, help="The checkout measured (this one)."
     )
+    parser.add_argument(
+        "--baseline-python",
+        default=sys.executable,
+        help="The interpreter that runs the other checkout (this one's by default).",
+    )
+    parser.add_argument(
+        "--python",
+        default=sys.executable,
+        help="The interpreter that runs the checkout measured (this one's by default).",
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--requests", type=int, default=1000, help="Deletes per block.")
     parser.add_argument("--blocks", type=int, default=3)
     args = parser.parse_args()
-    checkouts = {"baseline": args.baseline.resolve(), "this": args.checkout.resolve()}
+    checkouts = {
+        "baseline": (args.baseline.resolve(), args.baseline_python),
+        "this": (args.checkout.resolve(), args.python),
+    }
     medians: dict[str, list[float]] = {name: [] for name in checkouts}
     processes: dict[str, list[float]] = {name: [] for name in checkouts}
     for number in range(args.rounds):
         # A, B, then B, A: neither always runs first.
         order = list(checkouts.items())
-        for name, checkout in order if number % 2 == 0 else order[::-1]:
-            median, process = turn(checkout, args.requests, args.blocks)
+        for name, (checkout, python) in order if number % 2 == 0 else order[::-1]:
+            median, process, version = turn(checkout, python, args.requests, args.blocks)
             medians[name].append(median)
             processes[name].append(process)
             print(
-                f"round {number + 1} {name}: median delete {1e6 * median:.0f} us on the CPU, "
-                f"process CPU {1e6 * process:.0f} us per delete",
+                f"round {number + 1} {name} (Python {version}): median delete "
+                f"{1e6 * median:.0f} us on the CPU, process CPU {1e6 * process:.0f} us per delete",
                 flush=True,
             )
     for name in checkouts:
         print(f"{name}: median delete {spread(medians[name])}", end=", ")
         print(f"process CPU {spread(processes[name])}")
+    print(
+        f"this / baseline within each round: median delete {ratios(medians)}, "
+        f"process CPU {ratios(processes)}"
+    )
+
+
+def ratios(runs: dict[str, list[float]]) -> str:
+    """Median (min-max) of this checkout's figure over the baseline's, round by round."""
+    each = [this / base for this, base in zip(runs["this"], runs["baseline"], strict=True)]
+    return f"{statistics.median(each):.3f} ({min(each):.3f}-{max(each):.3f})"
 
 
 def spread(runs: list[float]) -> str:

@@ -11,6 +11,9 @@ Run with `make bench`. For PostgreSQL and SQLite, interleaved, --runs times each
   AgentOS (bench/peer.py: FastAPI and uvicorn, 2 workers, JWT with per-user isolation) over
   the same rows in its own table of the same database, and the owner replays against the
   project served by gunicorn (2 sync workers, access log), the other server candidate;
+- with --python, right after the project's own replays (or right before them, every other
+  run), the same replays against the project served by bin/serve with that interpreter (a
+  virtualenv holding the same lock): two Pythons on the same code and the same rows;
 - issues the same number of single-row DELETE statements from one process (autocommit);
 - erases one user's memories through the erase command, through bulk DELETE /memories in
   batches of 1000 ids (from one client, then from two at once), with one raw
@@ -166,6 +169,17 @@ def project_env(database: Database, key: str, folder: Path) -> dict[str, str]:
     return env
 
 
+def interpreter_label(python: str) -> str:
+    """How the replays of the project served by python are named: its version."""
+    version = subprocess.run(
+        [python, "-c", "import platform; print(platform.python_version())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return f"Python {version}"
+
+
 def manage(env: dict[str, str], *args: str) -> str:
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -317,7 +331,15 @@ def run_wrk(
     }
 
 
-def measure_http(backend: str, run: int, args: argparse.Namespace, folder: Path) -> list[dict]:  # type: ignore[type-arg]
+def measure_http(
+    backend: str,
+    run: int,
+    args: argparse.Namespace,
+    folder: Path,
+    interpreters: dict[str, str],
+) -> list[dict]:  # type: ignore[type-arg]
+    """One run on backend; interpreters: the project served again by each of them (label:
+    python), every replay right after (every other run, right before) the project's own."""
     database = Database(backend, folder)
     key = secrets.token_urlsafe(48)
     env = project_env(database, key, folder)
@@ -327,7 +349,9 @@ def measure_http(backend: str, run: int, args: argparse.Namespace, folder: Path)
         users = [f"user{n}" for n in range(args.users)]
         tokens = {user: token(key, user) for user in users}
         admin = token(key, "operator", admin=True)
-        servers = [PROJECT]
+        servers = [PROJECT, *interpreters]
+        if run % 2:  # neither interpreter always replays first
+            servers.reverse()
         if backend == "postgres" and not args.no_peer:
             peer.create_table(database.sqlalchemy_url)
             servers.append(PEER)
@@ -341,6 +365,10 @@ def measure_http(backend: str, run: int, args: argparse.Namespace, folder: Path)
             for server in servers:
                 if server == GUNICORN and kind != "owner":
                     continue
+                # Another interpreter serves the project as bin/serve does (AGENTOS_PYTHON).
+                program, server_env = server, env
+                if server in interpreters:
+                    program, server_env = PROJECT, {**env, "AGENTOS_PYTHON": interpreters[server]}
                 table = PEER_TABLE if server == PEER else TABLE
                 database.clear()
                 owners = {f"m{n:07}": users[n % len(users)] for n in range(args.memories)}
@@ -352,14 +380,14 @@ def measure_http(backend: str, run: int, args: argparse.Namespace, folder: Path)
                     else f"DELETE /memories/{memory_id}?user_id={user} {admin}"
                     for memory_id, user in owners.items()
                 ]
-                with served(env, folder, server) as (base, pids):
+                with served(server_env, folder, program) as (base, pids):
                     warm_workers(base, tokens[users[0]])
                     pids = process_tree(pids[0])  # the workers, now that they all serve
                     # The database server's processes serving this server's connections
                     # (PostgreSQL), and wrk: the rest of the machine's work per delete.
                     backends = database.backend_pids()
                     before = cpu_seconds(pids), cpu_seconds(backends), children_cpu_seconds()
-                    result = run_wrk(base, plan, connections, folder, FILLER[server])
+                    result = run_wrk(base, plan, connections, folder, FILLER[program])
                     after = cpu_seconds(pids), cpu_seconds(backends), children_cpu_seconds()
                     used = [1000 * (a - b) / len(plan) for a, b in zip(after, before, strict=True)]
                     result["cpu_ms_per_request"] = used[0]
@@ -641,6 +669,7 @@ def report(summary: dict, runs: list[dict]) -> str:  # type: ignore[type-arg]
         )
     lines.append("")
     for backend in dict.fromkeys(b for b, _ in summary):
+        lines += interpreter_ratios(runs, backend)
         over_physical = ratio(runs, backend, "owner c16", "physical", "requests_per_s")
         lines.append(
             f"- {backend}: HTTP deletes/s over physical single-row deletes/s (owner, c16): "
@@ -649,6 +678,27 @@ def report(summary: dict, runs: list[dict]) -> str:  # type: ignore[type-arg]
     if ("postgres", "physical") in summary:
         lines += ["", *targets(runs)]
     return "\n".join(lines)
+
+
+def interpreter_ratios(runs: list[dict], backend: str) -> list[str]:  # type: ignore[type-arg]
+    """The project served by each other interpreter (--python) over the project as this
+    interpreter serves it, per replay, within each run."""
+    lines = []
+    own = f"Python {platform.python_version()}"
+    for scenario in dict.fromkeys(r["scenario"] for r in runs if r["backend"] == backend):
+        if not scenario.startswith("Python "):
+            continue
+        label, replay = scenario.rsplit(" ", 2)[0], scenario.split(" ", 2)[2]
+        figures = [
+            f"{what} {span(ratio(runs, backend, scenario, replay, metric))}"
+            for what, metric in (
+                ("deletes/s", "requests_per_s"),
+                ("server CPU per delete", "cpu_ms_per_request"),
+                ("p99", "p99"),
+            )
+        ]
+        lines.append(f"- {backend}: {label} / {own}, {replay}: {', '.join(figures)}")
+    return lines
 
 
 def each_run(runs: list[dict], backend: str) -> Iterator[dict[str, dict]]:  # type: ignore[type-arg]
@@ -866,6 +916,13 @@ def main() -> None:
     parser.add_argument("--no-peer", action="store_true", help="Skip Agno's AgentOS.")
     parser.add_argument("--no-gunicorn", action="store_true", help="Skip gunicorn's replays.")
     parser.add_argument("--no-diagnosis", action="store_true", help="Skip profile and sample.")
+    parser.add_argument(
+        "--python",
+        action="append",
+        default=[],
+        help="Also serve the project with this interpreter (a virtualenv's python holding the "
+        "same lock), in turn with this one's; may be repeated.",
+    )
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
     parser.add_argument(
         "--results",
@@ -899,11 +956,12 @@ def main() -> None:
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     """Every run, then (unless --no-diagnosis) the profile and the samples."""
     runs: list[dict] = []  # type: ignore[type-arg]
+    interpreters = {interpreter_label(python): python for python in args.python}
     for run in range(args.runs):
         for backend in args.backends.split(","):
             with tempfile.TemporaryDirectory() as folder:
                 print(f"run {run + 1}/{args.runs}: {backend}", file=sys.stderr)
-                runs.extend(measure_http(backend, run, args, Path(folder)))
+                runs.extend(measure_http(backend, run, args, Path(folder), interpreters))
     for result in runs:  # as JSON will keep them
         if "statuses" in result:
             result["statuses"] = {str(k): v for k, v in result["statuses"].items()}
