@@ -109,7 +109,8 @@ def profile(database: Database, key: str, args: argparse.Namespace) -> None:
         for user in users
     }
     if args.bulk:
-        ids = [f"m{n:07}" for n in range(1000 * (args.requests + 1))]
+        # Shaped as Agno's ids (uuid4 strings, 36 characters): what a client sends.
+        ids = [f"{n:08x}-0000-4000-8000-000000000000" for n in range(1000 * (args.requests + 1))]
         owners = dict.fromkeys(ids, users[0])
         plan = [
             environ("/memories", tokens[users[0]], json.dumps({"memory_ids": batch}).encode())

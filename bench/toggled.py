@@ -1,5 +1,7 @@
 """Each CPU saving of a DELETE /memories/{memory_id} switched off and on inside one process,
-delete by delete (A, B, B, A...), so that both sides share the machine's load.
+delete by delete (A, B, B, A...), so that both sides share the machine's load. With --bulk,
+each request is a bulk DELETE /memories of 1000 ids shaped as Agno's (uuid4 strings), and the
+savings are those of that path.
 
 On this shared 2-core virtual machine two processes running the same code differed by 20-40%
 in CPU per delete (bench/interleaved.py, one checkout twice), and blocks of 50 deletes of one
@@ -9,9 +11,11 @@ time on the CPU (its wall time less the database's waits), and a saving is the m
 delete before less the median delete after, median (min-max) over chunks of the pairs.
 
     .venv/bin/python bench/toggled.py --pairs 1000
+    .venv/bin/python bench/toggled.py --bulk --pairs 200
 """
 
 import argparse
+import json
 import logging
 import statistics
 import sys
@@ -81,11 +85,33 @@ def request_id_from_the_headers_map() -> Iterator[None]:
         yield
 
 
+@contextmanager
+def identifiers_searched_by_regular_expressions() -> Iterator[None]:
+    """Every id searched for controls and surrogates by the two regular expressions, as
+    before (the bulk request's 1000 ids joined, a delete's parameters one by one)."""
+    from memories import serializers, validators
+
+    def searched(text: str) -> bool:
+        return bool(
+            validators.CONTROL_CHARACTERS.search(text) or validators.SURROGATES.search(text)
+        )
+
+    with (
+        mock.patch.object(validators, "holds_control_or_surrogate", searched),
+        mock.patch.object(serializers, "holds_control_or_surrogate", searched),
+    ):
+        yield
+
+
 TOGGLES: dict[str, Callable[[], AbstractContextManager[None]]] = {
     "audit INSERT built once": record_insert_built_per_delete,
     "statement limit kept per connection": limit_built_per_request,
     "identifier parameters without the serializer": serializer_validates_identifiers,
     "request id from META": request_id_from_the_headers_map,
+    "ids checked without regular expressions": identifiers_searched_by_regular_expressions,
+}
+BULK_TOGGLES = {
+    "ids checked without regular expressions": identifiers_searched_by_regular_expressions,
 }
 
 
@@ -101,6 +127,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=1000, help="Pairs of deletes per saving.")
     parser.add_argument("--only", action="append", help="A saving's name (repeatable).")
+    parser.add_argument(
+        "--bulk", action="store_true", help="Bulk DELETE /memories of 1000 ids per request."
+    )
     args = parser.parse_args()
     with configured_database("postgres") as (database, key):
         measure(database, key, args)
@@ -117,18 +146,29 @@ def measure(database: Database, key: str, args: argparse.Namespace) -> None:
     from agentos.wsgi import application
 
     logging.disable(logging.NOTSET)
-    toggles = {name: TOGGLES[name] for name in args.only} if args.only else dict(TOGGLES)
-    toggles["all of them"] = all_off
-    deletes = 300 + 2 * args.pairs * len(toggles)
+    available = BULK_TOGGLES if args.bulk else TOGGLES
+    toggles = {name: available[name] for name in args.only} if args.only else dict(available)
+    if not args.bulk:
+        toggles["all of them"] = all_off
+    warm_up = 30 if args.bulk else 300
+    requests = warm_up + 2 * args.pairs * len(toggles)
     now = int(time.time())
     users = [f"user{n}" for n in range(50)]
     tokens = {
         user: jwt.encode({"sub": user, "iat": now, "exp": now + 3600}, key, algorithm="HS256")
         for user in users
     }
-    owners = {f"m{n:07}": users[n % 50] for n in range(deletes)}
-    database.seed(owners)
-    plan = iter([environ(f"/memories/{m}", tokens[u]) for m, u in owners.items()])
+    if args.bulk:
+        ids = [f"{n:08x}-0000-4000-8000-000000000000" for n in range(1000 * requests)]
+        database.seed(dict.fromkeys(ids, users[0]))
+        bodies = (
+            json.dumps({"memory_ids": ids[at : at + 1000]}) for at in range(0, len(ids), 1000)
+        )
+        plan = iter([environ("/memories", tokens[users[0]], body.encode()) for body in bodies])
+    else:
+        owners = {f"m{n:07}": users[n % 50] for n in range(requests)}
+        database.seed(owners)
+        plan = iter([environ(f"/memories/{m}", tokens[u]) for m, u in owners.items()])
 
     waited = [0.0]
     wait = psycopg.Connection.wait
@@ -156,9 +196,10 @@ def measure(database: Database, key: str, args: argparse.Namespace) -> None:
         response.close()
         return time.perf_counter() - started - waited[0]
 
-    for _ in range(300):  # connect, warm the caches and the tokens
+    for _ in range(warm_up):  # connect, warm the caches and the tokens
         delete()
-    print(f"{args.pairs} pairs of deletes per saving, in {CHUNKS} chunks; us on the CPU")
+    what = "bulk requests of 1000 ids" if args.bulk else "deletes"
+    print(f"{args.pairs} pairs of {what} per saving, in {CHUNKS} chunks; us on the CPU")
     for name, toggle in toggles.items():
         offs, ons = [], []
         for pair in range(args.pairs):

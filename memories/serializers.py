@@ -14,11 +14,10 @@ from memories.models import AbstractMemory, memory_text
 from memories.representations import iso_datetime, topic_list
 from memories.selectors import SORT_FIELDS, MemoryFilter
 from memories.validators import (
-    CONTROL_CHARACTERS,
     IDENTIFIER_REGEX,
     MAX_IDENTIFIER_LENGTH,
-    SURROGATES,
     TEXT_REGEX,
+    holds_control_or_surrogate,
 )
 
 MAX_MEMORY_LENGTH = 5000
@@ -120,10 +119,8 @@ class IdentifierListField(serializers.ListField):
     def run_child_validation(self, data: list[Any]) -> list[Any]:
         longest = self.longest_item
         plain = all(isinstance(item, str) and 0 < len(item) <= longest for item in data)
-        if plain:
-            joined = "".join(data)
-            if not CONTROL_CHARACTERS.search(joined) and not SURROGATES.search(joined):
-                return list(data)
+        if plain and not holds_control_or_surrogate("".join(data)):
+            return list(data)
         return list(super().run_child_validation(data))
 
 

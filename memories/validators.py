@@ -37,11 +37,28 @@ def ecma_pattern(regex: str) -> str:
     return regex.replace(r"\A", "^").replace(r"\Z", "$")
 
 
+# The bytes of CONTROL_CHARACTERS, for ASCII text.
+_ASCII_CONTROL_BYTES = bytes(range(0x20)) + b"\x7f"
+
+
+def holds_control_or_surrogate(text: str) -> bool:
+    """Whether text holds what no id may: a C0 control, DEL or a lone surrogate.
+
+    What CONTROL_CHARACTERS and SURROGATES find, without them for ASCII text (most ids, and
+    the 1000 ids of a bulk request joined): ASCII holds no surrogate, and its encoding loses
+    bytes to translate() exactly when it holds a control. The two searches over 1000 UUIDs
+    take about 320 us, this about 20 (str.isascii() reads a flag the string keeps).
+    """
+    if text.isascii():
+        encoded = text.encode("ascii")
+        return len(encoded.translate(None, _ASCII_CONTROL_BYTES)) != len(encoded)
+    return bool(CONTROL_CHARACTERS.search(text) or SURROGATES.search(text))
+
+
 def is_identifier(value: object) -> bool:
     """Whether value is 1 to 255 characters that every supported database keeps as an id."""
     return (
         isinstance(value, str)
         and 0 < len(value) <= MAX_IDENTIFIER_LENGTH
-        and not CONTROL_CHARACTERS.search(value)
-        and not SURROGATES.search(value)
+        and not holds_control_or_surrogate(value)
     )

@@ -10,12 +10,15 @@ from hypothesis import strategies as st
 
 from memories.validators import (
     BLANK,
+    CONTROL_CHARACTERS,
     IDENTIFIER_REGEX,
     MAX_IDENTIFIER_LENGTH,
     NO_NUL_REGEX,
     NOT_BLANK_NOR_NUL,
+    SURROGATES,
     TEXT_REGEX,
     ecma_pattern,
+    holds_control_or_surrogate,
     is_identifier,
 )
 from tests.conftest import require_db_id
@@ -44,6 +47,37 @@ class IsIdentifierTests:
     @pytest.mark.parametrize("value", [None, 1, b"alice", ["alice"]], ids=repr)
     def test_refuses_what_is_not_a_string(self, value):
         assert not is_identifier(value)
+
+
+def found_by_the_searches(text: str) -> bool:
+    """The plain way holds_control_or_surrogate takes a shortcut past on ASCII text."""
+    return bool(CONTROL_CHARACTERS.search(text) or SURROGATES.search(text))
+
+
+class HoldsControlOrSurrogateTests:
+    @pytest.mark.parametrize("neighbour", ["", "id-", "é"], ids=["alone", "in ASCII", "beside é"])
+    def test_every_character_of_the_basic_plane_as_the_searches_find_it(self, neighbour):
+        disagree = [
+            n
+            for n in range(0x10000)
+            for text in [neighbour + chr(n), chr(n) + neighbour]
+            if holds_control_or_surrogate(text) != found_by_the_searches(text)
+        ]
+
+        assert disagree == []
+        assert holds_control_or_surrogate(neighbour + "\x7f")
+        assert holds_control_or_surrogate(neighbour + "\ud800")
+
+    @given(text=st.text(alphabet=st.sampled_from("a-9 ~\x00\x1f\x7f\x80\xa0é😀\ud800\udfff")))
+    def test_any_text_as_the_searches_find_it(self, text):
+        assert holds_control_or_surrogate(text) is found_by_the_searches(text)
+
+    def test_a_thousand_ids_joined_with_one_control_at_the_end(self):
+        ids = [f"{n:08x}-4a1c-9e2f-3b5d7c9e1f20" for n in range(1000)]
+
+        assert not holds_control_or_surrogate("".join(ids))
+        assert holds_control_or_surrogate("".join(ids) + "\x1f")
+        assert holds_control_or_surrogate("\x00" + "".join(ids))
 
 
 class RegexTests:
