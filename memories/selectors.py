@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
 from django.db import DatabaseError
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet, Window
 
 from memories.exceptions import MemoryNotFoundError
 from memories.expressions import Equals, ExactText, HasTopic, MemoryText
@@ -290,9 +290,12 @@ def user_memory_stats(
         .annotate(total_memories=Count("*"), last_memory_updated_at=Max("updated_at"))
         .order_by("-last_memory_updated_at", "user_id", "exact_user_id")
     )
-    total_count = users.count()
+    # The number of users comes with the page, counted over the groups by a window (the
+    # window runs after GROUP BY): one aggregation of every row where a count of the groups
+    # beside the page took two. Only a page past the last has no row to bring it.
     offset = (page - 1) * limit
-    rows = users[offset : offset + limit] if offset < total_count else []
+    rows = list(users.annotate(users=Window(Count("*")))[offset : offset + limit])
+    total_count = rows[0]["users"] if rows else users.count()
     items: list[dict[str, Any]] = [
         {
             "user_id": row["user_id"],

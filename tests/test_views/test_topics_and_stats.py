@@ -40,6 +40,30 @@ class TopicsAndStatsTests:
         assert [row["user_id"] for row in everyone["data"]] == ["alice", "bob"]
         assert everyone["meta"] == {"page": 1, "limit": 20, "total_count": 2, "total_pages": 1}
 
+    def test_stats_pages_each_carry_the_number_of_users_past_the_last_too(self, as_user, db_id):
+        for number in range(5):
+            memory_create(db_id, memory_id=f"m{number}", user_id=f"u{number}", updated_at=number)
+        memory_create(db_id, memory_id="m5", user_id="u0", updated_at=10)
+        admin = as_user("root", admin=True)
+
+        pages = [
+            admin.get(f"/user_memory_stats?db_id={db_id}&limit=2&page={page}").json()
+            for page in (1, 2, 3, 4)
+        ]
+        nobody = as_user("nobody").get(f"/user_memory_stats?db_id={db_id}").json()
+
+        assert [[row["user_id"] for row in page["data"]] for page in pages] == [
+            ["u0", "u4"],
+            ["u3", "u2"],
+            ["u1"],
+            [],
+        ]
+        assert [row["total_memories"] for row in pages[0]["data"]] == [2, 1]
+        assert [(page["meta"]["total_count"], page["meta"]["total_pages"]) for page in pages] == [
+            (5, 3)
+        ] * 4
+        assert (nobody["data"], nobody["meta"]["total_count"]) == ([], 0)
+
     def test_stats_tell_users_apart_as_exactly_as_ownership(self, as_user, db_id):
         # MariaDB's usual collation would merge these three into one user.
         for number, owner in enumerate(["x", "X", "x ", "x"]):
