@@ -9,6 +9,11 @@ import requests
 BATCH = 1000
 
 
+def agno_shaped_id(number: int) -> str:
+    """A distinct id of Agno's shape (a uuid4 string, 36 characters), as clients send them."""
+    return f"{number:08x}-0000-4000-8000-000000000000"
+
+
 def id_batches(ids: list[str], size: int = BATCH) -> list[list[str]]:
     return [ids[start : start + size] for start in range(0, len(ids), size)]
 

@@ -12,8 +12,8 @@ its floor one right after the other (which goes first alternates by round):
   the same one statement with the rule's condition;
 - PgBouncer: owner deletes at concurrency 16 with wrk (--deletes) against the project
   served through PgBouncer in transaction pooling (tests/poolers.py) and served directly;
-- bulk API: one user's --rows memories deleted by `DELETE /memories` of 1000 ids from one
-  client, against plain 1000-id DELETE statements.
+- bulk API: one user's --rows memories (ids of Agno's shape, 36 characters) deleted by
+  `DELETE /memories` of 1000 ids from one client, against plain 1000-id DELETE statements.
 Every path is checked afterwards: the rows left, the audit records' counts, the export's
 lines. Writes the medians (min-max) and the ratios within each round to BENCHMARKS.md.
 """
@@ -38,7 +38,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import http_floor  # noqa: E402
-from bench.bulk import bulk_api_deletes, id_batches, raw_id_deletes  # noqa: E402
+from bench.bulk import agno_shaped_id, bulk_api_deletes, id_batches, raw_id_deletes  # noqa: E402
 from bench.run import (  # noqa: E402
     Database,
     manage,
@@ -448,7 +448,8 @@ def measure_bulk(
 ) -> list[dict[str, Any]]:
     key = env["AGENTOS_JWT_SIGNING_KEY"]
     headers = {"Authorization": f"Bearer {token(key, 'erased')}"}
-    erased = rows_of("b", args.rows, ["erased"], "chef", NOW)
+    # Ids of Agno's shape: a request's body, its parsing and its checks are a client's size.
+    erased = [(agno_shaped_id(n), "erased", "chef", NOW) for n in range(args.rows)]
     kept = others(args.rows // 10)
     batches = id_batches([row[0] for row in erased])
     with (

@@ -28,6 +28,7 @@ import jwt
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.bulk import agno_shaped_id  # noqa: E402
 from bench.run import Database, project_env  # noqa: E402
 
 
@@ -109,8 +110,7 @@ def profile(database: Database, key: str, args: argparse.Namespace) -> None:
         for user in users
     }
     if args.bulk:
-        # Shaped as Agno's ids (uuid4 strings, 36 characters): what a client sends.
-        ids = [f"{n:08x}-0000-4000-8000-000000000000" for n in range(1000 * (args.requests + 1))]
+        ids = [agno_shaped_id(n) for n in range(1000 * (args.requests + 1))]
         owners = dict.fromkeys(ids, users[0])
         plan = [
             environ("/memories", tokens[users[0]], json.dumps({"memory_ids": batch}).encode())

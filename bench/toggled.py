@@ -28,6 +28,7 @@ from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.bulk import agno_shaped_id  # noqa: E402
 from bench.profile import configured_database, environ  # noqa: E402
 from bench.run import Database  # noqa: E402
 
@@ -159,7 +160,7 @@ def measure(database: Database, key: str, args: argparse.Namespace) -> None:
         for user in users
     }
     if args.bulk:
-        ids = [f"{n:08x}-0000-4000-8000-000000000000" for n in range(1000 * requests)]
+        ids = [agno_shaped_id(n) for n in range(1000 * requests)]
         database.seed(dict.fromkeys(ids, users[0]))
         bodies = (
             json.dumps({"memory_ids": ids[at : at + 1000]}) for at in range(0, len(ids), 1000)
