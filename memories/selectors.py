@@ -294,8 +294,8 @@ def user_memory_stats(
     # window runs after GROUP BY): one aggregation of every row where a count of the groups
     # beside the page took two. Only a page past the last has no row to bring it.
     offset = (page - 1) * limit
-    rows = list(users.annotate(users=Window(Count("*")))[offset : offset + limit])
-    total_count = rows[0]["users"] if rows else users.count()
+    rows = list(users.annotate(number_of_users=Window(Count("*")))[offset : offset + limit])
+    total_count = rows[0]["number_of_users"] if rows else users.count()
     items: list[dict[str, Any]] = [
         {
             "user_id": row["user_id"],
