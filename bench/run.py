@@ -748,7 +748,7 @@ TARGETS = [
         "owner c16",
         "peer owner c16",
         "cpu_ms_per_request",
-        0.5,
+        0.3,
         False,
     ),
     (
@@ -756,7 +756,7 @@ TARGETS = [
         "owner c64",
         "peer owner c64",
         "cpu_ms_per_request",
-        0.5,
+        0.3,
         False,
     ),
     ("p99 latency, owner c64", "owner c64", "peer owner c64", "p99", 0.6, False),
@@ -774,7 +774,7 @@ TARGETS = [
         "erase bulk API",
         "erase raw, 1000 ids per statement",
         "seconds",
-        2.0,
+        1.5,
         False,
     ),
 ]
