@@ -25,6 +25,11 @@ SortOrder = Literal["asc", "desc"]
 TOPICS_CHUNK = 5000
 
 
+# The largest OFFSET (and OFFSET + LIMIT) every engine takes, a signed 64-bit integer: a page
+# beyond it is past the last of any table, and asking for it would be an error.
+LARGEST_OFFSET = 2**63 - 1
+
+
 @dataclass(frozen=True)
 class Page(Generic[T]):
     items: list[T]
@@ -294,7 +299,11 @@ def user_memory_stats(
     # window runs after GROUP BY): one aggregation of every row where a count of the groups
     # beside the page took two. Only a page past the last has no row to bring it.
     offset = (page - 1) * limit
-    rows = list(users.annotate(number_of_users=Window(Count("*")))[offset : offset + limit])
+    rows = (
+        list(users.annotate(number_of_users=Window(Count("*")))[offset : offset + limit])
+        if offset + limit <= LARGEST_OFFSET
+        else []
+    )
     total_count = rows[0]["number_of_users"] if rows else users.count()
     items: list[dict[str, Any]] = [
         {

@@ -72,7 +72,7 @@ class HoldsControlOrSurrogateTests:
     def test_any_text_as_the_searches_find_it(self, text):
         assert holds_control_or_surrogate(text) is found_by_the_searches(text)
 
-    def test_a_thousand_ids_joined_with_one_control_at_the_end(self):
+    def test_a_thousand_ids_joined_with_one_control_at_either_end(self):
         ids = [f"{n:08x}-4a1c-9e2f-3b5d7c9e1f20" for n in range(1000)]
 
         assert not holds_control_or_surrogate("".join(ids))

@@ -64,6 +64,24 @@ class TopicsAndStatsTests:
         ] * 4
         assert (nobody["data"], nobody["meta"]["total_count"]) == ([], 0)
 
+    @pytest.mark.parametrize(
+        ("limit", "page"),
+        [(1, 2**63 - 1), (100, 10**17)],
+        ids=["the largest offset any engine takes", "past it"],
+    )
+    def test_a_page_far_past_the_last_is_empty_with_the_number_of_users(
+        self, as_user, db_id, limit, page
+    ):
+        memory_create(db_id, memory_id="a1", user_id="alice")
+        memory_create(db_id, memory_id="b1", user_id="bob")
+
+        response = as_user("root", admin=True).get(
+            f"/user_memory_stats?db_id={db_id}&limit={limit}&page={page}"
+        )
+
+        assert response.status_code == 200
+        assert (response.json()["data"], response.json()["meta"]["total_count"]) == ([], 2)
+
     def test_stats_tell_users_apart_as_exactly_as_ownership(self, as_user, db_id):
         # MariaDB's usual collation would merge these three into one user.
         for number, owner in enumerate(["x", "X", "x ", "x"]):
