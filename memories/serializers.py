@@ -254,6 +254,22 @@ class ExportLineSerializer(MemorySerializer):
     table = serializers.CharField(required=False)
 
 
+class InstantField(serializers.DateTimeField):
+    """An ISO 8601 time (whatever the host's DATETIME_INPUT_FORMATS), kept at the offset it was
+    given: it only becomes epoch seconds. Moving it to the server's time zone first, as DRF
+    does, fails at the ends of the calendar (0001-01-01T00:00:00+03:04 lies before year 1 in
+    UTC) for a time the document allows; epoch seconds hold any of them."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("input_formats", [ISO_8601])
+        super().__init__(**kwargs)
+
+    def enforce_timezone(self, value: datetime.datetime) -> datetime.datetime:
+        if value.utcoffset() is not None:
+            return value
+        return super().enforce_timezone(value)
+
+
 def _epoch(value: datetime.datetime | None) -> int | None:
     return None if value is None else int(value.timestamp())
 
@@ -276,13 +292,10 @@ class DeletionFilterSerializer(serializers.Serializer[Any]):
         required=False,
         help_text="Memories that have every one of these topics.",
     )
-    # ISO 8601, whatever the host's DATETIME_INPUT_FORMATS.
-    updated_before = serializers.DateTimeField(
-        required=False,
-        input_formats=[ISO_8601],
-        help_text="Last written (updated, else created) before this time.",
+    updated_before = InstantField(
+        required=False, help_text="Last written (updated, else created) before this time."
     )
-    created_before = serializers.DateTimeField(required=False, input_formats=[ISO_8601])
+    created_before = InstantField(required=False)
     db_id = IdentifierField(required=False, help_text="Only this db_id (default: every one).")
     table = IdentifierField(required=False, help_text="Only this table of db_id.")
     # Stated every time: a request that deletes says so (false), one that counts says true.
