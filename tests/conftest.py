@@ -19,6 +19,7 @@ from memories.exception_handlers import database_failures
 from memories.export_streams import export_slots
 from memories.summaries import wait_for_refreshes
 from memories.targets import memory_model
+from memories.throttling import SubjectRateThrottle
 from memories.verified_tokens import verified_tokens
 from tests.databases import REDIS_ADDRESS, REQUIRE_SERVERS, server_address, server_answers
 
@@ -183,6 +184,17 @@ def memories_with(**changes: Any) -> dict[str, Any]:
 
 
 ADMIN_SCOPES = ["agent_os:admin"]
+
+# 2027-01-15 08:00:00 UTC: the start of a minute and of an hour.
+WINDOW_START = 1_800_000_000.0
+
+
+@pytest.fixture
+def throttle_clock_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The throttle's clock stands at the start of a window: the requests a test counts all
+    fall in one, however long it takes. On the real clock a minute could end between two of
+    them, and the next window count from zero."""
+    monkeypatch.setattr(SubjectRateThrottle, "timer", lambda self: WINDOW_START)
 
 
 @pytest.fixture

@@ -21,9 +21,9 @@ RATE = 3  # requests per minute and subject
 
 
 @pytest.fixture
-def redis_cache(tmp_path) -> Iterator[PrivateRedis]:
+def redis_cache(tmp_path, throttle_clock_stopped) -> Iterator[PrivateRedis]:
     """The throttle counting in a private redis-server, as the bundled project configures
-    Redis: 250 ms to connect and to read each reply."""
+    Redis: 250 ms to connect and to read each reply; all in one window of its clock."""
     with private_redis(tmp_path) as redis:
         cache = {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
