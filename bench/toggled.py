@@ -104,12 +104,24 @@ def identifiers_searched_by_regular_expressions() -> Iterator[None]:
         yield
 
 
+@contextmanager
+def no_content_rendered_by_drf() -> Iterator[None]:
+    """The 204 built as DRF's Response and rendered by the negotiated renderer, as before."""
+    from rest_framework.response import Response
+
+    from memories import views
+
+    with mock.patch.object(views, "no_content", lambda: Response(status=204)):
+        yield
+
+
 TOGGLES: dict[str, Callable[[], AbstractContextManager[None]]] = {
     "audit INSERT built once": record_insert_built_per_delete,
     "statement limit kept per connection": limit_built_per_request,
     "identifier parameters without the serializer": serializer_validates_identifiers,
     "request id from META": request_id_from_the_headers_map,
     "ids checked without regular expressions": identifiers_searched_by_regular_expressions,
+    "204 built directly": no_content_rendered_by_drf,
 }
 BULK_TOGGLES = {
     "ids checked without regular expressions": identifiers_searched_by_regular_expressions,

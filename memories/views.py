@@ -4,7 +4,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -45,6 +45,7 @@ from memories.permissions import (
     HasRequiredScope,
     IsTokenAuthenticated,
 )
+from memories.responses import no_content
 from memories.schema import MemoryAutoSchema, documented
 from memories.schema_parts import (
     MEMORY_EXAMPLE,
@@ -434,7 +435,7 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
             500: internal_error("Failed to delete memory"),
         },
     )
-    def destroy(self, request: Request, memory_id: str) -> Response:
+    def destroy(self, request: Request, memory_id: str) -> HttpResponse:
         params = validated_params(MemoryIdQuerySerializer, request, memory_id=memory_id)
         target = self.get_target(params)
         memory_delete(
@@ -444,7 +445,7 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
             actor=self.principal.subject,
             channel=Channel.API,
         )
-        return Response(status=204)
+        return no_content()
 
     @documented(
         operation_id="delete_memories",
@@ -471,7 +472,7 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
         },
     )
     @action(detail=False, methods=["delete"])
-    def bulk_destroy(self, request: Request) -> Response:
+    def bulk_destroy(self, request: Request) -> HttpResponse:
         params = validated_params(OwnerQuerySerializer, request)
         body = validated_body(MemoriesDeleteSerializer, request)
         target = self.get_target(params)
@@ -482,7 +483,7 @@ class MemoryViewSet(ViewSetMixin, MemoryAPIView):
             actor=self.principal.subject,
             channel=Channel.API,
         )
-        return Response(status=204)
+        return no_content()
 
     @documented(
         operation_id="get_memory_topics",
