@@ -9,12 +9,14 @@ outlives the statement's transaction nowhere:
   stays until that transaction ends). A pooler in transaction mode (PgBouncer) never hands it
   on to another client's transaction, as a session's `SET` would. A server-side cursor's
   statement, or one of several parameter sets, takes its own `SET LOCAL` first (a round trip).
-  It replaces a role's or a session's own `statement_timeout` for the app's statements.
 - MariaDB: `SET STATEMENT max_statement_time=N FOR <statement>`, for that statement only.
 - SQLite has no such setting: a progress handler interrupts a statement (and the reading of its
   rows) past its deadline.
 - MySQL proper has none for DELETE and UPDATE (its MAX_EXECUTION_TIME hint takes SELECTs only):
   its statements run without a limit.
+On PostgreSQL and MariaDB a stricter limit the database already sets (a role's or a
+database's default, a session's own) is kept: the first time the app uses a connection, it
+reads the connection's limit (one round trip per connection) and applies the shorter of the two.
 
 Only the app's requests enter the block (the API views, the admin of its models, the chunks of
 an export), on the current thread's connections and for the block's duration: the host's own
@@ -46,12 +48,44 @@ Execute = Callable[[str, Any, bool, dict[str, Any]], Any]
 _active: ContextVar[bool] = ContextVar("memories_statement_limit", default=False)
 
 
+class DatabaseLimits:
+    """The limit applied on each connection: the setting, or the connection's own limit where
+    that is shorter (a role's or a database's default, a session's SET), read the first time
+    the app uses the connection (one round trip) and again only on a new one: a limit is a
+    role's or a deployment's, not one a request changes."""
+
+    def __init__(
+        self, seconds: float, read: Callable[[Any], float], apply: Callable[[float], None]
+    ) -> None:
+        self.seconds = seconds
+        self._read = read
+        self._apply = apply
+        self._read_on: Any = None
+        self.applied = seconds
+        apply(seconds)
+
+    def applied_on(self, connection: BaseDatabaseWrapper) -> float:
+        """The limit in seconds for the connection's next statement (applied already)."""
+        raw = connection.connection
+        if raw is not self._read_on:
+            try:
+                own = self._read(raw)
+            except connection.Database.Error:  # type: ignore[attr-defined]
+                # The transaction has failed (the statement will too), or the server keeps
+                # its settings to itself: the setting alone this time, read again next time.
+                own, raw = 0.0, None
+            self.applied = min(self.seconds, own) if own > 0 else self.seconds
+            self._apply(self.applied)
+            self._read_on = raw
+        return self.applied
+
+
 class PostgreSQLLimit:
     """`SET LOCAL statement_timeout` in the statement's own query string: one round trip."""
 
     def __init__(self, seconds: float, connection: BaseDatabaseWrapper) -> None:
         self.seconds = seconds
-        self.set_local = f"SET LOCAL statement_timeout = {max(1, round(seconds * 1000))}"
+        self.database_limits = DatabaseLimits(seconds, self._read_limit, self._apply)
         # Server-side binding (psycopg 3's extended protocol) takes one statement per query.
         options = connection.settings_dict["OPTIONS"]
         self.is_one_per_query = bool(options.get("server_side_binding"))
@@ -66,6 +100,7 @@ class PostgreSQLLimit:
     ) -> Any:
         if sql.startswith(_TRANSACTION_CONTROL):
             return execute(sql, params, many, context)
+        applied = self.database_limits.applied_on(context["connection"])
         # A server-side cursor's statement becomes `DECLARE ... CURSOR FOR <statement>`,
         # which takes one statement: a host's `iterator()` in a receiver, for one.
         is_named = bool(getattr(context["cursor"].cursor, "name", None))
@@ -78,11 +113,21 @@ class PostgreSQLLimit:
             cause = error.__cause__
             state = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
             if state == "57014":  # query_canceled
-                raise StatementTimeoutError(self.seconds, str(error)) from error
+                raise StatementTimeoutError(applied, str(error)) from error
             raise
         if self.is_first_result_shown:
             context["cursor"].nextset()
         return result
+
+    def _apply(self, seconds: float) -> None:
+        self.set_local = f"SET LOCAL statement_timeout = {max(1, round(seconds * 1000))}"
+
+    @staticmethod
+    def _read_limit(raw: Any) -> float:
+        # pg_settings gives the value in its unit (ms) whatever the unit it was set in.
+        with raw.cursor() as cursor:
+            cursor.execute("SELECT setting FROM pg_settings WHERE name = 'statement_timeout'")
+            return int(cursor.fetchone()[0]) / 1000
 
     def _set_before(
         self, execute: Execute, sql: str, params: Any, many: bool, context: dict[str, Any]
@@ -105,7 +150,19 @@ class MariaDBLimit:
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
+        self.database_limits = DatabaseLimits(seconds, self._read_limit, self._apply)
+
+    def _apply(self, seconds: float) -> None:
         self.prefix = f"SET STATEMENT max_statement_time={seconds:.6f} FOR "
+
+    @staticmethod
+    def _read_limit(raw: Any) -> float:
+        cursor = raw.cursor()
+        try:
+            cursor.execute("SELECT @@max_statement_time")
+            return float(cursor.fetchone()[0])
+        finally:
+            cursor.close()
 
     @staticmethod
     def is_mariadb(connection: BaseDatabaseWrapper) -> bool:
@@ -119,11 +176,12 @@ class MariaDBLimit:
     ) -> Any:
         if sql.startswith(_TRANSACTION_CONTROL) or not self.is_mariadb(context["connection"]):
             return execute(sql, params, many, context)
+        applied = self.database_limits.applied_on(context["connection"])
         try:
             return execute(self.prefix + sql, params, many, context)
         except DatabaseError as error:
             if error.args and error.args[0] == self.TIMED_OUT:
-                raise StatementTimeoutError(self.seconds, str(error)) from error
+                raise StatementTimeoutError(applied, str(error)) from error
             raise
 
 
