@@ -3,6 +3,7 @@ Response(status=204), rendered through the negotiated renderer, answers, through
 project's whole middleware stack, and deletes the same rows."""
 
 import importlib
+from contextlib import AbstractContextManager
 from typing import Any
 from unittest import mock
 
@@ -29,7 +30,7 @@ def answer(response) -> tuple[int, dict[str, str], bytes]:
     return response.status_code, dict(response.headers), response.content
 
 
-def drf_rendered() -> mock._patch[Any]:
+def drf_rendered() -> AbstractContextManager[Any]:
     """The plain way: the view answers DRF's Response(status=204)."""
     return mock.patch.object(views, "no_content", lambda: Response(status=204))
 
