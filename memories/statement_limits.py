@@ -2,8 +2,8 @@
 each statement the app runs on its memory databases and its audit database is cut by the
 database past the limit, and raises StatementTimeoutError.
 
-Each engine is told the limit within the statement's own query, so it costs no round trip and
-outlives the statement's transaction nowhere:
+Each engine is told the limit within the statement's own query, so it costs no round trip (but
+the one below, once per connection) and outlives the statement's transaction nowhere:
 - PostgreSQL: `SET LOCAL statement_timeout` heads the query string, so it lasts for the
   statement's transaction only (the implicit one of a query string, or the caller's: there it
   stays until that transaction ends). A pooler in transaction mode (PgBouncer) never hands it
@@ -14,9 +14,11 @@ outlives the statement's transaction nowhere:
   rows) past its deadline.
 - MySQL proper has none for DELETE and UPDATE (its MAX_EXECUTION_TIME hint takes SELECTs only):
   its statements run without a limit.
-On PostgreSQL and MariaDB a stricter limit the database already sets (a role's or a
-database's default, a session's own) is kept: the first time the app uses a connection, it
-reads the connection's limit (one round trip per connection) and applies the shorter of the two.
+On PostgreSQL and MariaDB a stricter limit the database already sets is kept: the first time
+the app uses a connection, it reads the connection's own limit (one round trip for the
+connection's life) and applies the shorter of the two. PostgreSQL's is the value a session
+starts with (a role's or a database's default, the server's configuration, startup options),
+MariaDB's the session's max_statement_time.
 
 Only the app's requests enter the block (the API views, the admin of its models, the chunks of
 an export), on the current thread's connections and for the block's duration: the host's own
@@ -48,36 +50,34 @@ Execute = Callable[[str, Any, bool, dict[str, Any]], Any]
 _active: ContextVar[bool] = ContextVar("memories_statement_limit", default=False)
 
 
-class DatabaseLimits:
-    """The limit applied on each connection: the setting, or the connection's own limit where
-    that is shorter (a role's or a database's default, a session's SET), read the first time
-    the app uses the connection (one round trip) and again only on a new one: a limit is a
-    role's or a deployment's, not one a request changes."""
+# Each connection's own limit in seconds (0: none), by the driver's connection object: read
+# the first time the app uses that connection, and dropped with it. A role's or a database's
+# default does not change for a session; Django's pool hands the same connections round.
+_own_limits: "weakref.WeakKeyDictionary[Any, float]" = weakref.WeakKeyDictionary()
 
-    def __init__(
-        self, seconds: float, read: Callable[[Any], float], apply: Callable[[float], None]
-    ) -> None:
-        self.seconds = seconds
-        self._read = read
-        self._apply = apply
-        self._read_on: Any = None
-        self.applied = seconds
-        apply(seconds)
+# PostgreSQL's in_failed_sql_transaction: nothing but a rollback runs until the transaction ends.
+_FAILED_TRANSACTION = "25P02"
 
-    def applied_on(self, connection: BaseDatabaseWrapper) -> float:
-        """The limit in seconds for the connection's next statement (applied already)."""
-        raw = connection.connection
-        if raw is not self._read_on:
-            try:
-                own = self._read(raw)
-            except connection.Database.Error:  # type: ignore[attr-defined]
-                # The transaction has failed (the statement will too), or the server keeps
-                # its settings to itself: the setting alone this time, read again next time.
-                own, raw = 0.0, None
-            self.applied = min(self.seconds, own) if own > 0 else self.seconds
-            self._apply(self.applied)
-            self._read_on = raw
-        return self.applied
+
+def applied_limit(
+    seconds: float, connection: BaseDatabaseWrapper, read: Callable[[Any], float]
+) -> float:
+    """The limit for the connection's next statement: `seconds`, or the connection's own
+    limit (`read` from its driver connection) where that is shorter."""
+    raw = connection.connection
+    try:
+        own = _own_limits[raw]
+    except KeyError:
+        try:
+            own = read(raw)
+        except connection.Database.Error as error:  # type: ignore[attr-defined]
+            cause = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+            if cause == _FAILED_TRANSACTION:
+                # The statement fails as well; the limit is read once the transaction is over.
+                return seconds
+            own = 0.0  # a server that keeps the setting to itself sets none the app can see
+        _own_limits[raw] = own
+    return min(seconds, own) if own > 0 else seconds
 
 
 class PostgreSQLLimit:
@@ -85,7 +85,7 @@ class PostgreSQLLimit:
 
     def __init__(self, seconds: float, connection: BaseDatabaseWrapper) -> None:
         self.seconds = seconds
-        self.database_limits = DatabaseLimits(seconds, self._read_limit, self._apply)
+        self._set_limit(seconds)
         # Server-side binding (psycopg 3's extended protocol) takes one statement per query.
         options = connection.settings_dict["OPTIONS"]
         self.is_one_per_query = bool(options.get("server_side_binding"))
@@ -100,7 +100,9 @@ class PostgreSQLLimit:
     ) -> Any:
         if sql.startswith(_TRANSACTION_CONTROL):
             return execute(sql, params, many, context)
-        applied = self.database_limits.applied_on(context["connection"])
+        applied = applied_limit(self.seconds, context["connection"], self._read_limit)
+        if applied != self.applied:
+            self._set_limit(applied)
         # A server-side cursor's statement becomes `DECLARE ... CURSOR FOR <statement>`,
         # which takes one statement: a host's `iterator()` in a receiver, for one.
         is_named = bool(getattr(context["cursor"].cursor, "name", None))
@@ -119,14 +121,18 @@ class PostgreSQLLimit:
             context["cursor"].nextset()
         return result
 
-    def _apply(self, seconds: float) -> None:
+    def _set_limit(self, seconds: float) -> None:
+        self.applied = seconds
         self.set_local = f"SET LOCAL statement_timeout = {max(1, round(seconds * 1000))}"
 
     @staticmethod
     def _read_limit(raw: Any) -> float:
-        # pg_settings gives the value in its unit (ms) whatever the unit it was set in.
+        # The value a session starts with (the role's or the database's default, the server's
+        # configuration, the connection's startup options), in ms whatever unit it was given
+        # in. Not the current one: a SET LOCAL in force, or behind a pooler in transaction
+        # mode another client's session SET, is no limit of this connection's.
         with raw.cursor() as cursor:
-            cursor.execute("SELECT setting FROM pg_settings WHERE name = 'statement_timeout'")
+            cursor.execute("SELECT reset_val FROM pg_settings WHERE name = 'statement_timeout'")
             return int(cursor.fetchone()[0]) / 1000
 
     def _set_before(
@@ -150,13 +156,16 @@ class MariaDBLimit:
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
-        self.database_limits = DatabaseLimits(seconds, self._read_limit, self._apply)
+        self._set_limit(seconds)
 
-    def _apply(self, seconds: float) -> None:
+    def _set_limit(self, seconds: float) -> None:
+        self.applied = seconds
         self.prefix = f"SET STATEMENT max_statement_time={seconds:.6f} FOR "
 
     @staticmethod
     def _read_limit(raw: Any) -> float:
+        # The session's: the server's default, or what the host set on connecting (an
+        # init_command); in seconds.
         cursor = raw.cursor()
         try:
             cursor.execute("SELECT @@max_statement_time")
@@ -176,7 +185,9 @@ class MariaDBLimit:
     ) -> Any:
         if sql.startswith(_TRANSACTION_CONTROL) or not self.is_mariadb(context["connection"]):
             return execute(sql, params, many, context)
-        applied = self.database_limits.applied_on(context["connection"])
+        applied = applied_limit(self.seconds, context["connection"], self._read_limit)
+        if applied != self.applied:
+            self._set_limit(applied)
         try:
             return execute(self.prefix + sql, params, many, context)
         except DatabaseError as error:

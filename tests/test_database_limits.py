@@ -1,11 +1,13 @@
 """A stricter limit the database already sets is kept: a database's default statement_timeout
 on PostgreSQL, a session's max_statement_time on MariaDB. The app applies the shorter of its
-STATEMENT_TIMEOUT and the connection's own, read the first time it uses the connection."""
+STATEMENT_TIMEOUT and the connection's own, read the first time it uses the connection (the
+reads are counted by a wrapper that calls the real one)."""
 
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
+from unittest import mock
 
 import psycopg
 import pytest
@@ -13,7 +15,7 @@ from django.db import DatabaseError, connections, transaction
 from django.test import override_settings
 
 from memories.models import MemoryDeletion
-from memories.statement_limits import statement_time_limit
+from memories.statement_limits import MariaDBLimit, PostgreSQLLimit, statement_time_limit
 from tests.conftest import memories_with, require_db_id
 from tests.factories import memory_create, memory_ids_in
 from tests.test_statement_limits import HELD, row_locked
@@ -82,7 +84,7 @@ def test_a_stricter_database_limit_cuts_first_and_is_the_one_reported(server_db_
 
     with DATABASE_LIMITS[server_db_id](STRICT_VALUES[server_db_id]):
         response, took = timed_delete(client, server_db_id, "locked")
-        # The connection goes on serving, under the same limit.
+        # The connection goes on serving.
         assert client.delete(f"/memories/free?db_id={server_db_id}").status_code == 204
 
     assert response.status_code == 500
@@ -154,3 +156,53 @@ def test_a_connection_whose_transaction_failed_reads_its_limit_once_it_is_over()
             cursor.execute("SHOW statement_timeout")
             shown = cursor.fetchone()[0]
     assert shown == "300ms"
+
+
+def test_a_sessions_own_set_is_no_limit_of_the_connection():
+    """PostgreSQL: the limit read is the one a session starts with. A session's SET (behind a
+    pooler in transaction mode, possibly another client's) neither loosens nor tightens it."""
+    require_db_id("pg")
+    connection = connections["pg"]
+    connection.close()
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 100")
+    try:
+        with (
+            override_settings(MEMORIES=memories_with(STATEMENT_TIMEOUT=LOOSE)),
+            statement_time_limit(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute("SHOW statement_timeout")
+            shown = cursor.fetchone()[0]
+    finally:
+        connection.close()
+    assert shown == "5s"
+
+
+@pytest.mark.parametrize("server_db_id", ["pg", "maria"])
+def test_the_connections_own_limit_is_read_once_per_connection(server_db_id, as_user):
+    require_db_id(server_db_id)
+    for n in range(3):
+        memory_create(server_db_id, memory_id=f"m{n}", user_id="alice")
+    limit_class = {"pg": PostgreSQLLimit, "maria": MariaDBLimit}[server_db_id]
+    reads = []
+    read = limit_class._read_limit
+
+    def counted(raw):
+        reads.append(raw)
+        return read(raw)
+
+    client = as_user("alice")
+    connections[server_db_id].close()
+    with (
+        override_settings(MEMORIES=memories_with(STATEMENT_TIMEOUT=LOOSE)),
+        mock.patch.object(limit_class, "_read_limit", staticmethod(counted)),
+    ):
+        assert client.delete(f"/memories/m0?db_id={server_db_id}").status_code == 204
+        assert client.delete(f"/memories/m1?db_id={server_db_id}").status_code == 204
+        assert len(reads) == 1
+        connections[server_db_id].close()  # a new connection: its limit is read again
+        assert client.delete(f"/memories/m2?db_id={server_db_id}").status_code == 204
+    assert len(reads) == 2
+    assert reads[0] is not reads[1]
+    assert memory_ids_in(server_db_id) == set()

@@ -26,8 +26,9 @@ def project_middleware(settings):
     settings.MIDDLEWARE = importlib.import_module("agentos.settings").MIDDLEWARE
 
 
-def answer(response) -> tuple[int, dict[str, str], bytes]:
-    return response.status_code, dict(response.headers), response.content
+def answer(response) -> tuple[int, dict[str, str], list[str], bytes]:
+    cookies = sorted(cookie.output() for cookie in response.cookies.values())
+    return response.status_code, dict(response.headers), cookies, response.content
 
 
 def drf_rendered() -> AbstractContextManager[Any]:
