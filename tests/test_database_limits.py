@@ -18,6 +18,7 @@ from memories.models import MemoryDeletion
 from memories.statement_limits import MariaDBLimit, PostgreSQLLimit, statement_time_limit
 from tests.conftest import memories_with, require_db_id
 from tests.factories import memory_create, memory_ids_in
+from tests.poolers import pgbouncer, through_pooler
 from tests.test_statement_limits import HELD, row_locked
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
@@ -213,3 +214,29 @@ def test_the_connections_own_limit_is_read_once_per_connection(server_db_id, as_
     assert len(reads) == 2
     assert reads[0] is not reads[1]
     assert memory_ids_in(server_db_id) == set()
+
+
+def test_behind_pgbouncer_the_databases_stricter_limit_is_kept(as_user, tmp_path):
+    """Transaction pooling: the limit is read through the pooler, from whichever server
+    connection it lends, and is the database's default, not the session SET another client
+    left on one of the pool's server connections."""
+    require_db_id("pg")
+    memory_create("pg", memory_id="locked", user_id="alice")
+    database = connections["pg"].settings_dict["NAME"]
+
+    with (
+        postgresql_database_default("300ms"),
+        pgbouncer(tmp_path) as pooler,
+        through_pooler("pg", pooler),
+    ):
+        with psycopg.connect(f"{pooler}/{database}", autocommit=True) as other_client:
+            other_client.execute("SET statement_timeout = 100")  # stays on a server connection
+        response, took = timed_delete(as_user("alice"), "pg", "locked")
+
+    assert response.json() == {
+        "detail": "The database did not answer within 0.3 seconds",
+        "error_code": "STATEMENT_TIMEOUT",
+    }
+    assert STRICT <= took < LOOSE
+    assert memory_ids_in("pg") == {"locked"}
+    assert not MemoryDeletion.objects.exists()
