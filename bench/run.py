@@ -254,8 +254,9 @@ FILLER = {
 def served(
     env: dict[str, str], folder: Path, server: str = PROJECT
 ) -> Iterator[tuple[str, list[int]]]:
-    """A server of the replays on a free port: its URL and process tree (its parent, then
-    its 2 workers)."""
+    """A server of the replays on a free port: its URL and process tree, parents first
+    (bin/serve, granian's main process and its workers; the others' main process and theirs),
+    once at least 3 processes run."""
     with serving(
         lambda port: server_command(server, port),
         {**env, "WEB_CONCURRENCY": "2"},
@@ -475,7 +476,7 @@ def bulk_erasure(
     with served(env, folder) as (base, pids):
         warm_up(base, headers)
         api_s = timed(lambda: bulk_api_deletes(base, batches, headers))
-        api_mib = peak_memory_mib(pids[1:])
+        api_mib = peak_memory_mib(process_tree(pids[0])[1:])  # every worker, now all serve
     api_ok = database.memory_ids() == set(others)
 
     # The same requests from two clients at once, one per worker: the wait of one request

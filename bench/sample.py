@@ -69,9 +69,12 @@ def main() -> None:
             ]
             raw = folder / "samples.txt"
             with served(env, folder) as (base, pids):
+                # bin/serve, granian's main process (which serves no request), its workers:
+                # the last of the tree, parents first, is a worker.
+                worker = pids[-1]
                 py_spy = str(Path(sys.executable).with_name("py-spy"))
                 sampler = subprocess.Popen(
-                    [py_spy, "record", "--pid", str(pids[1]), "--duration", str(args.seconds)]
+                    [py_spy, "record", "--pid", str(worker), "--duration", str(args.seconds)]
                     + ["--rate", "500", "--format", "raw", "--nonblocking", "-o", str(raw)],
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
