@@ -59,6 +59,11 @@ _own_limits: "weakref.WeakKeyDictionary[Any, float]" = weakref.WeakKeyDictionary
 _FAILED_TRANSACTION = "25P02"
 
 
+def sqlstate(error: BaseException | None) -> str | None:
+    """A PostgreSQL driver error's SQLSTATE: psycopg 3 names it `sqlstate`, psycopg2 `pgcode`."""
+    return getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+
+
 def applied_limit(
     seconds: float, connection: BaseDatabaseWrapper, read: Callable[[Any], float]
 ) -> float:
@@ -71,8 +76,7 @@ def applied_limit(
         try:
             own = read(raw)
         except connection.Database.Error as error:  # type: ignore[attr-defined]
-            cause = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
-            if cause == _FAILED_TRANSACTION:
+            if sqlstate(error) == _FAILED_TRANSACTION:
                 # The statement fails as well; the limit is read once the transaction is over.
                 return seconds
             own = 0.0  # a server that keeps the setting to itself sets none the app can see
@@ -111,10 +115,7 @@ class PostgreSQLLimit:
                 return self._set_before(execute, sql, params, many, context)
             result = execute(f"{self.set_local}; {sql}", params, many, context)
         except DatabaseError as error:
-            # psycopg 3 names the state `sqlstate`, psycopg2 `pgcode`.
-            cause = error.__cause__
-            state = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
-            if state == "57014":  # query_canceled
+            if sqlstate(error.__cause__) == "57014":  # query_canceled
                 raise StatementTimeoutError(applied, str(error)) from error
             raise
         if self.is_first_result_shown:
