@@ -39,6 +39,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from memories.audit import audit_alias
 from memories.conf import memories_settings
 from memories.exceptions import StatementTimeoutError
+from memories.sqlstates import IN_FAILED_SQL_TRANSACTION, QUERY_CANCELED, sqlstate
 from memories.targets import configured_db_ids
 
 # Savepoints need no limit, and a rollback to one must run even in a failed transaction,
@@ -55,14 +56,6 @@ _active: ContextVar[bool] = ContextVar("memories_statement_limit", default=False
 # default does not change for a session; Django's pool hands the same connections round.
 _own_limits: "weakref.WeakKeyDictionary[Any, float]" = weakref.WeakKeyDictionary()
 
-# PostgreSQL's in_failed_sql_transaction: nothing but a rollback runs until the transaction ends.
-_FAILED_TRANSACTION = "25P02"
-
-
-def sqlstate(error: BaseException | None) -> str | None:
-    """A PostgreSQL driver error's SQLSTATE: psycopg 3 names it `sqlstate`, psycopg2 `pgcode`."""
-    return getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
-
 
 def applied_limit(
     seconds: float, connection: BaseDatabaseWrapper, read: Callable[[Any], float]
@@ -76,7 +69,7 @@ def applied_limit(
         try:
             own = read(raw)
         except connection.Database.Error as error:  # type: ignore[attr-defined]
-            if sqlstate(error) == _FAILED_TRANSACTION:
+            if sqlstate(error) == IN_FAILED_SQL_TRANSACTION:
                 # The statement fails as well; the limit is read once the transaction is over.
                 return seconds
             own = 0.0  # a server that keeps the setting to itself sets none the app can see
@@ -84,12 +77,36 @@ def applied_limit(
     return min(seconds, own) if own > 0 else seconds
 
 
-class PostgreSQLLimit:
+class _ServerLimit:
+    """A limit the server applies to each statement: the app's `seconds`, or the connection's
+    own where that is shorter, written into the statement's text by `_set_limit`."""
+
+    applied: float  # the limit the statement's text carries now
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._set_limit(seconds)
+
+    def _set_limit(self, seconds: float) -> None:
+        raise NotImplementedError
+
+    @staticmethod
+    def _read_limit(raw: Any) -> float:
+        raise NotImplementedError
+
+    def _limit_for(self, connection: BaseDatabaseWrapper) -> float:
+        """The limit of the connection's next statement, its text rewritten when it changes."""
+        applied = applied_limit(self.seconds, connection, self._read_limit)
+        if applied != self.applied:
+            self._set_limit(applied)
+        return applied
+
+
+class PostgreSQLLimit(_ServerLimit):
     """`SET LOCAL statement_timeout` in the statement's own query string: one round trip."""
 
     def __init__(self, seconds: float, connection: BaseDatabaseWrapper) -> None:
-        self.seconds = seconds
-        self._set_limit(seconds)
+        super().__init__(seconds)
         # Server-side binding (psycopg 3's extended protocol) takes one statement per query.
         options = connection.settings_dict["OPTIONS"]
         self.is_one_per_query = bool(options.get("server_side_binding"))
@@ -104,9 +121,7 @@ class PostgreSQLLimit:
     ) -> Any:
         if sql.startswith(_TRANSACTION_CONTROL):
             return execute(sql, params, many, context)
-        applied = applied_limit(self.seconds, context["connection"], self._read_limit)
-        if applied != self.applied:
-            self._set_limit(applied)
+        applied = self._limit_for(context["connection"])
         # A server-side cursor's statement becomes `DECLARE ... CURSOR FOR <statement>`,
         # which takes one statement: a host's `iterator()` in a receiver, for one.
         is_named = bool(getattr(context["cursor"].cursor, "name", None))
@@ -115,7 +130,7 @@ class PostgreSQLLimit:
                 return self._set_before(execute, sql, params, many, context)
             result = execute(f"{self.set_local}; {sql}", params, many, context)
         except DatabaseError as error:
-            if sqlstate(error.__cause__) == "57014":  # query_canceled
+            if sqlstate(error.__cause__) == QUERY_CANCELED:
                 raise StatementTimeoutError(applied, str(error)) from error
             raise
         if self.is_first_result_shown:
@@ -149,15 +164,11 @@ class PostgreSQLLimit:
             return execute(sql, params, many, context)
 
 
-class MariaDBLimit:
+class MariaDBLimit(_ServerLimit):
     """`SET STATEMENT max_statement_time=N FOR` each statement (MySQL proper: no limit)."""
 
     # ER_STATEMENT_TIMEOUT: "Query execution was interrupted (max_statement_time exceeded)".
     TIMED_OUT = 1969
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self._set_limit(seconds)
 
     def _set_limit(self, seconds: float) -> None:
         self.applied = seconds
@@ -186,9 +197,7 @@ class MariaDBLimit:
     ) -> Any:
         if sql.startswith(_TRANSACTION_CONTROL) or not self.is_mariadb(context["connection"]):
             return execute(sql, params, many, context)
-        applied = applied_limit(self.seconds, context["connection"], self._read_limit)
-        if applied != self.applied:
-            self._set_limit(applied)
+        applied = self._limit_for(context["connection"])
         try:
             return execute(self.prefix + sql, params, many, context)
         except DatabaseError as error:

@@ -11,6 +11,7 @@ from django.db.models import Field
 
 from memories.audit import AuditEntry
 from memories.models import MemoryDeletion
+from memories.sqlstates import DEADLOCK_DETECTED, SERIALIZATION_FAILURE, sqlstate
 from memories.statements.base import (
     Clause,
     DeletedMemory,
@@ -34,8 +35,7 @@ class PostgreSQLStatements(Statements):
     batch_size = 50_000
 
     def is_transient(self, error: DatabaseError) -> bool:
-        # deadlock_detected, serialization_failure
-        return getattr(error.__cause__, "sqlstate", None) in ("40P01", "40001")
+        return sqlstate(error.__cause__) in (DEADLOCK_DETECTED, SERIALIZATION_FAILURE)
 
     def ids_clause(self, memory_ids: Sequence[str]) -> Clause:
         if len(memory_ids) == 1:
