@@ -11,7 +11,9 @@ its floor one right after the other (which goes first alternates by round):
 - retention: `apply_memory_retention` with one rule that --rows memories are past, against
   the same one statement with the rule's condition;
 - PgBouncer: owner deletes at concurrency 16 with wrk (--deletes) against the project
-  served through PgBouncer in transaction pooling (tests/poolers.py) and served directly;
+  served through PgBouncer in transaction pooling (tests/poolers.py) and served directly:
+  the target through a pool with a server connection per application thread, as a
+  deployment sizes it, beside the tests' smaller pool, where requests queue for one;
 - bulk API: one user's --rows memories (ids of Agno's shape, 36 characters) deleted by
   `DELETE /memories` of 1000 ids from one client, against plain 1000-id DELETE statements.
 Every path is checked afterwards: the rows left, the audit records' counts, the export's
@@ -434,7 +436,7 @@ def measure_pooled(
         larger_env = {**env, "DATABASE_URL": f"{larger}/{database.name}"}
         return interleaved(
             run,
-            lambda: replay(pooled_env, "owner deletes c16, PgBouncer"),
+            lambda: replay(pooled_env, f"owner deletes c16, PgBouncer pool of {POOL_SIZE}"),
             lambda: replay(env, "owner deletes c16, direct"),
             lambda: replay(larger_env, f"owner deletes c16, PgBouncer pool of {LARGER_POOL}"),
         )
@@ -583,7 +585,7 @@ TARGETS = [
     ("retention", "retention", "retention, one statement", "seconds", 1.5, False),
     (
         "owner deletes c16 through PgBouncer",
-        "owner deletes c16, PgBouncer",
+        f"owner deletes c16, PgBouncer pool of {LARGER_POOL}",
         "owner deletes c16, direct",
         "requests_per_s",
         0.9,
@@ -627,8 +629,8 @@ COMPARISONS = [
         "seconds",
     ),
     (
-        f"PgBouncer with a pool of {LARGER_POOL} / direct",
-        f"owner deletes c16, PgBouncer pool of {LARGER_POOL}",
+        f"PgBouncer with a pool of {POOL_SIZE}, fewer than the threads / direct",
+        f"owner deletes c16, PgBouncer pool of {POOL_SIZE}",
         "owner deletes c16, direct",
         "requests_per_s",
     ),
@@ -799,7 +801,8 @@ def main() -> None:
             "parameters": json.dumps(
                 {k: str(v) for k, v in vars(args).items() if k not in ("output", "results")}
             ),
-            "pool_size": POOL_SIZE,
+            "pool_size": LARGER_POOL,
+            "small_pool_size": POOL_SIZE,
             "cores": os.cpu_count(),
         }
         args.results.write_text(json.dumps(kept, indent=1))
