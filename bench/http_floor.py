@@ -14,13 +14,14 @@ def application(
     return []
 
 
-def command(port: int) -> list[str]:
-    """granian with bin/serve's options (2 workers of 4 threads, HTTP/1, no access log)."""
+def granian(application: str, port: int) -> list[str]:
+    """granian serving application with bin/serve's options (2 workers of 4 threads, HTTP/1,
+    no access log)."""
     return [
         sys.executable,
         "-m",
         "granian",
-        "bench.http_floor:application",
+        application,
         "--interface=wsgi",
         "--host=127.0.0.1",
         f"--port={port}",
@@ -31,3 +32,7 @@ def command(port: int) -> list[str]:
         "--http1-buffer-size=65536",
         "--no-access-log",
     ]
+
+
+def command(port: int) -> list[str]:
+    return granian("bench.http_floor:application", port)

@@ -10,7 +10,9 @@ Run with `make bench`. For PostgreSQL and SQLite, interleaved, --runs times each
 - on PostgreSQL, right after each of those, the same replay against the peer, Agno's own
   AgentOS (bench/peer.py: FastAPI and uvicorn, 2 workers, JWT with per-user isolation) over
   the same rows in its own table of the same database, and the owner replays against the
-  project served by gunicorn (2 sync workers, access log), the other server candidate;
+  project served by gunicorn (2 sync workers, access log), the other server candidate, and
+  against the framework's floor (bench/framework_floor.py: one DRF view, one statement, no
+  middleware, token, audit or log line, served by granian as bin/serve serves the project);
 - with --python, right after the project's own replays (or right before them, every other
   run), the same replays against the project served by bin/serve with that interpreter (a
   virtualenv holding the same lock): two Pythons on the same code and the same rows;
@@ -49,7 +51,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import peer  # noqa: E402
+from bench import http_floor, peer  # noqa: E402
 from bench.bulk import bulk_api_deletes, id_batches, raw_id_deletes  # noqa: E402
 from bench.sections import kept_section  # noqa: E402
 from tests.databases import PG_SERVER as PG  # noqa: E402
@@ -63,8 +65,9 @@ SCENARIOS = [("owner", 16), ("owner", 64), ("admin", 16)]
 TABLE = "agno_memories"
 PEER_TABLE = f"{peer.SCHEMA}.{peer.TABLE}"
 # The servers of the HTTP replays: the project as `make run` serves it (granian), the peer
-# (Agno's AgentOS), and the project under gunicorn (the other candidate; owner replays only).
-PROJECT, PEER, GUNICORN = "project", "peer", "gunicorn"
+# (Agno's AgentOS), the project under gunicorn (the other candidate), and the least Django and
+# DRF do for a delete under the same granian (the last two: owner replays only).
+PROJECT, PEER, GUNICORN, FLOOR = "project", "peer", "gunicorn", "framework floor"
 # Tokens carry the scopes Agno's AgentOS requires (the project requires none by default).
 OWNER_SCOPES = ["memories:read", "memories:delete"]
 
@@ -232,6 +235,8 @@ def server_command(server: str, port: int) -> list[str]:
             "--workers=2",
             "--access-logfile=-",
         ]
+    if server == FLOOR:
+        return http_floor.granian("bench.framework_floor:application", port)
     return [
         str(BIN / "uvicorn"),
         "bench.peer:application",
@@ -247,6 +252,7 @@ FILLER = {
     PROJECT: "/static/admin/img/icon-yes.svg",
     GUNICORN: "/static/admin/img/icon-yes.svg",
     PEER: "/health",
+    FLOOR: "/ready",  # bench/framework_floor.py's FILLER
 }
 
 
@@ -358,13 +364,15 @@ def measure_http(
             servers.append(PEER)
         if backend == "postgres" and not args.no_gunicorn:
             servers.append(GUNICORN)
+        if backend == "postgres" and not args.no_floor:
+            servers.append(FLOOR)
         env = {**env, "PEER_DATABASE_URL": database.sqlalchemy_url, "PEER_JWT_KEY": key}
         results = []
         for kind, connections in SCENARIOS:
             # The servers one after the other on the same rows: ratios within a run compare
             # what the same minutes of this machine allowed.
             for server in servers:
-                if server == GUNICORN and kind != "owner":
+                if server in (GUNICORN, FLOOR) and kind != "owner":
                     continue
                 # Another interpreter serves the project as bin/serve does (AGENTOS_PYTHON).
                 program, server_env = server, env
@@ -779,7 +787,8 @@ TARGETS = [
         False,
     ),
 ]
-# For comparison, not targets: the admin replay against the peer's, and the two servers.
+# For comparison, not targets: the admin replay against the peer's, the two servers, and the
+# framework's floor against the peer, the project and the physical deletes.
 COMPARISONS = [
     ("deletes/s, admin c16", "admin c16", "peer admin c16", "requests_per_s"),
     ("server CPU per delete, admin c16", "admin c16", "peer admin c16", "cpu_ms_per_request"),
@@ -822,6 +831,36 @@ COMPARISONS = [
         "seconds",
     ),
     ("erase command / raw DELETE", "erase command", "erase raw", "seconds"),
+    (
+        "the framework's floor: server CPU per delete over the peer's, owner c16",
+        "framework floor owner c16",
+        "peer owner c16",
+        "cpu_ms_per_request",
+    ),
+    (
+        "the framework's floor: server CPU per delete over the peer's, owner c64",
+        "framework floor owner c64",
+        "peer owner c64",
+        "cpu_ms_per_request",
+    ),
+    (
+        "the project / the framework's floor: server CPU per delete, owner c16",
+        "owner c16",
+        "framework floor owner c16",
+        "cpu_ms_per_request",
+    ),
+    (
+        "the project / the framework's floor: server CPU per delete, owner c64",
+        "owner c64",
+        "framework floor owner c64",
+        "cpu_ms_per_request",
+    ),
+    (
+        "the framework's floor: HTTP deletes/s over physical single-row deletes/s, owner c16",
+        "framework floor owner c16",
+        "physical",
+        "requests_per_s",
+    ),
     ("one recording statement / raw DELETE", "erase raw, recorded", "erase raw", "seconds"),
 ]
 
@@ -916,6 +955,9 @@ def main() -> None:
     parser.add_argument("--backends", default="postgres,sqlite", help="Comma-separated.")
     parser.add_argument("--no-peer", action="store_true", help="Skip Agno's AgentOS.")
     parser.add_argument("--no-gunicorn", action="store_true", help="Skip gunicorn's replays.")
+    parser.add_argument(
+        "--no-floor", action="store_true", help="Skip the framework floor's replays."
+    )
     parser.add_argument("--no-diagnosis", action="store_true", help="Skip profile and sample.")
     parser.add_argument(
         "--python",
