@@ -48,13 +48,21 @@ class Channel(models.TextChoices):
     RETENTION = "retention", _("Retention rule")
 
 
+def audit_indexes(prefix: str, fields: list[str]) -> list[models.Index]:
+    """One plain index per field an audit record is looked up or filtered by (equality, the
+    admin's filters). Not `db_index=True`: on PostgreSQL that adds a second index per text
+    field (`varchar_pattern_ops`, for `LIKE 'prefix%'`), which nothing here asks for, and
+    every deletion writes a record, each of its indexes with it (BENCHMARKS.md)."""
+    return [models.Index(fields=[name], name=f"memories_{prefix}_{name}") for name in fields]
+
+
 class MemoryDeletion(models.Model):
     """Who deleted which memories, where and when; never their content."""
 
     deleted_at = models.DateTimeField(default=timezone.now, db_index=True)
-    actor = models.CharField(max_length=255, db_index=True)
-    channel = models.CharField(max_length=16, choices=Channel.choices, db_index=True)
-    db_id = models.CharField(max_length=255, db_index=True)
+    actor = models.CharField(max_length=255)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    db_id = models.CharField(max_length=255)
     table_name = models.CharField(max_length=255)
     # One id for a single deletion; a batch's ids for bulk deletes and erasures.
     memory_ids = models.JSONField(default=list)
@@ -62,12 +70,13 @@ class MemoryDeletion(models.Model):
     user_ids = models.JSONField(default=list)
     count = models.PositiveIntegerField()
     # The X-Request-ID of the request that deleted (also in its log lines); empty outside one.
-    request_id = models.CharField(max_length=128, null=True, blank=True, db_index=True)
+    request_id = models.CharField(max_length=128, null=True, blank=True)
 
     class Meta:
         ordering = ["-deleted_at", "-id"]
         verbose_name = _("memory deletion")
         verbose_name_plural = _("memory deletions")
+        indexes = audit_indexes("del", ["actor", "channel", "db_id", "request_id"])
 
     def __str__(self) -> str:
         return gettext("%(count)d deleted from %(where)s by %(actor)s") % {
@@ -81,22 +90,23 @@ class MemoryExport(models.Model):
     """Who exported whose memories, from where, how many and when; never their content."""
 
     exported_at = models.DateTimeField(default=timezone.now, db_index=True)
-    actor = models.CharField(max_length=255, db_index=True)
-    channel = models.CharField(max_length=16, choices=Channel.choices, db_index=True)
-    db_id = models.CharField(max_length=255, db_index=True)
+    actor = models.CharField(max_length=255)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    db_id = models.CharField(max_length=255)
     table_name = models.CharField(max_length=255)
     # The owner whose memories were exported; empty when an administrator exported everyone's.
-    user_id = models.CharField(max_length=255, null=True, blank=True, db_index=True)
+    user_id = models.CharField(max_length=255, null=True, blank=True)
     count = models.PositiveIntegerField()
     # False when the export stopped early (the client went away, the database failed).
     finished = models.BooleanField(default=True)
     # The X-Request-ID of the request that exported (also in its log lines); empty outside one.
-    request_id = models.CharField(max_length=128, null=True, blank=True, db_index=True)
+    request_id = models.CharField(max_length=128, null=True, blank=True)
 
     class Meta:
         ordering = ["-exported_at", "-id"]
         verbose_name = _("memory export")
         verbose_name_plural = _("memory exports")
+        indexes = audit_indexes("exp", ["actor", "channel", "db_id", "user_id", "request_id"])
 
     def __str__(self) -> str:
         return gettext("%(count)d exported from %(where)s by %(actor)s") % {

@@ -62,3 +62,27 @@ def scratch_postgres_database(prefix: str) -> Iterator[str]:
     finally:
         with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def scratch_mariadb_database(prefix: str) -> Iterator[str]:
+    """A new, empty MariaDB database (suffixed like the test databases), dropped afterwards;
+    its URL is yielded."""
+    import MySQLdb  # type: ignore[import-untyped]
+
+    name = prefix + os.environ.get("AGENTOS_TEST_DB_SUFFIX", "")
+    address = urlsplit(MARIADB_URL)
+    server = {
+        "host": address.hostname or "127.0.0.1",
+        "port": address.port or 3306,
+        "user": address.username or "root",
+        "password": address.password or "",
+    }
+    connection = MySQLdb.connect(**server)
+    try:
+        connection.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
+        connection.cursor().execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+        yield address._replace(path=f"/{name}").geturl()
+    finally:
+        connection.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
+        connection.close()
