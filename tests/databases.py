@@ -82,7 +82,9 @@ def scratch_mariadb_database(prefix: str) -> Iterator[str]:
     try:
         connection.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
         connection.cursor().execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-        yield address._replace(path=f"/{name}").geturl()
+        try:
+            yield address._replace(path=f"/{name}").geturl()
+        finally:
+            connection.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
     finally:
-        connection.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
         connection.close()

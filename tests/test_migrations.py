@@ -191,6 +191,18 @@ def _indexes(engine: str, url: str) -> dict[str, str]:
         connection.close()
 
 
+def _pg_definitions(url: str) -> dict[str, tuple[int, str]]:
+    """PostgreSQL: each index of the audit records' tables by name, with its oid (the same
+    after a rename, another after a rebuild) and its definition, its name left out."""
+    with psycopg.connect(url) as pg:
+        rows = pg.execute(
+            "SELECT i.relname, i.oid, replace(pg_get_indexdef(i.oid), i.relname, '')"
+            " FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
+            " JOIN pg_class t ON t.oid = x.indrelid WHERE t.relname LIKE 'memories_memory%'"
+        ).fetchall()
+    return {name: (oid, definition) for name, oid, definition in rows}
+
+
 @contextmanager
 def _scratch_database(engine: str, tmp_path: Path) -> Iterator[str]:
     if engine == "sqlite":
@@ -255,14 +267,30 @@ def test_the_audit_indexes_are_renamed_not_rebuilt_and_lose_their_pattern_twins(
             " '[\"alice\"]', 1, 'r')",
         )
 
+        before = _pg_definitions(url) if engine == "pg" else {}
+
         _migrate(url)
         assert _indexes(engine, url) == {**untouched, **DECLARED}
         assert _execute(engine, url, "SELECT actor, count FROM memories_memorydeletion") == [
             ("alice", 1)
         ]
+        if engine == "pg":
+            after = _pg_definitions(url)
+            plain = {name: before[name] for name in replaced if not name.endswith("_like")}
+            # Each declared index is the field's plain index, renamed, not built again.
+            assert sorted(after[name] for name in DECLARED) == sorted(plain.values())
+            assert not any("pattern_ops" in definition for _oid, definition in after.values())
 
         _migrate(url, "memories", "0005_audit_request_id")
         assert _indexes(engine, url) == made_by_0005
+        if engine == "pg":
+            restored = _pg_definitions(url)
+            assert {name: restored[name] for name in plain} == plain
+            assert {
+                name
+                for name, (_oid, definition) in restored.items()
+                if "varchar_pattern_ops" in definition
+            } == replaced - set(plain)
         assert _execute(engine, url, "SELECT actor, count FROM memories_memorydeletion") == [
             ("alice", 1)
         ]
@@ -290,3 +318,29 @@ def test_the_audit_indexes_migration_finishes_a_run_that_stopped_halfway_on_mari
 
         untouched = _untouched(made_by_0005)
         assert _indexes("maria", url) == {**untouched, **DECLARED}
+
+
+def test_the_audit_indexes_migration_renames_an_index_it_finds_under_another_name(tmp_path):
+    """A records' table whose field index another name holds (made by other means than
+    these migrations): that index is renamed, not joined by a second one on the column."""
+    require_db_id("pg")
+    with _scratch_database("pg", tmp_path) as url:
+        _migrate(url, "memories", "0005_audit_request_id")
+        (actor,) = [
+            name
+            for name, columns in _indexes("pg", url).items()
+            if columns == "actor"
+            and name.startswith("memories_memorydeletion_")
+            and not name.endswith("_like")
+        ]
+        _execute("pg", url, f"ALTER INDEX {actor} RENAME TO audit_actor_by_hand")
+        oid = _pg_definitions(url)["audit_actor_by_hand"][0]
+
+        _migrate(url)
+
+        after = _pg_definitions(url)
+        assert after["memories_del_actor"][0] == oid
+        assert "audit_actor_by_hand" not in after
+        assert [name for name, (_o, d) in after.items() if "(actor)" in d and "deletion" in d] == [
+            "memories_del_actor"
+        ]

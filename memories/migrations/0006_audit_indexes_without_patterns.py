@@ -39,11 +39,16 @@ INDEXES = {
 }
 
 
-def _existing_indexes(schema_editor: Any, table: str) -> set[str]:
+def _field_indexes(schema_editor: Any, table: str) -> dict[str, list[str]]:
+    """The table's indexes that are no primary key or unique constraint: name -> columns."""
     connection = schema_editor.connection
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, table)
-    return {name for name, constraint in constraints.items() if constraint["index"]}
+    return {
+        name: constraint["columns"]
+        for name, constraint in constraints.items()
+        if constraint["index"] and not constraint["primary_key"] and not constraint["unique"]
+    }
 
 
 def _each_index(apps: Any, schema_editor: Any) -> Any:
@@ -63,17 +68,25 @@ def _each_index(apps: Any, schema_editor: Any) -> Any:
 
 
 def _rename(schema_editor: Any, model: Any, field: Any, old: str, new: str) -> None:
-    """The field's index renamed from `old` to `new`; built as `new` if `old` is missing.
-    One already named `new` stays: MySQL and MariaDB commit each change at once, so a run
-    that failed halfway leaves some renamed."""
-    existing = _existing_indexes(schema_editor, model._meta.db_table)
-    new_index = models.Index(fields=[field.name], name=new)
-    if new in existing:
+    """The field's index renamed from `old` to `new`. One already named `new` stays: MySQL
+    and MariaDB commit each change at once, so a run that failed halfway leaves some renamed.
+    Where no index is named `old` (a table these migrations did not make), the field's one
+    index under another name is renamed; only where it has none is `new` built."""
+    indexes = _field_indexes(schema_editor, model._meta.db_table)
+    if new in indexes:
         return
-    if old in existing:
-        schema_editor.rename_index(model, models.Index(fields=[field.name], name=old), new_index)
-    else:
-        schema_editor.add_index(model, new_index)
+    new_index = models.Index(fields=[field.name], name=new)
+    if old not in indexes:
+        others = [
+            name
+            for name, columns in indexes.items()
+            if columns == [field.column] and not name.endswith("_like")
+        ]
+        if len(others) != 1:
+            schema_editor.add_index(model, new_index)
+            return
+        (old,) = others
+    schema_editor.rename_index(model, models.Index(fields=[field.name], name=old), new_index)
 
 
 def declare_indexes(apps: Any, schema_editor: Any) -> None:
