@@ -11,7 +11,10 @@ admin, and times, interleaved over --rounds rounds, one request after the other:
 - the admin's change form of one memory;
 - `GET /memory_topics` and `GET /user_memory_stats` (an admin token), and a page of the
   latter that no earlier request asked for (a different one each time: never kept);
-- the plain GROUP BY behind that page, run directly (psycopg), the floor of an unkept page.
+- the plain GROUP BY behind that page, run directly (psycopg), the floor of an unkept page;
+- the audit trail's changelist over --records deletion records (one every 30 seconds back
+  from the seeding, 50,000 actors, four channels, three databases): the first page, page
+  5000, filtered by channel, by actor, by db_id and by month.
 Each is reported as its median (min-max) and as the median of its ratios to the API's list
 page of the same round and server. With --baseline PATH (a checkout of another commit, e.g.
 `git worktree add /tmp/base main`), that checkout is served too, on the same rows, each
@@ -33,6 +36,7 @@ one refresh runs.
 
 import argparse
 import contextlib
+import datetime
 import secrets
 import statistics
 import subprocess
@@ -61,6 +65,7 @@ GROUP BY user_id ORDER BY 3 DESC, 1 LIMIT 20
 FLOOR = "plain GROUP BY (psycopg)"
 ADMIN_USER, ADMIN_PASSWORD = "bench", secrets.token_urlsafe(16)
 CHANGELIST = "/admin/memories/memory/"
+AUDIT = "/admin/memories/memorydeletion/"
 # The reference: the API's list page, as an administrator sees it.
 API_LIST = "api list"
 
@@ -81,9 +86,26 @@ SELECT md5('memory' || n)::uuid::text,
 FROM generate_series(1, %(count)s) AS n
 """
 
+SEED_RECORDS = """
+INSERT INTO memories_memorydeletion
+    (deleted_at, actor, channel, db_id, table_name, memory_ids, user_ids, count, request_id)
+SELECT now() - n * interval '30 seconds',
+       CASE WHEN n %% 100 = 0 THEN 'admin-' || (n %% 7) ELSE 'user-' || (n %% 50000) END,
+       CASE WHEN n %% 1000 = 0 THEN 'retention' WHEN n %% 100 = 0 THEN 'admin' ELSE 'api' END,
+       (ARRAY['default', 'agno', 'pg'])[1 + n %% 3],
+       'agno_memories',
+       jsonb_build_array(md5('memory' || n)::uuid::text),
+       jsonb_build_array('user-' || (n %% 50000)),
+       1,
+       md5('request' || n)
+FROM generate_series(1, %(count)s) AS n
+"""
+
 
 def requests_timed(memory_id: str) -> list[tuple[str, str, str]]:
     """(name, path, who): "token" for the API's admin token, "admin" for the signed-in admin."""
+    # A month the audit records span (they go back about a year from their seeding).
+    a_month = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=60)
     return [
         (API_LIST, "/memories?limit=20", "token"),
         ("api list, one user", "/memories?limit=20&user_id=user-7", "token"),
@@ -96,6 +118,16 @@ def requests_timed(memory_id: str) -> list[tuple[str, str, str]]:
         ("memory_topics", "/memory_topics", "token"),
         ("user_memory_stats", "/user_memory_stats", "token"),
         ("user_memory_stats, a page not kept", "/user_memory_stats?page={unseen}", "token"),
+        ("audit first page", AUDIT, "admin"),
+        ("audit page 5000", f"{AUDIT}?p=5000", "admin"),
+        ("audit by channel", f"{AUDIT}?channel__exact=retention", "admin"),
+        ("audit by actor", f"{AUDIT}?actor=admin-3", "admin"),
+        ("audit by db_id", f"{AUDIT}?db_id=agno", "admin"),
+        (
+            "audit in a month",
+            f"{AUDIT}?deleted_at__year={a_month:%Y}&deleted_at__month={a_month.month}",
+            "admin",
+        ),
     ]
 
 
@@ -138,8 +170,9 @@ def manage(env: dict[str, str], checkout: Path, *args: str) -> None:
     )
 
 
-def seeded(env: dict[str, str], database: str, count: int, reseed: bool) -> str:
-    """The database migrated and holding `count` memories; one of their ids."""
+def seeded(env: dict[str, str], database: str, count: int, records: int, reseed: bool) -> str:
+    """The database migrated and holding `count` memories and `records` deletion records; one
+    of the memories' ids."""
     with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as connection:
         exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database])
         if exists.fetchone() is None:
@@ -152,6 +185,13 @@ def seeded(env: dict[str, str], database: str, count: int, reseed: bool) -> str:
             connection.execute("TRUNCATE agno_memories")
             connection.execute(SEED, {"count": count})
             connection.execute("VACUUM ANALYZE agno_memories")
+        trail = "memories_memorydeletion"
+        present = connection.execute(f"SELECT count(*) FROM {trail}").fetchone()[0]  # type: ignore[index]
+        if reseed or present != records:
+            print(f"seeding {records} deletion records...", file=sys.stderr)
+            connection.execute(f"TRUNCATE {trail}")
+            connection.execute(SEED_RECORDS, {"count": records})
+            connection.execute(f"VACUUM ANALYZE {trail}")
         row = connection.execute("SELECT memory_id FROM agno_memories LIMIT 1").fetchone()
     return str(row[0])  # type: ignore[index]
 
@@ -218,7 +258,7 @@ def measure(
         name: environment(key, folder, path, args.database, shared_cache(args.cache_url, index))
         for index, (name, path) in enumerate(checkouts.items())
     }
-    memory_id = seeded(envs["this"], args.database, args.memories, args.reseed)
+    memory_id = seeded(envs["this"], args.database, args.memories, args.records, args.reseed)
     creating = "from django.contrib.auth.models import User; User.objects.filter(username=%r)"
     creating += ".delete(); User.objects.create_superuser(%r, 'bench@example.com', %r)"
     manage(envs["this"], ROOT, "shell", "-c", creating % (ADMIN_USER, ADMIN_USER, ADMIN_PASSWORD))
@@ -288,6 +328,7 @@ def report(results: dict[str, dict[str, dict[str, list[float]]]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--memories", type=int, default=1_000_000)
+    parser.add_argument("--records", type=int, default=1_000_000, help="Deletion records.")
     parser.add_argument("--rounds", type=int, default=5, help="Rounds of every request.")
     parser.add_argument("--warm", type=int, default=2, help="Warm-up rounds, not timed.")
     parser.add_argument("--reseed", action="store_true", help="Seed again even if seeded.")

@@ -76,10 +76,10 @@ DEFAULTS: dict[str, Any] = {
     # When the throttle cache fails (down, stalled): False lets requests through unthrottled
     # (one warning per outage); True refuses them with 503 THROTTLE_UNAVAILABLE.
     "THROTTLE_FAIL_CLOSED": False,
-    # A memory table with more rows than this is large. Its admin list counts no total and
-    # offers no per-filter counts (facets); past list_max_show_all matches, it shows
-    # PostgreSQL's estimate of how many match, labelled as one, instead of counting them
-    # (other engines count).
+    # A memory table (or audit trail) with more rows than this is large. Its admin list
+    # counts no total and offers no per-filter counts (facets); past list_max_show_all
+    # matches, it shows PostgreSQL's estimate of how many match, labelled as one, instead of
+    # counting them (other engines count).
     "ADMIN_LARGE_TABLE_ROWS": 100_000,
     # Seconds a table's topics (GET /memory_topics for an administrator, the admin's topic
     # filter), the admin's agent and team choices and an administrator's pages of

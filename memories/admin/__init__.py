@@ -32,7 +32,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from memories.admin.audit import MemoryDeletionAdmin, MemoryExportAdmin
-from memories.admin.changelists import MemoryChangeList, MemoryPaginator, is_large_table
+from memories.admin.changelists import LargeTableAdminMixin, is_large_table
 from memories.admin.columns import clamped, epoch_stamp, lines, short_id
 from memories.admin.filters import AgentFilter, TargetFilter, TeamFilter, TopicFilter
 from memories.admin.forms import MemoryForm
@@ -77,7 +77,7 @@ def _rendered(response: HttpResponse) -> HttpResponse:
 
 
 @admin.register(Memory)
-class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class MemoryAdmin(LargeTableAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     change_list_template = "memories/admin/change_list.html"
     form = MemoryForm
     # Compact columns (memories.admin.columns): the text gets the room, ids are short (whole
@@ -97,7 +97,7 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     search_help_text = _("Search the memory text, user_id and memory_id.")
     ordering = ["-updated_at", "-memory_id"]
     list_per_page = 50
-    # The whole table is counted by MemoryChangeList, on small tables only.
+    # The whole table is counted by LargeTableChangeList, on small tables only.
     show_full_result_count = False
     actions = ["delete_selected_memories", "erase_selected_users", "export_selected_users"]
     readonly_fields = ["memory_id", "user_id", "agent_id", "team_id", "input", "feedback"]
@@ -137,23 +137,8 @@ class MemoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         # A page about a database that is down lists nothing, and asks it nothing.
         return memories.none() if is_unreachable(request) else memories
 
-    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[MemoryChangeList]:
-        return MemoryChangeList
-
-    def get_paginator(
-        self,
-        request: HttpRequest,
-        queryset: QuerySet[Any],
-        per_page: int,
-        orphans: int = 0,
-        allow_empty_first_page: bool = True,
-    ) -> MemoryPaginator:
-        return MemoryPaginator(
-            queryset,
-            per_page,
-            is_large=is_large_table(request),
-            exact_up_to=self.list_max_show_all,
-        )
+    def is_large_table(self, request: HttpRequest) -> bool:
+        return is_large_table(request)
 
     def get_object(
         self, request: HttpRequest, object_id: str, from_field: str | None = None

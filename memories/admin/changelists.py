@@ -1,4 +1,5 @@
-"""The memory changelist on large tables: no count of every row, no per-filter counts.
+"""The changelists of large tables (memories, audit records): no count of every row, no
+per-filter counts.
 
 Django's changelist counts the filtered rows and the whole table on every page, and its
 "Show counts" runs one COUNT per filter value: on a table of millions of memories each takes
@@ -29,7 +30,7 @@ def is_large_table(request: HttpRequest) -> bool:
     request); a database that is down has none."""
     found = getattr(request, _LARGE, None)
     if found is None:
-        found = not is_unreachable(request) and _holds_more_than(
+        found = not is_unreachable(request) and holds_more_than(
             memory_queryset(target=target_from_request(request), user_id=None),
             memories_settings.ADMIN_LARGE_TABLE_ROWS,
         )
@@ -37,18 +38,19 @@ def is_large_table(request: HttpRequest) -> bool:
     return bool(found)
 
 
-def _holds_more_than(memories: QuerySet[Any], bound: int) -> bool:
+def holds_more_than(rows: QuerySet[Any], bound: int) -> bool:
+    """Whether the query's table holds more than bound rows."""
     # PostgreSQL's statistics when they say more (nearly free; the count read 100,001 index
     # entries, 19 ms a page); otherwise a count that stops past the bound, which their
     # absence (never analyzed) or a table grown since they were taken cannot mislead.
     # Note: a table emptied since its statistics is large until autovacuum analyzes it.
-    estimate = table_rows_estimate(memories)
+    estimate = table_rows_estimate(rows)
     if estimate is not None and estimate > bound:
         return True
-    return count_up_to(memories, bound) > bound
+    return count_up_to(rows, bound) > bound
 
 
-class MemoryPaginator(Paginator):  # type: ignore[type-arg]
+class LargeTablePaginator(Paginator):  # type: ignore[type-arg]
     """Exact counts, except on a large table where more than exact_up_to rows match: there,
     PostgreSQL's estimate (is_estimate), and any page number is a page, empty past the end."""
 
@@ -91,18 +93,51 @@ class MemoryPaginator(Paginator):  # type: ignore[type-arg]
         return Page(self.rows[start : start + self.per_page], number, self)
 
 
-class MemoryChangeList(ChangeList):
+class LargeTableChangeList(ChangeList):
     """Django's changelist, without facets on a large table, and with the whole table
-    counted only on a small one (MemoryAdmin.show_full_result_count is False)."""
+    counted only on a small one (the admin's show_full_result_count is False). The admin
+    says whether the request's table is large: `is_large_table(request)`."""
 
     def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
         super().__init__(request, *args, **kwargs)
-        if is_large_table(request):
+        if self._is_large(request):
             self.add_facets = self.is_facets_optional = False
 
     def get_results(self, request: HttpRequest) -> None:
         super().get_results(request)
-        if not is_large_table(request):
+        if not self._is_large(request):
             self.full_result_count = self.root_queryset.count()
             self.show_full_result_count = True
             self.show_admin_actions = bool(self.full_result_count)
+
+    def _is_large(self, request: HttpRequest) -> bool:
+        model_admin: Any = self.model_admin  # MemoryAdmin or AuditAdmin: both say
+        return bool(model_admin.is_large_table(request))
+
+
+class LargeTableAdminMixin:
+    """A ModelAdmin's list read as a large table's where `is_large_table(request)` says so:
+    LargeTableChangeList and LargeTablePaginator."""
+
+    list_max_show_all: int
+
+    def is_large_table(self, request: HttpRequest) -> bool:
+        raise NotImplementedError
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[LargeTableChangeList]:
+        return LargeTableChangeList
+
+    def get_paginator(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Any],
+        per_page: int,
+        orphans: int = 0,
+        allow_empty_first_page: bool = True,
+    ) -> LargeTablePaginator:
+        return LargeTablePaginator(
+            queryset,
+            per_page,
+            is_large=self.is_large_table(request),
+            exact_up_to=self.list_max_show_all,
+        )

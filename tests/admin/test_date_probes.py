@@ -1,0 +1,105 @@
+"""The date hierarchy's dates found by index probes (memories/admin/date_probes.py) are
+Django's own (`QuerySet.datetimes`), on the default database (SQLite, PostgreSQL in the
+second pass) and in time zones whose days and years begin at other instants than UTC's."""
+
+import datetime
+import zoneinfo
+
+import pytest
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from memories.admin.date_probes import MAX_PROBES, with_probed_dates
+from memories.models import MemoryDeletion
+
+pytestmark = pytest.mark.django_db(databases=["default"])
+
+UTC = datetime.UTC
+# Around the ends of years, months and days somewhere, and the changes of the clocks in
+# Europe (2025-03-30 01:00 UTC, 2025-10-26 01:00 UTC).
+MOMENTS = [
+    datetime.datetime(2024, 12, 31, 23, 30, tzinfo=UTC),
+    datetime.datetime(2025, 1, 1, 0, 30, tzinfo=UTC),
+    datetime.datetime(2025, 3, 29, 23, 30, tzinfo=UTC),
+    datetime.datetime(2025, 3, 30, 1, 30, tzinfo=UTC),
+    datetime.datetime(2025, 10, 25, 22, 30, tzinfo=UTC),
+    datetime.datetime(2025, 10, 26, 0, 30, tzinfo=UTC),
+    datetime.datetime(2025, 10, 26, 23, 30, tzinfo=UTC),
+    datetime.datetime(2026, 2, 28, 23, 59, 59, tzinfo=UTC),
+    datetime.datetime(2026, 7, 15, 12, 0, tzinfo=UTC),
+    datetime.datetime(2026, 12, 31, 10, 0, tzinfo=UTC),
+]
+ZONES = ["UTC", "Europe/Paris", "Pacific/Kiritimati", "America/Los_Angeles"]
+
+
+def record(at: datetime.datetime) -> MemoryDeletion:
+    return MemoryDeletion.objects.create(
+        deleted_at=at, actor="a", channel="api", db_id="default", table_name="t", count=1
+    )
+
+
+def both_ways(rows, kind: str, order: str = "ASC") -> tuple[list, list]:
+    probed = list(with_probed_dates(rows).datetimes("deleted_at", kind, order))  # type: ignore[arg-type]
+    plain = list(rows.datetimes("deleted_at", kind, order))
+    return probed, plain
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_the_years_months_and_days_are_djangos(zone):
+    for moment in MOMENTS:
+        record(moment)
+    rows = MemoryDeletion.objects.all()
+
+    with timezone.override(zoneinfo.ZoneInfo(zone)):
+        years, plain_years = both_ways(rows, "year")
+        assert years == plain_years and len(years) >= 2
+        assert both_ways(rows, "year", "DESC") == (plain_years[::-1], plain_years[::-1])
+        for year in years:
+            in_year = rows.filter(deleted_at__year=year.year)
+            months, plain_months = both_ways(in_year, "month")
+            assert months == plain_months and months
+            for month in months:
+                in_month = in_year.filter(deleted_at__month=month.month)
+                days, plain_days = both_ways(in_month, "day")
+                assert days == plain_days and days
+                # The same instants, told in the zone, as the hierarchy shows them.
+                assert [day.utcoffset() for day in days] == [d.utcoffset() for d in plain_days]
+
+
+def test_a_filter_of_the_list_is_kept_and_no_row_gives_no_date():
+    record(MOMENTS[0])
+    record(MOMENTS[-1])
+    MemoryDeletion.objects.filter(deleted_at=MOMENTS[0]).update(channel="admin")
+    admin = MemoryDeletion.objects.filter(channel="admin")
+
+    assert both_ways(admin, "year") == ([datetime.datetime(2024, 1, 1, tzinfo=UTC)],) * 2
+    nothing = MemoryDeletion.objects.filter(channel="retention")
+    assert both_ways(nothing, "year") == ([], [])
+
+
+def test_each_date_is_a_probe_not_a_read_of_every_row():
+    for moment in MOMENTS:
+        record(moment)
+    connection = connections["default"]
+
+    with CaptureQueriesContext(connection) as captured:
+        list(with_probed_dates(MemoryDeletion.objects.all()).datetimes("deleted_at", "month"))
+
+    statements = [query["sql"].upper() for query in captured.captured_queries]
+    assert not [sql for sql in statements if "DISTINCT" in sql]
+    # The first and last dates, then a probe per month between them (2024-12 to 2026-12).
+    assert len(statements) == 1 + 25
+
+
+def test_a_span_of_too_many_periods_is_read_the_plain_way():
+    record(datetime.datetime(1990, 1, 1, tzinfo=UTC))
+    record(MOMENTS[-1])
+    rows = MemoryDeletion.objects.all()
+    assert MAX_PROBES < (2026 - 1990) * 12
+
+    with CaptureQueriesContext(connections["default"]) as captured:
+        probed, plain = both_ways(rows, "month")
+
+    assert probed == plain and len(probed) == 2
+    assert [q for q in captured.captured_queries if "DISTINCT" in q["sql"].upper()]
