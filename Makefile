@@ -131,8 +131,9 @@ bench: $(BENCH_STAMP)
 	bin/system-deps wrk
 	$(PY) bench/run.py $(BENCH_ARGS)
 
-# The admin and the aggregate endpoints on a table of 1,000,000 memories (PostgreSQL), against
-# the API's list page; BIG_TABLES_ARGS="--baseline /path/to/other/checkout" serves another
+# The admin (memories and audit trails) and the aggregate endpoints on 1,000,000 memories and
+# 1,000,000 deletion records (PostgreSQL), against the API's list page;
+# BIG_TABLES_ARGS="--baseline /path/to/other/checkout" serves another
 # commit interleaved with this one.
 bench-big-tables: $(DEV_STAMP)
 	$(PY) bench/big_tables.py $(BIG_TABLES_ARGS)
