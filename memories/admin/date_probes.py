@@ -7,9 +7,9 @@ millions, on every page of the list. Here the list's first and last date (the fi
 read at each end) bound the periods that can hold a row, and each of them is asked whether
 it holds one (EXISTS over the period's range of that index): as many probes as periods,
 each reading one index entry when its period holds rows. The answer is the same list of
-dates, in the same time zone; tests/admin/test_date_probes.py holds it to Django's on every
-engine and in more than one zone. A span of more than MAX_PROBES periods (dates decades
-apart) is read the plain way.
+dates, in the same time zone; tests/admin/test_date_probes.py holds it to Django's on SQLite
+and PostgreSQL, in zones whose clocks change at other hours than UTC's, midnight included. A
+span of more than MAX_PROBES periods (dates decades apart) is read the plain way.
 """
 
 import datetime
@@ -77,7 +77,10 @@ class ProbedDatesQuerySet(QuerySet):  # type: ignore[type-arg]
         if zone is not None:
             first = timezone.localtime(first, zone).replace(tzinfo=None)
             last = timezone.localtime(last, zone).replace(tzinfo=None)
-        periods = list(_periods(first, last, kind))
+        try:
+            periods = list(_periods(first, last, kind))
+        except (ValueError, OverflowError):
+            return plain  # a date in the year 9999: its period ends past the calendar's end
         if len(periods) > MAX_PROBES:
             return plain
         found = [
@@ -95,5 +98,8 @@ def _aware(wall_clock: datetime.datetime, zone: Any) -> datetime.datetime:
 
 
 def with_probed_dates(rows: QuerySet[Any]) -> ProbedDatesQuerySet:
-    """The same query, as a ProbedDatesQuerySet (its filters and orderings keep the class)."""
-    return ProbedDatesQuerySet(model=rows.model, query=rows.query, using=rows.db, hints={})
+    """The same queryset (its database, prefetches and all), as a ProbedDatesQuerySet; its
+    filters, searches and orderings keep the class."""
+    probed = rows._chain()  # type: ignore[attr-defined]
+    probed.__class__ = ProbedDatesQuerySet
+    return probed  # type: ignore[no-any-return]

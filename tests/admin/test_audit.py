@@ -2,6 +2,8 @@
 to, changed or deleted from there."""
 
 import datetime
+import html
+import re
 from typing import Any
 
 import pytest
@@ -168,3 +170,20 @@ def test_a_large_postgresql_trail_shows_its_estimate_labelled(staff):
     assert changelist.paginator.is_estimate
     assert f"About {changelist.result_count} records match: an estimate" in first.text
     assert [r.pk for r in last.context["cl"].result_list] == [r.pk for r in records[250:]]
+
+
+def test_an_actor_of_any_characters_links_to_exactly_their_records(staff):
+    actor = 'o\'neil & <ops> "team" Zoë+%41'
+    trail(3)
+    MemoryDeletion.objects.create(
+        actor=actor, channel="admin", db_id="default", table_name="t", count=1
+    )
+    mine = MemoryDeletion.objects.get(actor=actor)  # the newest: the first listed
+
+    page, _statements = read_by(staff, AUDIT, {})
+    (href,) = re.findall(r'<a href="\?(actor=[^"]*)"[^>]*>([^<]*)</a>', page.text)[:1]
+    query = html.unescape(href[0])
+    chosen = staff.get(f"{AUDIT}?{query}")
+
+    assert html.unescape(href[1]) == actor and "<ops>" not in page.text
+    assert [record.pk for record in chosen.context["cl"].result_list] == [mine.pk]

@@ -17,20 +17,30 @@ pytestmark = pytest.mark.django_db(databases=["default"])
 
 UTC = datetime.UTC
 # Around the ends of years, months and days somewhere, and the changes of the clocks in
-# Europe (2025-03-30 01:00 UTC, 2025-10-26 01:00 UTC).
+# Europe (2025-03-30 01:00 UTC, 2025-10-26 01:00 UTC), in Los Angeles (2025-03-09 10:00 UTC,
+# 2025-11-02 09:00 UTC), and in Santiago de Chile at local midnight (2025-04-06 03:00 UTC,
+# midnight repeated; 2025-09-07 04:00 UTC, midnight skipped).
 MOMENTS = [
     datetime.datetime(2024, 12, 31, 23, 30, tzinfo=UTC),
     datetime.datetime(2025, 1, 1, 0, 30, tzinfo=UTC),
     datetime.datetime(2025, 3, 29, 23, 30, tzinfo=UTC),
+    datetime.datetime(2025, 3, 9, 9, 30, tzinfo=UTC),
+    datetime.datetime(2025, 3, 9, 10, 30, tzinfo=UTC),
     datetime.datetime(2025, 3, 30, 1, 30, tzinfo=UTC),
+    datetime.datetime(2025, 4, 6, 2, 30, tzinfo=UTC),
+    datetime.datetime(2025, 4, 6, 3, 30, tzinfo=UTC),
+    datetime.datetime(2025, 9, 7, 3, 30, tzinfo=UTC),
+    datetime.datetime(2025, 9, 7, 4, 30, tzinfo=UTC),
     datetime.datetime(2025, 10, 25, 22, 30, tzinfo=UTC),
     datetime.datetime(2025, 10, 26, 0, 30, tzinfo=UTC),
     datetime.datetime(2025, 10, 26, 23, 30, tzinfo=UTC),
+    datetime.datetime(2025, 11, 2, 8, 30, tzinfo=UTC),
+    datetime.datetime(2025, 11, 2, 9, 30, tzinfo=UTC),
     datetime.datetime(2026, 2, 28, 23, 59, 59, tzinfo=UTC),
     datetime.datetime(2026, 7, 15, 12, 0, tzinfo=UTC),
     datetime.datetime(2026, 12, 31, 10, 0, tzinfo=UTC),
 ]
-ZONES = ["UTC", "Europe/Paris", "Pacific/Kiritimati", "America/Los_Angeles"]
+ZONES = ["UTC", "Europe/Paris", "Pacific/Kiritimati", "America/Los_Angeles", "America/Santiago"]
 
 
 def record(at: datetime.datetime) -> MemoryDeletion:
@@ -64,7 +74,9 @@ def test_the_years_months_and_days_are_djangos(zone):
                 days, plain_days = both_ways(in_month, "day")
                 assert days == plain_days and days
                 # The same instants, told in the zone, as the hierarchy shows them.
-                assert [day.utcoffset() for day in days] == [d.utcoffset() for d in plain_days]
+                assert [(d.utcoffset(), d.fold) for d in days] == [
+                    (d.utcoffset(), d.fold) for d in plain_days
+                ]
 
 
 def test_a_filter_of_the_list_is_kept_and_no_row_gives_no_date():
@@ -103,3 +115,38 @@ def test_a_span_of_too_many_periods_is_read_the_plain_way():
 
     assert probed == plain and len(probed) == 2
     assert [q for q in captured.captured_queries if "DISTINCT" in q["sql"].upper()]
+
+
+def test_the_zone_given_and_a_list_without_time_zones_are_djangos(settings):
+    for moment in MOMENTS:
+        record(moment)
+    rows = MemoryDeletion.objects.all()
+    tokyo = zoneinfo.ZoneInfo("Asia/Tokyo")
+
+    given = list(with_probed_dates(rows).datetimes("deleted_at", "month", tzinfo=tokyo))
+    assert given == list(rows.datetimes("deleted_at", "month", tzinfo=tokyo))
+    assert {day.utcoffset() for day in given} == {datetime.timedelta(hours=9)}
+    settings.USE_TZ = False
+    naive = list(with_probed_dates(rows).datetimes("deleted_at", "day"))
+    assert naive == list(rows.datetimes("deleted_at", "day")) and naive[0].tzinfo is None
+
+
+def test_the_queryset_keeps_its_database_prefetches_and_distinct():
+    # Any lookup: a prefetch is only looked up when rows are read.
+    rows = MemoryDeletion.objects.using("default").prefetch_related("x").distinct()  # type: ignore[misc]
+
+    probed = with_probed_dates(rows).filter(channel="api").order_by("-deleted_at")
+
+    assert type(probed).__name__ == "ProbedDatesQuerySet"
+    assert probed.db == "default"
+    assert probed._prefetch_related_lookups == ("x",)  # type: ignore[attr-defined]
+    assert probed.query.distinct
+
+
+def test_a_date_in_the_calendars_last_year_is_read_the_plain_way():
+    record(datetime.datetime(9999, 12, 31, 12, tzinfo=UTC))
+    rows = MemoryDeletion.objects.all()
+
+    with timezone.override(datetime.UTC):
+        assert both_ways(rows, "year") == ([datetime.datetime(9999, 1, 1, tzinfo=UTC)],) * 2
+        assert both_ways(rows, "day") == ([datetime.datetime(9999, 12, 31, tzinfo=UTC)],) * 2
