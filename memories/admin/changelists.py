@@ -8,13 +8,17 @@ list counts exactly up to list_max_show_all matches and, beyond, shows PostgreSQ
 labelled as one; it counts no total and offers no facets.
 """
 
+import datetime
 from functools import cached_property
 from typing import Any
 
+from django.conf import settings
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import EmptyPage, Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext
 
 from memories.admin.targets import is_unreachable, target_from_request
 from memories.conf import memories_settings
@@ -23,6 +27,8 @@ from memories.selectors import memory_queryset
 
 # Set on a request once its target's table has been found large or not.
 _LARGE = "_memories_target_large"
+# The largest OFFSET every supported database takes (a signed 64-bit integer).
+MAX_OFFSET = 2**63 - 1
 
 
 def is_large_table(request: HttpRequest) -> bool:
@@ -79,8 +85,9 @@ class LargeTablePaginator(Paginator):  # type: ignore[type-arg]
         try:
             return super().validate_number(number)
         except EmptyPage:
-            # Past the estimated last page: a page all the same, empty past the real end.
-            if not self.is_estimate or int(number) < 1:
+            # Past the estimated last page: a page all the same, empty past the real end,
+            # unless its rows would begin past any OFFSET a database takes.
+            if not self.is_estimate or not 1 <= int(number) <= MAX_OFFSET // self.per_page:
                 raise
             return int(number)
 
@@ -95,13 +102,34 @@ class LargeTablePaginator(Paginator):  # type: ignore[type-arg]
 
 class LargeTableChangeList(ChangeList):
     """Django's changelist, without facets on a large table, and with the whole table
-    counted only on a small one (the admin's show_full_result_count is False). The admin
-    says whether the request's table is large: `is_large_table(request)`."""
+    counted only on a small one (the admin's show_full_result_count is False), that answers
+    a query string it cannot show as an invalid lookup, never a server error. The admin says
+    whether the request's table is large: `is_large_table(request)`."""
 
     def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
         super().__init__(request, *args, **kwargs)
         if self._is_large(request):
             self.add_facets = self.is_facets_optional = False
+
+    def get_filters(self, request: HttpRequest) -> Any:
+        # Query strings Django's changelist turns into a server error rather than an invalid
+        # lookup (which it answers by going back to the bare list): a NUL, which PostgreSQL
+        # refuses in a parameter and no stored value holds, and a date hierarchy's period
+        # at the calendar's end (the year 9999, or the year 1 told in UTC east of it).
+        if any("\x00" in key or "\x00" in "".join(values) for key, values in request.GET.lists()):
+            raise IncorrectLookupParameters(gettext("The query holds a NUL character."))
+        try:
+            filters = super().get_filters(request)
+            remaining = filters[2]
+            if self.date_hierarchy and settings.USE_TZ:
+                for name in (f"{self.date_hierarchy}__gte", f"{self.date_hierarchy}__lt"):
+                    bounds: Any = remaining.get(name)
+                    for bound in bounds if isinstance(bounds, list) else []:
+                        if isinstance(bound, datetime.datetime):
+                            bound.astimezone(datetime.UTC)
+        except (ValueError, OverflowError) as error:
+            raise IncorrectLookupParameters(error) from error
+        return filters
 
     def get_results(self, request: HttpRequest) -> None:
         super().get_results(request)

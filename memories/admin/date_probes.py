@@ -14,6 +14,7 @@ span of more than MAX_PROBES periods (dates decades apart) is read the plain way
 
 import datetime
 from collections.abc import Iterator
+from itertools import islice
 from typing import Any, Literal
 
 from django.conf import settings
@@ -74,21 +75,37 @@ class ProbedDatesQuerySet(QuerySet):  # type: ignore[type-arg]
         if first is None or last is None:
             return []
         zone = (tzinfo or timezone.get_current_timezone()) if settings.USE_TZ else None
+        try:
+            found = self._probed(field_name, kind, first, last, zone)
+        except (ValueError, OverflowError):
+            # A date at either end of the calendar: in the year 9999 (its period ends past
+            # it), or in the year 1 where a period's start is in the year 0 in UTC.
+            return plain
+        if found is None:
+            return plain
+        return found if order == "ASC" else found[::-1]
+
+    def _probed(
+        self,
+        field_name: str,
+        kind: str,
+        first: datetime.datetime,
+        last: datetime.datetime,
+        zone: Any,
+    ) -> list[datetime.datetime] | None:
+        """The starts of the periods holding a row, in ascending order; None past
+        MAX_PROBES periods."""
         if zone is not None:
             first = timezone.localtime(first, zone).replace(tzinfo=None)
             last = timezone.localtime(last, zone).replace(tzinfo=None)
-        try:
-            periods = list(_periods(first, last, kind))
-        except (ValueError, OverflowError):
-            return plain  # a date in the year 9999: its period ends past the calendar's end
+        periods = list(islice(_periods(first, last, kind), MAX_PROBES + 1))
         if len(periods) > MAX_PROBES:
-            return plain
-        found = [
+            return None
+        return [
             start
             for start, end in ((_aware(start, zone), _aware(end, zone)) for start, end in periods)
             if self.filter(**{f"{field_name}__gte": start, f"{field_name}__lt": end}).exists()
         ]
-        return found if order == "ASC" else found[::-1]
 
 
 def _aware(wall_clock: datetime.datetime, zone: Any) -> datetime.datetime:

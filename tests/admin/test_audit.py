@@ -172,6 +172,59 @@ def test_a_large_postgresql_trail_shows_its_estimate_labelled(staff):
     assert [r.pk for r in last.context["cl"].result_list] == [r.pk for r in records[250:]]
 
 
+def test_a_page_past_any_offset_of_a_large_postgresql_trail_goes_back_to_the_list(staff):
+    if connections["default"].vendor != "postgresql":
+        pytest.skip("the planner's estimate is PostgreSQL's")
+    trail(260)
+
+    with large_from(100):
+        far, _statements = read_by(staff, AUDIT, {"p": "100000"})
+        beyond = staff.get(AUDIT, {"p": str(2**63 // 50 + 1)})
+
+    assert far.context["cl"].paginator.is_estimate and list(far.context["cl"].result_list) == []
+    assert beyond.status_code == 302 and beyond["Location"] == f"{AUDIT}?e=1"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"actor": "actor-1\x00"},
+        {"db_id": "\x00"},
+        {"channel__exact": "api\x00"},
+        {"q": "m0001\x00"},
+        {"\x00": "x"},
+        {"deleted_at__year": "9999"},
+        {"deleted_at__year": "9999", "deleted_at__month": "12"},
+        {"deleted_at__year": "9999", "deleted_at__month": "12", "deleted_at__day": "31"},
+    ],
+    ids=["actor", "db_id", "channel", "search", "name", "year", "month", "day"],
+)
+@pytest.mark.parametrize("large", [False, True], ids=["small", "large"])
+def test_a_query_the_trail_cannot_show_goes_back_to_the_list(staff, query, large):
+    # A NUL is refused by PostgreSQL in a parameter; the year 9999's periods end past the
+    # calendar: both were server errors in Django's own changelist.
+    records = trail(12)
+
+    with large_from(10 if large else 1000):
+        response = staff.get(AUDIT, query)
+
+    assert response.status_code == 302 and response["Location"] == f"{AUDIT}?e=1"
+    assert list(MemoryDeletion.objects.order_by("-deleted_at")) == records
+
+
+@override_settings(TIME_ZONE="Asia/Tokyo")
+def test_the_year_1_east_of_utc_goes_back_to_the_list(staff):
+    # Its first instant, 0001-01-01 00:00 in Tokyo, is in the year 0 in UTC, where SQLite's
+    # and MariaDB's parameters are told.
+    trail(3)
+
+    response = staff.get(AUDIT, {"deleted_at__year": "1"})
+    this_year = staff.get(AUDIT, {"deleted_at__year": "2026"})
+
+    assert response.status_code == 302 and response["Location"] == f"{AUDIT}?e=1"
+    assert this_year.status_code == 200 and len(this_year.context["cl"].result_list) == 3
+
+
 def test_an_actor_of_any_characters_links_to_exactly_their_records(staff):
     actor = 'o\'neil & <ops> "team" Zoë+%41'
     trail(3)

@@ -18,12 +18,16 @@ pytestmark = pytest.mark.django_db(databases=["default"])
 UTC = datetime.UTC
 # Around the ends of years, months and days somewhere, and the changes of the clocks in
 # Europe (2025-03-30 01:00 UTC, 2025-10-26 01:00 UTC), in Los Angeles (2025-03-09 10:00 UTC,
-# 2025-11-02 09:00 UTC), and in Santiago de Chile at local midnight (2025-04-06 03:00 UTC,
-# midnight repeated; 2025-09-07 04:00 UTC, midnight skipped).
+# 2025-11-02 09:00 UTC), in Santiago de Chile at local midnight (2025-04-06 03:00 UTC, back
+# to 23:00: the hour before midnight repeated; 2025-09-07 04:00 UTC, midnight skipped) and
+# in Havana (2025-03-09 05:00 UTC, midnight skipped; 2025-11-02 05:00 UTC, back from 01:00 to
+# 00:00: midnight repeated, a day beginning at the first of two instants).
 MOMENTS = [
     datetime.datetime(2024, 12, 31, 23, 30, tzinfo=UTC),
     datetime.datetime(2025, 1, 1, 0, 30, tzinfo=UTC),
     datetime.datetime(2025, 3, 29, 23, 30, tzinfo=UTC),
+    datetime.datetime(2025, 3, 9, 4, 30, tzinfo=UTC),
+    datetime.datetime(2025, 3, 9, 5, 30, tzinfo=UTC),
     datetime.datetime(2025, 3, 9, 9, 30, tzinfo=UTC),
     datetime.datetime(2025, 3, 9, 10, 30, tzinfo=UTC),
     datetime.datetime(2025, 3, 30, 1, 30, tzinfo=UTC),
@@ -34,6 +38,9 @@ MOMENTS = [
     datetime.datetime(2025, 10, 25, 22, 30, tzinfo=UTC),
     datetime.datetime(2025, 10, 26, 0, 30, tzinfo=UTC),
     datetime.datetime(2025, 10, 26, 23, 30, tzinfo=UTC),
+    datetime.datetime(2025, 11, 2, 3, 30, tzinfo=UTC),
+    datetime.datetime(2025, 11, 2, 4, 30, tzinfo=UTC),
+    datetime.datetime(2025, 11, 2, 5, 30, tzinfo=UTC),
     datetime.datetime(2025, 11, 2, 8, 30, tzinfo=UTC),
     datetime.datetime(2025, 11, 2, 9, 30, tzinfo=UTC),
     datetime.datetime(2026, 2, 28, 23, 59, 59, tzinfo=UTC),
@@ -41,6 +48,7 @@ MOMENTS = [
     datetime.datetime(2026, 12, 31, 10, 0, tzinfo=UTC),
 ]
 ZONES = ["UTC", "Europe/Paris", "Pacific/Kiritimati", "America/Los_Angeles", "America/Santiago"]
+ZONES += ["America/Havana"]
 
 
 def record(at: datetime.datetime) -> MemoryDeletion:
@@ -111,10 +119,12 @@ def test_a_span_of_too_many_periods_is_read_the_plain_way():
     assert MAX_PROBES < (2026 - 1990) * 12
 
     with CaptureQueriesContext(connections["default"]) as captured:
-        probed, plain = both_ways(rows, "month")
+        probed = list(with_probed_dates(rows).datetimes("deleted_at", "month"))
 
-    assert probed == plain and len(probed) == 2
-    assert [q for q in captured.captured_queries if "DISTINCT" in q["sql"].upper()]
+    assert probed == list(rows.datetimes("deleted_at", "month")) and len(probed) == 2
+    # The first and last dates, then the plain way's one read: no probe.
+    statements = [query["sql"].upper() for query in captured.captured_queries]
+    assert len(statements) == 2 and "DISTINCT" in statements[1]
 
 
 def test_the_zone_given_and_a_list_without_time_zones_are_djangos(settings):
@@ -150,3 +160,18 @@ def test_a_date_in_the_calendars_last_year_is_read_the_plain_way():
     with timezone.override(datetime.UTC):
         assert both_ways(rows, "year") == ([datetime.datetime(9999, 1, 1, tzinfo=UTC)],) * 2
         assert both_ways(rows, "day") == ([datetime.datetime(9999, 12, 31, tzinfo=UTC)],) * 2
+
+
+def test_the_year_1_east_of_utc_is_read_the_plain_way_where_probes_cannot_be_told():
+    # In Tokyo the year 1 begins in the year 0 in UTC, where SQLite's and MariaDB's
+    # parameters are told: those probes cannot be sent, and the plain way answers.
+    record(datetime.datetime(1, 1, 1, 12, tzinfo=UTC))
+    record(datetime.datetime(1, 3, 1, 12, tzinfo=UTC))
+    rows = MemoryDeletion.objects.all()
+
+    with timezone.override(zoneinfo.ZoneInfo("Asia/Tokyo")):
+        years, plain_years = both_ways(rows, "year")
+        months, plain_months = both_ways(rows, "month")
+
+    assert years == plain_years and [year.year for year in years] == [1]
+    assert months == plain_months and [month.month for month in months] == [1, 3]

@@ -188,12 +188,13 @@ class DeletingWhatTheListShowsTests:
         [
             ({"agent_id": "A", "no_such_column": "x"}, "The list cannot show this query"),
             ({"agent_id": "A", "updated_at__lt": "yesterday"}, "The list cannot show this query"),
+            ({"agent_id": "A\x00"}, "The list cannot show this query"),
             ({"agent_id": "A", "q": "likes"}, "A search is not a deletion filter"),
             ({"o": "2", "p": "1"}, "there is no 'delete everything'"),
             ({"created_at__gte": "0"}, "there is no 'delete everything'"),
             ({"memory_id__gt": ""}, "there is no 'delete everything'"),
         ],
-        ids=["unknown-column", "bad-value", "search", "no-lookup", "every-row", "every-id"],
+        ids=["unknown-column", "bad-value", "nul", "search", "no-lookup", "every-row", "every-id"],
     )
     def test_refuses_a_query_the_list_cannot_honour(self, staff, crew, query, message):
         db_id = crew
