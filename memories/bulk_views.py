@@ -1,5 +1,7 @@
 """API operations over many memories at once: the export, and deletion by filter."""
 
+from collections.abc import Iterator
+
 from django.http import StreamingHttpResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -8,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from memories.exceptions import BadRequest, DatabasesUnreachableError
-from memories.export_streams import NDJSON, BoundedExport, export_lines, streamed
+from memories.export_streams import NDJSON, AsyncChunks, BoundedExport, export_lines, streamed
 from memories.models import Channel
 from memories.permissions import DELETE_SCOPE, READ_SCOPE, IsAdminToken
 from memories.schema import MemoryAutoSchema, documented
@@ -113,11 +115,22 @@ class MemoryExportView(MemoryAPIView):
             outcome=outcome,
         )
         lines = export_lines(rows, with_target=params["all_databases"], outcome=outcome)
-        response = StreamingHttpResponse(
-            streamed(request._request, BoundedExport(lines)), content_type=NDJSON
-        )
-        response["Content-Disposition"] = 'attachment; filename="memories.ndjson"'
-        return response
+        return export_response(streamed(request._request, BoundedExport(lines)))
+
+    def head(self, request: Request) -> StreamingHttpResponse:
+        # GET's checks and headers, without its body: the server would read every row only
+        # to drop them, and record an export nobody received. No row is read, no export
+        # slot taken and no audit record written.
+        params = validated_params(ExportQuerySerializer, request)
+        export_targets(params.get("db_id"), params.get("table"), every=params["all_databases"])
+        return export_response(iter(()))
+
+
+def export_response(body: "Iterator[bytes] | AsyncChunks") -> StreamingHttpResponse:
+    """An export's response: NDJSON, streamed (no Content-Length), as a file."""
+    response = StreamingHttpResponse(body, content_type=NDJSON)
+    response["Content-Disposition"] = 'attachment; filename="memories.ndjson"'
+    return response
 
 
 class MemoryDeletionView(MemoryAPIView):

@@ -101,6 +101,33 @@ class ExportTests:
         assert response.status_code == 401
         assert response.json()["error_code"] == "UNAUTHENTICATED"
 
+    @pytest.mark.parametrize(
+        ("query", "status"),
+        [
+            ("", 200),
+            ("db_id=nope", 404),
+            ("all_databases=true&db_id=lite", 400),
+            ("user_id=%00", 422),
+        ],
+    )
+    def test_head_answers_as_get_without_reading_or_recording(self, as_user, query, status):
+        # A served HEAD that ran GET would read every row for a server to drop, and record an
+        # export nobody received (tests/e2e/test_served_export.py holds a real server to it).
+        memory_create(memory_id="a1", user_id="alice")
+
+        response = as_user("alice").head(f"/memory_export?{query}")
+
+        assert response.status_code == status
+        if status == 200:
+            assert response["Content-Type"] == "application/x-ndjson"
+            assert response["Content-Disposition"] == 'attachment; filename="memories.ndjson"'
+            assert not response.has_header("Content-Length")
+        assert not MemoryExport.objects.exists()
+        assert memory_ids_in("default") == {"a1"}
+
+    def test_head_without_a_token_is_401(self, api):
+        assert api.head("/memory_export").status_code == 401
+
 
 class DeletionByFilterTests:
     def test_a_regular_token_is_refused(self, as_user):

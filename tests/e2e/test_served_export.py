@@ -69,3 +69,21 @@ def test_the_export_streams_with_flat_memory(served):
     # Streamed, it holds a batch of rows and a chunk (about 10 MB here), whatever the size.
     print(f"peak growth {growth} bytes for {size} bytes exported")
     assert growth < size / 2, (growth, size)
+
+
+def exports_recorded(database: Path) -> int:
+    with closing(sqlite3.connect(database)) as connection:
+        return int(connection.execute("SELECT count(*) FROM memories_memoryexport").fetchone()[0])
+
+
+def test_head_reads_no_row_and_records_no_export(served):
+    # Served by WSGI and by ASGI, the body of a HEAD is dropped by the server, not by Django:
+    # a HEAD answered as a GET read all of alice's rows and recorded their export.
+    server, folder = served
+    before = exports_recorded(folder / "db.sqlite3")
+
+    response = requests.head(f"{server.base}/memory_export", headers=server.bearer("alice"))
+
+    assert response.status_code == 200 and response.content == b""
+    assert response.headers["Content-Type"] == "application/x-ndjson"
+    assert exports_recorded(folder / "db.sqlite3") == before
