@@ -102,6 +102,9 @@ class _ServerLimit:
         return applied
 
 
+_POSTGRESQL_LONGEST_MS = 2**31 - 1
+
+
 class PostgreSQLLimit(_ServerLimit):
     """`SET LOCAL statement_timeout` in the statement's own query string: one round trip."""
 
@@ -139,7 +142,10 @@ class PostgreSQLLimit(_ServerLimit):
 
     def _set_limit(self, seconds: float) -> None:
         self.applied = seconds
-        self.set_local = f"SET LOCAL statement_timeout = {max(1, round(seconds * 1000))}"
+        # statement_timeout is an integer of milliseconds: a longer limit (past about 24.8
+        # days) would fail every statement as out of range. MariaDB truncates its own.
+        milliseconds = min(max(1, round(seconds * 1000)), _POSTGRESQL_LONGEST_MS)
+        self.set_local = f"SET LOCAL statement_timeout = {milliseconds}"
 
     @staticmethod
     def _read_limit(raw: Any) -> float:

@@ -191,6 +191,23 @@ def test_a_new_threads_first_statement_connects_inside_the_limit(server_db_id):
     assert found == [["one"]]
 
 
+@pytest.mark.parametrize("server_db_id", ["pg", "maria", "lite"])
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_a_limit_longer_than_the_database_takes_is_its_longest(server_db_id, as_user):
+    # 30 days: PostgreSQL's statement_timeout takes at most 2**31 - 1 ms (24.8 days), and
+    # refused every statement of a longer one; MariaDB truncates its own to a year.
+    require_db_id(server_db_id)
+    memory_create(server_db_id, memory_id="one", user_id="alice")
+    memory_create(server_db_id, memory_id="two", user_id="alice")
+
+    with override_settings(MEMORIES=memories_with(STATEMENT_TIMEOUT=30 * 86400.0)):
+        response = as_user("alice").delete(f"/memories/one?db_id={server_db_id}")
+
+    assert response.status_code == 204, response.content
+    assert memory_ids_in(server_db_id) == {"two"}
+    assert MemoryDeletion.objects.get().memory_ids == ["one"]
+
+
 def test_no_limit_when_the_setting_is_none(caplog):
     caplog.set_level(logging.ERROR)
     with override_settings(MEMORIES=memories_with(STATEMENT_TIMEOUT=None)), statement_time_limit():
