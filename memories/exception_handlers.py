@@ -20,6 +20,7 @@ from rest_framework.settings import api_settings
 from memories import exceptions as errors
 from memories.conf import memories_settings
 from memories.metrics import database_failed
+from memories.statement_limits import statement_timeout_of
 
 logger = logging.getLogger("memories.api")
 
@@ -147,8 +148,9 @@ def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Respons
             db_id = _db_id_of(context.get("request"))
             database_failed(db_id)
             database_failures.log(db_id, exc)
-            if isinstance(exc, errors.StatementTimeoutError):
-                api_exception = errors.StatementTimeout(exc.explanation)
+            timed_out = statement_timeout_of(exc)
+            if timed_out is not None:
+                api_exception = errors.StatementTimeout(timed_out.explanation)
         else:
             logger.error("Unhandled error in %s", type(view).__name__, exc_info=exc)
         logged = True

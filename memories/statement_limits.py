@@ -27,6 +27,7 @@ one of the app's requests (a `memory_deleted` receiver) runs under the limit too
 """
 
 import contextlib
+import sqlite3
 import time
 import weakref
 from collections.abc import Callable, Iterator
@@ -253,6 +254,29 @@ class SQLiteLimit:
 
 
 Limit = PostgreSQLLimit | MariaDBLimit | SQLiteLimit
+
+
+def statement_timeout_of(error: BaseException) -> StatementTimeoutError | None:
+    """The error as the statement limit's StatementTimeoutError, or None when the limit did not
+    cut it. The limit raises one around a statement's execution; a statement it cuts while
+    its rows are read (SQLite's progress handler in a fetch, a FETCH of PostgreSQL's
+    server-side cursor) raises the driver's error, told apart here."""
+    if isinstance(error, StatementTimeoutError):
+        return error
+    seconds = memories_settings.STATEMENT_TIMEOUT
+    if seconds is None or not isinstance(error, DatabaseError):
+        return None
+    cause = error.__cause__
+    is_cut = (
+        (isinstance(cause, sqlite3.OperationalError) and str(cause) == "interrupted")
+        or sqlstate(cause) == QUERY_CANCELED
+        or error.args[:1] == (MariaDBLimit.TIMED_OUT,)
+    )
+    if not is_cut:
+        return None
+    timed_out = StatementTimeoutError(float(seconds), str(error))
+    timed_out.__cause__ = error
+    return timed_out
 
 
 # Each connection's limit, built once and reused by every block on it while the limit stays

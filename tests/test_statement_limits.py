@@ -11,12 +11,14 @@ from contextlib import AbstractContextManager, contextmanager
 
 import psycopg
 import pytest
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.test import override_settings
 
+from memories.admin.targets import unavailable_message
+from memories.exception_handlers import api_exception_handler
 from memories.exceptions import StatementTimeoutError
 from memories.models import MemoryDeletion, MemoryExport
-from memories.statement_limits import SQLiteLimit, statement_time_limit
+from memories.statement_limits import SQLiteLimit, statement_time_limit, statement_timeout_of
 from tests.conftest import memories_with, require_db_id
 from tests.factories import memory_create, memory_ids_in, target
 from tests.poolers import POOL_SIZE, pgbouncer, through_pooler
@@ -206,6 +208,44 @@ def test_a_limit_longer_than_the_database_takes_is_its_longest(server_db_id, as_
     assert response.status_code == 204, response.content
     assert memory_ids_in(server_db_id) == {"two"}
     assert MemoryDeletion.objects.get().memory_ids == ["one"]
+
+
+# Its first row at once, then seconds of counting while the others are read.
+COUNTING = (
+    "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 50000000)"
+    " SELECT x FROM n"
+)
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_a_sqlite_statement_cut_while_its_rows_are_read_is_the_limits_timeout(caplog):
+    caplog.set_level(logging.CRITICAL)
+    connection = connections["lite"]
+    with limited:
+        with statement_time_limit(), connection.cursor() as cursor:
+            cursor.execute(COUNTING)
+            started = time.monotonic()
+            with pytest.raises(DatabaseError) as raised:
+                cursor.fetchall()
+            took = time.monotonic() - started
+        cut = raised.value
+        # As the fetch raised it: the driver's error, not the one the limit raises around
+        # a statement's execution.
+        assert not isinstance(cut, StatementTimeoutError) and LIMIT <= took < 3
+        timed_out = statement_timeout_of(cut)
+        assert isinstance(timed_out, StatementTimeoutError) and timed_out.seconds == LIMIT
+
+        # What the API, the admin and an export make of it: the limit's, not a failure.
+        response = api_exception_handler(cut, {})
+        assert (response.status_code, response.data["error_code"]) == (500, "STATEMENT_TIMEOUT")
+        message = str(unavailable_message(target("lite"), cut))
+        assert f"did not answer within {LIMIT:g} seconds" in message
+        with pytest.raises(DatabaseError) as other, connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM no_such_table_here")
+        assert statement_timeout_of(other.value) is None
+    # Without a limit nothing is the limit's.
+    with override_settings(MEMORIES=memories_with(STATEMENT_TIMEOUT=None)):
+        assert statement_timeout_of(cut) is None
 
 
 def test_no_limit_when_the_setting_is_none(caplog):

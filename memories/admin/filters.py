@@ -5,6 +5,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin, messages
+from django.db import DatabaseError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from memories.admin.targets import TARGET_PARAM, is_unreachable, target_from_request, target_key
 from memories.exceptions import StatementTimeoutError
 from memories.selectors import filter_memories
+from memories.statement_limits import statement_timeout_of
 from memories.summaries import column_values, visible_topics
 from memories.targets import all_targets, resolve_target
 
@@ -33,8 +35,10 @@ def choices_read(request: HttpRequest, title: Any, read: Callable[[], list[str]]
     if cut is None:
         try:
             return read()
-        except StatementTimeoutError as error:
-            cut = error
+        except DatabaseError as error:
+            cut = statement_timeout_of(error)
+            if cut is None:
+                raise
             setattr(request, _CUT, cut)
     logger.warning("admin filter %s: choices not read (%s)", title, cut)
     message = gettext("%(explanation)s: the filter “%(filter)s” offers no choices.") % {

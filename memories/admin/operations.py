@@ -25,7 +25,7 @@ from memories.admin.targets import (
     target_from_request,
     unavailable_message,
 )
-from memories.exceptions import DeletionUnfinishedError, StatementTimeoutError
+from memories.exceptions import DeletionUnfinishedError
 from memories.export_streams import NDJSON, BoundedExport, export_lines, streamed
 from memories.models import Channel
 from memories.retention import retention_rules
@@ -36,6 +36,7 @@ from memories.services import (
     memories_delete_listed,
     memories_export,
 )
+from memories.statement_limits import statement_timeout_of
 from memories.targets import MemoryTarget, all_targets
 from memories.wording import memories_counted
 
@@ -104,9 +105,9 @@ def _deletable_listed(
         return gettext("The list cannot show this query (%(error)s): nothing was deleted.") % {
             "error": error
         }
-    except StatementTimeoutError as error:
-        return str(unavailable_message(target, error))
-    except DatabaseError:
+    except DatabaseError as error:
+        if statement_timeout_of(error) is not None:
+            return str(unavailable_message(target, error))
         return gettext(
             "Database %(db_id)s cannot be reached: nothing can be deleted from it now."
         ) % {"db_id": target.db_id}

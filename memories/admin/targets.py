@@ -7,7 +7,8 @@ from django.http import Http404, HttpRequest, QueryDict
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from memories.exceptions import MemoriesError, StatementTimeoutError, database_reason
+from memories.exceptions import MemoriesError, database_reason
+from memories.statement_limits import statement_timeout_of
 from memories.targets import MemoryTarget, has_table, resolve_target
 from memories.wording import lazy_format
 
@@ -57,13 +58,14 @@ def unavailable_message(target: MemoryTarget, error: DatabaseError) -> str:
     table is absent, or the database failed otherwise. Read in the language active when it
     is shown (in English in the log)."""
     where = {"db_id": target.db_id, "table": target.table}
-    if isinstance(error, StatementTimeoutError):
+    timed_out = statement_timeout_of(error)
+    if timed_out is not None:
         return lazy_format(
             _(
                 "Database %(db_id)s did not answer within %(seconds)s seconds, the limit of a "
                 "statement: the page was stopped. Narrow it with a filter or a search."
             ),
-            seconds=f"{error.seconds:g}",
+            seconds=f"{timed_out.seconds:g}",
             **where,
         )
     try:

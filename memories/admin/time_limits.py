@@ -8,13 +8,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, reverse
 from django.utils.translation import gettext
 
-from memories.exceptions import StatementTimeoutError
-from memories.statement_limits import statement_time_limit
+from memories.statement_limits import statement_time_limit, statement_timeout_of
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
@@ -43,9 +43,12 @@ def _time_limited(
                 if isinstance(response, TemplateResponse):
                     response.render()  # a list's rows are read while its template renders
                 return response
-        except StatementTimeoutError as error:
+        except DatabaseError as error:
+            timed_out = statement_timeout_of(error)
+            if timed_out is None:
+                raise
             message = gettext("%(explanation)s: the page was stopped. Try a narrower one.") % {
-                "explanation": error.explanation
+                "explanation": timed_out.explanation
             }
             logger.error("admin %s %s: %s", request.method, request.path, error)
             model_admin.message_user(request, message, messages.ERROR)

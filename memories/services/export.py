@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from django.db import DatabaseError
 
 from memories.audit import AuditEntry, export_record_close, export_record_open
-from memories.exceptions import StatementTimeoutError, database_reason
+from memories.exceptions import database_reason
 from memories.metrics import rows_exported
 from memories.models import Channel
 from memories.owners import NOBODY, Owner
 from memories.requests import current_request_id
 from memories.selectors import memory_lines
+from memories.statement_limits import statement_timeout_of
 from memories.targets import MemoryTarget, has_table
 
 logger = logging.getLogger("memories.exports")
@@ -113,8 +114,9 @@ def _export_rows(
             reason = database_reason(error)
             logger.error("memory export failed on %s/%s: %s", target.db_id, target.table, reason)
             outcome.unreachable[target] = reason
-            if isinstance(error, StatementTimeoutError):
-                outcome.timed_out[target] = error.seconds
+            timed_out = statement_timeout_of(error)
+            if timed_out is not None:
+                outcome.timed_out[target] = timed_out.seconds
             if record_id is None:  # unreachable before its first row: recorded all the same
                 record_id = export_record_open(entry, user_id=user_id)
         finally:
