@@ -165,8 +165,10 @@ class PostgreSQLLimit(_ServerLimit):
         # cannot share its query string.
         connection = context["connection"]
         with transaction.atomic(using=connection.alias, savepoint=False):
-            # On a cursor of its own: the statement's may be a server-side one.
-            with connection.connection.cursor() as plain:
+            # On a cursor of its own: the statement's may be a server-side one. Its errors
+            # as Django's, as the statement's would be (a failed transaction, a lost
+            # connection): the driver's own reach no caller's `except DatabaseError`.
+            with connection.wrap_database_errors, connection.connection.cursor() as plain:
                 plain.execute(self.set_local)
             return execute(sql, params, many, context)
 

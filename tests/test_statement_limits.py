@@ -11,13 +11,14 @@ from contextlib import AbstractContextManager, contextmanager
 
 import psycopg
 import pytest
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, connections, transaction
 from django.test import override_settings
 
 from memories.admin.targets import unavailable_message
 from memories.exception_handlers import api_exception_handler
 from memories.exceptions import StatementTimeoutError
 from memories.models import MemoryDeletion, MemoryExport
+from memories.sqlstates import IN_FAILED_SQL_TRANSACTION, sqlstate
 from memories.statement_limits import SQLiteLimit, statement_time_limit, statement_timeout_of
 from tests.conftest import memories_with, require_db_id
 from tests.factories import memory_create, memory_ids_in, target
@@ -246,6 +247,26 @@ def test_a_sqlite_statement_cut_while_its_rows_are_read_is_the_limits_timeout(ca
     # Without a limit nothing is the limit's.
     with override_settings(MEMORIES=memories_with(STATEMENT_TIMEOUT=None)):
         assert statement_timeout_of(cut) is None
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_a_limit_set_before_its_statement_fails_as_the_statement_would():
+    # A server-side cursor's statement takes its SET LOCAL first, on a cursor of the driver's:
+    # in a failed transaction that fails, as Django's error, not psycopg's.
+    require_db_id("pg")
+    memory_create("pg", memory_id="one", user_id="alice")
+    connection = connections["pg"]
+    rows = target("pg").model._default_manager.using("pg")
+
+    with limited, statement_time_limit(), transaction.atomic(using="pg"):
+        with pytest.raises(DatabaseError), connection.cursor() as cursor:
+            cursor.execute("SELECT 1 / 0")
+        with pytest.raises(DatabaseError) as raised:
+            list(rows.iterator(chunk_size=10))
+        transaction.set_rollback(True, using="pg")
+
+    assert sqlstate(raised.value.__cause__) == IN_FAILED_SQL_TRANSACTION
+    assert memory_ids_in("pg") == {"one"}
 
 
 def test_no_limit_when_the_setting_is_none(caplog):
