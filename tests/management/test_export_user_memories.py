@@ -1,5 +1,6 @@
 """export_user_memories: NDJSON of one user's memories, to stdout or a file, audited."""
 
+import io
 import json
 from io import StringIO
 
@@ -8,6 +9,7 @@ from django.core.management import CommandError, call_command
 
 from memories.models import MemoryExport
 from memories.targets import configured_tables
+from tests.conftest import require_db_id
 from tests.factories import memory_create
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -46,6 +48,21 @@ def test_writes_to_stdout_for_one_db_id(capsys):
 
     assert [json.loads(line)["memory_id"] for line in out.getvalue().splitlines()] == ["a2"]
     assert "Exported 1 memory of 'alice' to standard output." in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("db_id", ["pg", "lite"])
+def test_writes_utf_8_to_a_stdout_of_another_encoding(db_id):
+    # PostgreSQL writes each line itself, characters beyond ASCII as UTF-8: a Latin-1 terminal
+    # could not take the cup, and would have written the é as a byte no UTF-8 reader reads.
+    require_db_id(db_id)
+    memory_create(db_id, memory_id="a1", user_id="alice", memory="café ☕")
+    stdout = io.TextIOWrapper(io.BytesIO(), encoding="latin-1")
+
+    call_command("export_user_memories", "alice", "--db-id", db_id, stdout=stdout)
+
+    stdout.flush()
+    (line,) = stdout.buffer.getvalue().decode("utf-8").splitlines()
+    assert json.loads(line)["memory"] == "café ☕"
 
 
 # Real transactions: the broken connection is closed and reopened, no test transaction spans it.

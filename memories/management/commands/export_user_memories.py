@@ -65,7 +65,15 @@ class Command(MemoryCommand):
         report.write(self.DONE % fields)
 
     def _write_stdout(self, chunk: bytes) -> None:
-        self.stdout.write(chunk.decode(), ending="")
+        # NDJSON is UTF-8 whatever the encoding of the terminal's text (PostgreSQL's lines
+        # carry characters beyond ASCII as UTF-8): the bytes as they are, where the stream
+        # takes bytes.
+        binary = getattr(self.stdout._out, "buffer", None)
+        if binary is None:
+            self.stdout.write(chunk.decode(), ending="")
+            return
+        self.stdout.flush()
+        binary.write(chunk)
 
     def _export(
         self,
