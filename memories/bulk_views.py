@@ -20,6 +20,7 @@ from memories.schema_parts import (
     EXPORTS_BUSY_RESPONSE,
     NOT_IMPLEMENTED,
     UNAUTHENTICATED,
+    internal_error,
 )
 from memories.selectors import deletion_plan
 from memories.serializers import (
@@ -151,8 +152,9 @@ class MemoryDeletionView(MemoryAPIView):
             "With dry_run it only counts. 409 DELETION_UNFINISHED when writers kept adding "
             "matching memories. Without db_id, 503 DATABASE_UNAVAILABLE names each "
             "db_id/table whose database could not be reached (the others are deleted, or "
-            "counted, all the same). What was deleted stays deleted and audited, and only "
-            "that."
+            "counted, all the same); 500 STATEMENT_TIMEOUT instead when each of them was cut "
+            "by MEMORIES['STATEMENT_TIMEOUT']. What was deleted stays deleted and audited, and "
+            "only that."
         ),
         request=DeletionFilterSerializer,
         responses={
@@ -175,6 +177,7 @@ class MemoryDeletionView(MemoryAPIView):
                 ],
             ),
             422: OpenApiResponse(description="A field fails validation, or no filter given"),
+            500: internal_error("A database failed, or a statement ran past the time limit"),
             503: DATABASE_UNAVAILABLE_RESPONSE,
         },
     )

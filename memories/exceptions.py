@@ -102,7 +102,8 @@ class DeletionUnfinishedError(MemoriesError):
     """An erasure or filtered deletion ended with matching memories left.
 
     `deleted` counts what was deleted (and audited) per (db_id, table); `remaining` what the
-    final count found left, or None for a table whose database failed.
+    final count found left, or None for a table whose database failed; `timed_out` the
+    seconds of the statement limit that cut a failed table's statement, where it did.
     """
 
     def __init__(
@@ -110,30 +111,43 @@ class DeletionUnfinishedError(MemoriesError):
         *,
         deleted: dict[tuple[str, str], int],
         remaining: dict[tuple[str, str], int | None],
+        timed_out: dict[tuple[str, str], float] | None = None,
     ) -> None:
         super().__init__(deleted, remaining)
         self.deleted, self.remaining = deleted, remaining
+        self.timed_out = timed_out or {}
 
     def __str__(self) -> str:
-        left = "; ".join(
-            (
-                gettext("%(where)s: database failed")
-                if count is None
-                else gettext("%(where)s: %(count)d left")
-            )
-            % {"where": f"{db_id}/{table}", "count": count}
-            for (db_id, table), count in self.remaining.items()
-        )
+        left = "; ".join(self._left_in(where, count) for where, count in self.remaining.items())
         done = memories_counted(sum(self.deleted.values()))
         return gettext("Unfinished after deleting %(done)s (%(left)s)") % {
             "done": done,
             "left": left,
         }
 
+    def _left_in(self, where: tuple[str, str], count: int | None) -> str:
+        """What is left in one table: how many, or why its database gave no count."""
+        fields = {"where": f"{where[0]}/{where[1]}", "count": count}
+        if count is not None:
+            return gettext("%(where)s: %(count)d left") % fields
+        if where in self.timed_out:
+            seconds = f"{self.timed_out[where]:g}"
+            return gettext("%(where)s: no answer within %(seconds)s seconds") % {
+                **fields,
+                "seconds": seconds,
+            }
+        return gettext("%(where)s: database failed") % fields
+
     @property
     def has_unreachable(self) -> bool:
         """Whether a database failed (rather than writers outpacing the deletion)."""
         return None in self.remaining.values()
+
+    @property
+    def is_timed_out(self) -> bool:
+        """Whether every database that failed was cut by the statement limit."""
+        failed = [where for where, count in self.remaining.items() if count is None]
+        return bool(failed) and all(where in self.timed_out for where in failed)
 
 
 class ExportsBusyError(MemoriesError):
@@ -275,6 +289,8 @@ def api_error_for(error: MemoriesError) -> APIException:
     if isinstance(error, DatabasesUnreachableError):
         return DatabaseUnavailable(str(error))
     if isinstance(error, DeletionUnfinishedError):
+        if error.is_timed_out:
+            return StatementTimeout(str(error))
         if error.has_unreachable:
             return DatabaseUnavailable(str(error))
         return DeletionUnfinished(str(error))

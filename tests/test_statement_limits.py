@@ -138,6 +138,26 @@ def test_a_list_waiting_past_the_limit_on_postgresql_answers_statement_timeout(a
 
 
 @pytest.mark.django_db(transaction=True, databases="__all__")
+def test_a_deletion_by_filter_cut_by_the_limit_answers_statement_timeout(as_user):
+    # Not "database failed" (503 DATABASE_UNAVAILABLE): the database answered, too slowly.
+    require_db_id("pg")
+    memory_create("pg", memory_id="kept", user_id="alice", agent_id="chef")
+    body = {"agent_id": "chef", "db_id": "pg", "dry_run": False}
+
+    with limited, table_locked("pg"):
+        response = as_user("root", admin=True).post("/memory_deletions", body, format="json")
+
+    assert response.status_code == 500
+    assert response.json() == {
+        "detail": f"Unfinished after deleting 0 memories (pg/agno_memories: no answer within"
+        f" {LIMIT:g} seconds)",
+        "error_code": "STATEMENT_TIMEOUT",
+    }
+    assert memory_ids_in("pg") == {"kept"}
+    assert not MemoryDeletion.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
 def test_the_host_statements_on_the_same_connection_keep_no_limit(as_user):
     require_db_id("pg")
     memory_create("pg", memory_id="mine", user_id="alice")

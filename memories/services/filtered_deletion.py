@@ -14,6 +14,7 @@ from memories.exceptions import DeletionUnfinishedError, FilterRequiredError, da
 from memories.models import AbstractMemory, Channel
 from memories.selectors import MemoryFilter, memory_matching
 from memories.services.deletion import delete_selection
+from memories.statement_limits import statement_timeout_of
 from memories.statements import BATCH_SIZES, FilterBatch, condition_of
 from memories.summaries import summaries_forget
 from memories.targets import MemoryTarget, has_table
@@ -117,6 +118,7 @@ def _delete_selections(
     memories_delete_matching."""
     deleted: dict[MemoryTarget, int] = {}
     left: dict[MemoryTarget, int | None] = {}
+    timed_out: dict[MemoryTarget, float] = {}
     for target, memories in selections:
         try:
             if not has_table(target):
@@ -130,6 +132,9 @@ def _delete_selections(
             reason = database_reason(failure)
             logger.error("memory deletion failed on %s/%s: %s", target.db_id, target.table, reason)
             left[target] = None
+            cut = statement_timeout_of(failure)
+            if cut is not None:
+                timed_out[target] = cut.seconds
             continue
         finally:
             if deleted.get(target):
@@ -141,6 +146,7 @@ def _delete_selections(
         error = DeletionUnfinishedError(
             deleted={(t.db_id, t.table): count for t, count in deleted.items()},
             remaining={(t.db_id, t.table): count for t, count in left.items()},
+            timed_out={(t.db_id, t.table): seconds for t, seconds in timed_out.items()},
         )
         detail = in_english(error)
         fields = {"actor": options.actor, "channel": str(options.channel), "detail": detail}
