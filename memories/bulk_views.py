@@ -188,13 +188,18 @@ class MemoryDeletionView(MemoryAPIView):
         if body["dry_run"]:
             plan = deletion_plan(targets=targets, memory_filters=[memory_filter])
             counts = {item.target: item.count for item in plan if item.count is not None}
-            unreachable = [(i.target.db_id, i.target.table) for i in plan if not i.is_reachable]
-            if unreachable:
+            failed = [item for item in plan if not item.is_reachable]
+            if failed:
                 counted = memories_counted(sum(counts.values()))
                 done = gettext("counted %(count)s in the others; nothing was deleted") % {
                     "count": counted
                 }
-                raise DatabasesUnreachableError(unreachable, done=done)
+                cuts = [item.timed_out for item in failed]
+                raise DatabasesUnreachableError(
+                    [(item.target.db_id, item.target.table) for item in failed],
+                    done=done,
+                    timed_out=None if None in cuts else max(cut for cut in cuts if cut),
+                )
         else:
             counts = memories_delete_matching(
                 memory_filter=memory_filter,

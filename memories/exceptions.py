@@ -84,14 +84,24 @@ class FilterRequiredError(MemoriesError):
 class DatabasesUnreachableError(MemoriesError):
     """Some databases of an operation could not be reached: it did what it says for the
     others (`done`), and nothing in these, which it names by db_id and table (never by the
-    driver's reason, which names hosts: that goes to the log)."""
+    driver's reason, which names hosts: that goes to the log). `timed_out`: the seconds of
+    the statement limit, when it is what cut each of them (they answered, too slowly)."""
 
-    def __init__(self, unreachable: list[tuple[str, str]], *, done: str) -> None:
+    def __init__(
+        self, unreachable: list[tuple[str, str]], *, done: str, timed_out: float | None = None
+    ) -> None:
         super().__init__(unreachable, done)
-        self.unreachable, self.done = unreachable, done
+        self.unreachable, self.done, self.timed_out = unreachable, done, timed_out
 
     def __str__(self) -> str:
         names = ", ".join(f"{db_id}/{table}" for db_id, table in self.unreachable)
+        if self.timed_out is not None:
+            explanation = StatementTimeoutError(self.timed_out, "").explanation
+            return gettext("%(explanation)s (%(names)s): %(done)s") % {
+                "explanation": explanation,
+                "names": names,
+                "done": self.done,
+            }
         return gettext("Database unreachable (%(names)s): %(done)s") % {
             "names": names,
             "done": self.done,
@@ -287,6 +297,8 @@ def api_error_for(error: MemoriesError) -> APIException:
     if isinstance(error, FilterRequiredError):
         return ValidationFailed(str(error))
     if isinstance(error, DatabasesUnreachableError):
+        if error.timed_out is not None:
+            return StatementTimeout(str(error))
         return DatabaseUnavailable(str(error))
     if isinstance(error, DeletionUnfinishedError):
         if error.is_timed_out:

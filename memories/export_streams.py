@@ -21,7 +21,6 @@ from memories.exceptions import (
     DatabasesUnreachableError,
     ExportsBusyError,
     ExportTimeLimitError,
-    StatementTimeoutError,
 )
 from memories.requests import current_request_id, request_id_kept
 from memories.services.export import ExportLine, ExportOutcome
@@ -76,17 +75,12 @@ def incomplete_line(outcome: ExportOutcome) -> dict[str, Any]:
     tables = [(target.db_id, target.table) for target in outcome.unreachable]
     done = gettext("this export lacks their memories")
     unreachable = [{"db_id": db_id, "table": table} for db_id, table in tables]
-    if outcome.timed_out.keys() == outcome.unreachable.keys():
-        # Each of them cut by the statement limit: that is what the line says.
-        cut = StatementTimeoutError(max(outcome.timed_out.values()), "")
-        detail = gettext("%(explanation)s (%(names)s): %(done)s") % {
-            "explanation": cut.explanation,
-            "names": ", ".join(f"{db_id}/{table}" for db_id, table in tables),
-            "done": done,
-        }
-        return {"detail": detail, "error_code": STATEMENT_TIMEOUT, "unreachable": unreachable}
-    error = DatabasesUnreachableError(tables, done=done)
-    return {"detail": str(error), "error_code": DATABASE_UNAVAILABLE, "unreachable": unreachable}
+    # Each of them cut by the statement limit: that is what the line says.
+    is_timed_out = outcome.timed_out.keys() == outcome.unreachable.keys()
+    timed_out = max(outcome.timed_out.values()) if is_timed_out else None
+    error = DatabasesUnreachableError(tables, done=done, timed_out=timed_out)
+    code = STATEMENT_TIMEOUT if is_timed_out else DATABASE_UNAVAILABLE
+    return {"detail": str(error), "error_code": code, "unreachable": unreachable}
 
 
 def streamed(request: HttpRequest, chunks: Iterator[bytes]) -> "Iterator[bytes] | AsyncChunks":

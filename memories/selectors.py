@@ -13,6 +13,7 @@ from memories.expressions import Equals, ExactText, HasTopic, MemoryText
 from memories.models import AbstractMemory
 from memories.owners import NOBODY, Owner
 from memories.representations import memory_representation
+from memories.statement_limits import statement_timeout_of
 from memories.statements import LineRow, condition_of
 from memories.targets import MemoryTarget, has_table
 
@@ -319,11 +320,13 @@ def user_memory_stats(
 @dataclass(frozen=True)
 class PlannedDeletion:
     """How many memories a deletion by filter (or an erasure) would delete from one table;
-    None when the table is absent, or its database could not be reached."""
+    None when the table is absent, or its database could not be reached (`timed_out`: the
+    seconds of the statement limit, when that is what cut its count)."""
 
     target: MemoryTarget
     count: int | None
     is_reachable: bool = True
+    timed_out: float | None = None
 
 
 def deletion_plan(
@@ -339,8 +342,12 @@ def deletion_plan(
                 plan.append(PlannedDeletion(target=target, count=None))
                 continue
             count = sum(memory_count(target=target, memory_filter=f) for f in memory_filters)
-        except DatabaseError:
-            plan.append(PlannedDeletion(target=target, count=None, is_reachable=False))
+        except DatabaseError as error:
+            cut = statement_timeout_of(error)
+            seconds = None if cut is None else cut.seconds
+            plan.append(
+                PlannedDeletion(target=target, count=None, is_reachable=False, timed_out=seconds)
+            )
             continue
         plan.append(PlannedDeletion(target=target, count=count))
     return plan

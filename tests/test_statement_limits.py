@@ -137,22 +137,34 @@ def test_a_list_waiting_past_the_limit_on_postgresql_answers_statement_timeout(a
     assert response.json()["error_code"] == "STATEMENT_TIMEOUT"
 
 
+@pytest.mark.parametrize(
+    ("dry_run", "detail"),
+    [
+        (
+            False,
+            "Unfinished after deleting 0 memories (pg/agno_memories: no answer within"
+            f" {LIMIT:g} seconds)",
+        ),
+        (
+            True,
+            f"The database did not answer within {LIMIT:g} seconds (pg/agno_memories): counted 0"
+            " memories in the others; nothing was deleted",
+        ),
+    ],
+    ids=["deleting", "dry-run"],
+)
 @pytest.mark.django_db(transaction=True, databases="__all__")
-def test_a_deletion_by_filter_cut_by_the_limit_answers_statement_timeout(as_user):
+def test_a_deletion_by_filter_cut_by_the_limit_answers_statement_timeout(as_user, dry_run, detail):
     # Not "database failed" (503 DATABASE_UNAVAILABLE): the database answered, too slowly.
     require_db_id("pg")
     memory_create("pg", memory_id="kept", user_id="alice", agent_id="chef")
-    body = {"agent_id": "chef", "db_id": "pg", "dry_run": False}
+    body = {"agent_id": "chef", "db_id": "pg", "dry_run": dry_run}
 
     with limited, table_locked("pg"):
         response = as_user("root", admin=True).post("/memory_deletions", body, format="json")
 
     assert response.status_code == 500
-    assert response.json() == {
-        "detail": f"Unfinished after deleting 0 memories (pg/agno_memories: no answer within"
-        f" {LIMIT:g} seconds)",
-        "error_code": "STATEMENT_TIMEOUT",
-    }
+    assert response.json() == {"detail": detail, "error_code": "STATEMENT_TIMEOUT"}
     assert memory_ids_in("pg") == {"kept"}
     assert not MemoryDeletion.objects.exists()
 
