@@ -119,12 +119,12 @@ class MemoryExportView(MemoryAPIView):
         return export_response(streamed(request._request, BoundedExport(lines)))
 
     def head(self, request: Request) -> StreamingHttpResponse:
-        # GET's checks and headers, without its body: the server would read every row only
-        # to drop them, and record an export nobody received. No row is read, no export
-        # slot taken and no audit record written.
+        # GET's checks of its parameters and tables, and its headers, without its body: the
+        # server would read every row only to drop them, and record an export nobody
+        # received. No row is read, no export slot taken and no audit record written.
         params = validated_params(ExportQuerySerializer, request)
         export_targets(params.get("db_id"), params.get("table"), every=params["all_databases"])
-        return export_response(iter(()))
+        return export_response(streamed(request._request, iter(())))
 
 
 def export_response(body: "Iterator[bytes] | AsyncChunks") -> StreamingHttpResponse:

@@ -260,13 +260,16 @@ Limit = PostgreSQLLimit | MariaDBLimit | SQLiteLimit
 
 def statement_timeout_of(error: BaseException) -> StatementTimeoutError | None:
     """The error as the statement limit's StatementTimeoutError, or None when the limit did not
-    cut it. The limit raises one around a statement's execution; a statement it cuts while
-    its rows are read (SQLite's progress handler in a fetch, a FETCH of PostgreSQL's
-    server-side cursor) raises the driver's error, told apart here."""
+    cut it; asked inside `statement_time_limit()`. The limit raises one around a statement's
+    execution; a statement it cuts while its rows are read (SQLite's progress handler in a
+    fetch, a FETCH of PostgreSQL's server-side cursor) raises the driver's error, told apart
+    here."""
     if isinstance(error, StatementTimeoutError):
         return error
     seconds = memories_settings.STATEMENT_TIMEOUT
-    if seconds is None or not isinstance(error, DatabaseError):
+    # Outside the block (a command, a host's view) a cancelled statement is no limit's of
+    # the app: an operator's cancel, a role's own timeout.
+    if seconds is None or not _active.get() or not isinstance(error, DatabaseError):
         return None
     cause = error.__cause__
     is_cut = (

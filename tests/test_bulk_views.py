@@ -110,9 +110,16 @@ class ExportTests:
             ("user_id=%00", 422),
         ],
     )
-    def test_head_answers_as_get_without_reading_or_recording(self, as_user, query, status):
+    def test_head_answers_as_get_without_reading_or_recording(
+        self, as_user, query, status, monkeypatch
+    ):
         # A served HEAD that ran GET would read every row for a server to drop, and record an
-        # export nobody received (tests/e2e/test_served_export.py holds a real server to it).
+        # export nobody received (tests/e2e/test_served_export.py holds a real server to it;
+        # the test client drops a HEAD's body unread, so here the export must not even start).
+        def no_export(**kwargs):
+            raise AssertionError("HEAD started an export")
+
+        monkeypatch.setattr("memories.bulk_views.memories_export", no_export)
         memory_create(memory_id="a1", user_id="alice")
 
         response = as_user("alice").head(f"/memory_export?{query}")

@@ -229,13 +229,13 @@ def test_a_new_threads_first_statement_connects_inside_the_limit(server_db_id):
 @pytest.mark.parametrize("server_db_id", ["pg", "maria", "lite"])
 @pytest.mark.django_db(transaction=True, databases="__all__")
 def test_a_limit_longer_than_the_database_takes_is_its_longest(server_db_id, as_user):
-    # 30 days: PostgreSQL's statement_timeout takes at most 2**31 - 1 ms (24.8 days), and
+    # 400 days: PostgreSQL's statement_timeout takes at most 2**31 - 1 ms (24.8 days), and
     # refused every statement of a longer one; MariaDB truncates its own to a year.
     require_db_id(server_db_id)
     memory_create(server_db_id, memory_id="one", user_id="alice")
     memory_create(server_db_id, memory_id="two", user_id="alice")
 
-    with override_settings(MEMORIES=memories_with(STATEMENT_TIMEOUT=30 * 86400.0)):
+    with override_settings(MEMORIES=memories_with(STATEMENT_TIMEOUT=400 * 86400.0)):
         response = as_user("alice").delete(f"/memories/one?db_id={server_db_id}")
 
     assert response.status_code == 204, response.content
@@ -254,12 +254,13 @@ COUNTING = (
 def test_a_sqlite_statement_cut_while_its_rows_are_read_is_the_limits_timeout(caplog):
     caplog.set_level(logging.CRITICAL)
     connection = connections["lite"]
-    with limited:
-        with statement_time_limit(), connection.cursor() as cursor:
-            cursor.execute(COUNTING)
+    with limited, statement_time_limit():
+        with connection.cursor() as cursor:
             started = time.monotonic()
+            cursor.execute(COUNTING)
             with pytest.raises(DatabaseError) as raised:
-                cursor.fetchall()
+                while cursor.fetchmany(10_000):
+                    pass
             took = time.monotonic() - started
         cut = raised.value
         # As the fetch raised it: the driver's error, not the one the limit raises around
@@ -276,8 +277,10 @@ def test_a_sqlite_statement_cut_while_its_rows_are_read_is_the_limits_timeout(ca
         with pytest.raises(DatabaseError) as other, connection.cursor() as cursor:
             cursor.execute("SELECT * FROM no_such_table_here")
         assert statement_timeout_of(other.value) is None
-    # Without a limit nothing is the limit's.
-    with override_settings(MEMORIES=memories_with(STATEMENT_TIMEOUT=None)):
+    # Outside the block (a command), or without a limit, nothing is the limit's.
+    with limited:
+        assert statement_timeout_of(cut) is None
+    with override_settings(MEMORIES=memories_with(STATEMENT_TIMEOUT=None)), statement_time_limit():
         assert statement_timeout_of(cut) is None
 
 

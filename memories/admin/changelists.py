@@ -18,6 +18,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import EmptyPage, Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from memories.admin.targets import is_unreachable, target_from_request
@@ -115,21 +116,35 @@ class LargeTableChangeList(ChangeList):
         # Query strings Django's changelist turns into a server error rather than an invalid
         # lookup (which it answers by going back to the bare list): a NUL, which PostgreSQL
         # refuses in a parameter and no stored value holds, and a date hierarchy's period
-        # at the calendar's end (the year 9999, or the year 1 told in UTC east of it).
+        # at the calendar's end.
         if any("\x00" in key or "\x00" in "".join(values) for key, values in request.GET.lists()):
             raise IncorrectLookupParameters(gettext("The query holds a NUL character."))
+        self._check_date_hierarchy(request)
+        return super().get_filters(request)
+
+    def _check_date_hierarchy(self, request: HttpRequest) -> None:
+        """The date hierarchy's period bounded as Django's changelist bounds it, each bound
+        within the calendar, in UTC too where times are aware: the year 9999 ends past it,
+        and the year 1 east of UTC begins before it (SQLite and MariaDB take UTC)."""
+        field = self.date_hierarchy
+        year = request.GET.get(f"{field}__year") if field else None
+        if year is None:
+            return
+        month = request.GET.get(f"{field}__month")
+        day = request.GET.get(f"{field}__day")
         try:
-            filters = super().get_filters(request)
-            remaining = filters[2]
-            if self.date_hierarchy and settings.USE_TZ:
-                for name in (f"{self.date_hierarchy}__gte", f"{self.date_hierarchy}__lt"):
-                    bounds: Any = remaining.get(name)
-                    for bound in bounds if isinstance(bounds, list) else []:
-                        if isinstance(bound, datetime.datetime):
-                            bound.astimezone(datetime.UTC)
+            start = datetime.datetime(int(year), int(month or 1), int(day or 1))
+            if day:
+                end = start + datetime.timedelta(days=1)
+            elif month:
+                end = (start + datetime.timedelta(days=32)).replace(day=1)
+            else:
+                end = start.replace(year=start.year + 1)
+            if settings.USE_TZ:
+                for bound in (start, end):
+                    timezone.make_aware(bound).astimezone(datetime.UTC)
         except (ValueError, OverflowError) as error:
             raise IncorrectLookupParameters(error) from error
-        return filters
 
     def get_results(self, request: HttpRequest) -> None:
         super().get_results(request)

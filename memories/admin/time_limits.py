@@ -37,22 +37,23 @@ def _time_limited(
     # wraps() keeps what the admin set on the view (csrf_exempt and the like).
     @functools.wraps(view)
     def limited(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            with statement_time_limit():
+        with statement_time_limit():
+            try:
                 response = view(request, *args, **kwargs)
                 if isinstance(response, TemplateResponse):
                     response.render()  # a list's rows are read while its template renders
                 return response
-        except DatabaseError as error:
-            timed_out = statement_timeout_of(error)
-            if timed_out is None:
-                raise
-            message = gettext("%(explanation)s: the page was stopped. Try a narrower one.") % {
-                "explanation": timed_out.explanation
-            }
-            logger.error("admin %s %s: %s", request.method, request.path, error)
-            model_admin.message_user(request, message, messages.ERROR)
-            app_index = reverse("admin:app_list", kwargs={"app_label": model_admin.opts.app_label})
-            return HttpResponseRedirect(app_index)
+            except DatabaseError as error:
+                # Told apart within the block, whose limit it is.
+                timed_out = statement_timeout_of(error)
+                if timed_out is None:
+                    raise
+        message = gettext("%(explanation)s: the page was stopped. Try a narrower one.") % {
+            "explanation": timed_out.explanation
+        }
+        logger.error("admin %s %s: %s", request.method, request.path, timed_out)
+        model_admin.message_user(request, message, messages.ERROR)
+        app_index = reverse("admin:app_list", kwargs={"app_label": model_admin.opts.app_label})
+        return HttpResponseRedirect(app_index)
 
     return limited
