@@ -6,7 +6,7 @@ drf-spectacular-sidecar's static files, so the pages load nothing from another h
 import threading
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.templatetags.static import static
 from drf_spectacular.generators import EndpointEnumerator, SchemaGenerator
@@ -22,7 +22,11 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from memories.drf_defaults import drf_defaults
+from memories.transactions import in_own_transactions
 from memories.views import MemoryAPIView
+
+if TYPE_CHECKING:
+    from rest_framework.views import AsView, GenericView
 
 try:
     _VERSION = version("agentos-memories")
@@ -66,6 +70,11 @@ class PublicDocsView(APIView):
     parser_classes: Sequence[type[BaseParser]] = []  # GET only
     metadata_class = SimpleMetadata
     settings = drf_defaults
+
+    @classmethod
+    def as_view(cls, **initkwargs: Any) -> "AsView[GenericView]":
+        # No statement to run: no transaction of a host's ATOMIC_REQUESTS to open either.
+        return in_own_transactions(super().as_view(**initkwargs))
 
 
 class MemoryAPISchemaGenerator(SchemaGenerator):

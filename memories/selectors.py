@@ -16,6 +16,7 @@ from memories.representations import memory_representation
 from memories.statement_limits import statement_timeout_of
 from memories.statements import LineRow, condition_of
 from memories.targets import MemoryTarget, has_table
+from memories.transactions import savepoint_if_in_transaction
 
 T = TypeVar("T")
 
@@ -338,10 +339,12 @@ def deletion_plan(
     plan = []
     for target in targets:
         try:
-            if not has_table(target):
-                plan.append(PlannedDeletion(target=target, count=None))
-                continue
-            count = sum(memory_count(target=target, memory_filter=f) for f in memory_filters)
+            # A target that fails leaves the next one of its database to be counted.
+            with savepoint_if_in_transaction(target.alias):
+                if not has_table(target):
+                    plan.append(PlannedDeletion(target=target, count=None))
+                    continue
+                count = sum(memory_count(target=target, memory_filter=f) for f in memory_filters)
         except DatabaseError as error:
             cut = statement_timeout_of(error)
             seconds = None if cut is None else cut.seconds

@@ -80,9 +80,12 @@ from memories.summaries import visible_topics, visible_user_stats
 from memories.targets import MemoryTarget, resolve_target
 from memories.throttling import SubjectRateThrottle
 from memories.tokens import TokenPrincipal
+from memories.transactions import in_own_transactions
 
 if TYPE_CHECKING:
+    from rest_framework.decorators import ViewSetAction
     from rest_framework.permissions import _PermissionClass
+    from rest_framework.views import AsView, GenericView
 
 
 @functools.cache
@@ -177,6 +180,11 @@ class MemoryAPIView(APIErrorsMixin, APIView):
     # Scopes each action needs when MEMORIES["REQUIRE_SCOPES"] is on.
     action_scopes: dict[str, str] = {}
 
+    @classmethod
+    def as_view(cls, **initkwargs: Any) -> "AsView[GenericView]":
+        # Each deletion, each batch, commits on its own: not in a host's ATOMIC_REQUESTS.
+        return in_own_transactions(super().as_view(**initkwargs))
+
     def required_scope(self) -> str | None:
         return self.action_scopes.get(getattr(self, "action", None) or "")
 
@@ -238,6 +246,13 @@ class MemoryAPIView(APIErrorsMixin, APIView):
 
 class MemoryViewSet(ViewSetMixin, MemoryAPIView):
     """Memories of one database and table, as the caller may see them."""
+
+    @classmethod
+    def as_view(
+        cls, actions: "dict[str, str | ViewSetAction[Any]] | None" = None, **initkwargs: Any
+    ) -> "AsView[GenericView]":
+        # ViewSetMixin builds its own view function, without APIView's as_view.
+        return in_own_transactions(super().as_view(actions, **initkwargs))
 
     action_scopes = {
         "list_memories": READ_SCOPE,

@@ -128,6 +128,20 @@ def database_down(alias: str, **broken_settings: str) -> Iterator[None]:
         connection.settings_dict.update(saved)
 
 
+@pytest.fixture
+def atomic_requests() -> Iterator[None]:
+    """A host that wraps each of its requests in a transaction on every database
+    (ATOMIC_REQUESTS: Django reads it from the connections' settings at each request)."""
+    saved = {alias: connections.settings[alias]["ATOMIC_REQUESTS"] for alias in connections}
+    for alias in saved:
+        connections.settings[alias]["ATOMIC_REQUESTS"] = True
+    try:
+        yield
+    finally:
+        for alias, value in saved.items():
+            connections.settings[alias]["ATOMIC_REQUESTS"] = value
+
+
 @pytest.fixture(
     params=[(db_id, how) for db_id in SERVER_DB_IDS for how in DOWN],
     ids=lambda param: f"{param[0]}-{param[1].replace(' ', '-')}",

@@ -1,5 +1,6 @@
 """The test settings in a host whose REST_FRAMEWORK defaults differ from DRF's in every way
-the memory API must not follow: tests/e2e/test_host_defaults.py runs API tests under them."""
+the memory API must not follow, and whose requests each run in a transaction on every database
+(ATOMIC_REQUESTS): tests/e2e/test_host_defaults.py runs API tests under them."""
 
 from typing import Any
 
@@ -7,6 +8,9 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 
 from tests.settings import *  # noqa: F403
+
+for _database in DATABASES.values():  # noqa: F405
+    _database["ATOMIC_REQUESTS"] = True
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -15,6 +15,7 @@ from django.urls import URLPattern, reverse
 from django.utils.translation import gettext
 
 from memories.statement_limits import statement_time_limit, statement_timeout_of
+from memories.transactions import in_own_transactions
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
@@ -25,9 +26,10 @@ logger = logging.getLogger("memories.admin")
 def time_limited_urls(
     model_admin: "ModelAdmin[Any]", patterns: list[URLPattern]
 ) -> list[URLPattern]:
-    """The model admin's URL patterns, each view under the statement limit."""
+    """The model admin's URL patterns, each view under the statement limit, and in
+    transactions of its own (memories/transactions.py)."""
     for pattern in patterns:
-        pattern.callback = _time_limited(model_admin, pattern.callback)
+        pattern.callback = in_own_transactions(_time_limited(model_admin, pattern.callback))
     return patterns
 
 

@@ -4,7 +4,6 @@ statement); the signals after commit; one log line; the result out."""
 
 import logging
 from collections.abc import Sequence
-from contextlib import AbstractContextManager, nullcontext
 from functools import partial
 from typing import Any
 
@@ -24,6 +23,7 @@ from memories.statements import (
     Statements,
 )
 from memories.targets import MemoryTarget, has_table
+from memories.transactions import savepoint_if_in_transaction
 
 logger = logging.getLogger("memories.deletions")
 
@@ -49,7 +49,7 @@ def delete_selection(
     try:
         if _is_recorded_by_statement(target, statements):
             # One statement deletes and records: atomic without a transaction around it.
-            with _savepoint_if_in_transaction(target.alias):
+            with savepoint_if_in_transaction(target.alias):
                 deletion = statements.delete_and_record(
                     target, selection, entry, with_rows=rows_wanted
                 )
@@ -194,9 +194,3 @@ def _is_table_missing(target: MemoryTarget) -> bool:
         return not has_table(target)
     except DatabaseError:
         return False  # the database itself fails: that is the error to report
-
-
-def _savepoint_if_in_transaction(alias: str) -> AbstractContextManager[object]:
-    # In a caller's transaction a failing statement must not abort the caller's work.
-    in_transaction = transaction.get_connection(alias).in_atomic_block
-    return transaction.atomic(using=alias) if in_transaction else nullcontext()

@@ -18,6 +18,7 @@ from memories.statement_limits import statement_timeout_of
 from memories.statements import BATCH_SIZES, FilterBatch, condition_of
 from memories.summaries import summaries_forget
 from memories.targets import MemoryTarget, has_table
+from memories.transactions import savepoint_if_in_transaction
 from memories.wording import in_english
 
 logger = logging.getLogger("memories.deletions")
@@ -121,8 +122,9 @@ def _delete_selections(
     timed_out: dict[MemoryTarget, float] = {}
     for target, memories in selections:
         try:
-            if not has_table(target):
-                continue  # a configured table that was never created holds no memories
+            with savepoint_if_in_transaction(target.alias):
+                if not has_table(target):
+                    continue  # a configured table that was never created holds no memories
             deleted[target] = 0
             remaining = _delete_from(target, memories, options, deleted, counted.get(target))
         except DatabaseError as failure:
@@ -184,8 +186,7 @@ def _delete_from(
     batch_size = options.batch_size
     if batch_size is None:
         batch_size = target.statements.batch_size
-    # .all(): a fresh count each time, never a result the queryset has cached.
-    left = memories.all().count() if first is None else first
+    left = _count(target, memories) if first is None else first
     stalled, rounds = 0, 0
     while left and stalled < options.max_rounds:
         # A round deletes at most what the count before it found: writers adding as fast
@@ -209,8 +210,15 @@ def _delete_from(
             budget -= count
             if options.on_batch is not None:
                 options.on_batch(DeletedBatch(target=target, deleted=count))
-        before, left = left, memories.all().count()
+        before, left = left, _count(target, memories)
         rounds += 1
         if left >= before:
             stalled += 1
     return left
+
+
+def _count(target: MemoryTarget, memories: "QuerySet[Any]") -> int:
+    # .all(): a fresh count each time, never a result the queryset has cached. A count that
+    # fails ends its table only, the next table of its database goes on (a savepoint).
+    with savepoint_if_in_transaction(target.alias):
+        return memories.all().count()

@@ -1,8 +1,9 @@
 """The API's own tests, run again in a host whose REST_FRAMEWORK defaults differ from DRF's in
 every way the memory API must not follow (tests/settings_host_defaults.py): authentication,
 permissions, pagination, renderers, parsers, negotiation, versioning, throttles, metadata,
-exception handler, formats. A process of their own, since DRF's APIView takes most of these
-defaults once, when it is imported."""
+exception handler, formats; and whose requests each run in a transaction (ATOMIC_REQUESTS). A
+process of their own, since DRF's APIView takes most of these defaults once, when it is
+imported."""
 
 import os
 import subprocess
@@ -15,6 +16,7 @@ API_TESTS = [
     "tests/test_views",
     "tests/test_authentication.py",
     "tests/test_docs.py",
+    "tests/test_atomic_requests.py",
 ]
 
 
