@@ -22,9 +22,11 @@ AI = "ai.agno_memories"
 @pytest.fixture
 def ai_table_emptied() -> Iterator[None]:
     """Agno's table in schema `ai` is no table of Django's: a transactional test's flush
-    leaves its rows."""
+    leaves its rows, before the test (another's) and after it."""
+    rows = model_of("pg", AI)._default_manager.using("pg")
+    rows.all().delete()
     yield
-    model_of("pg", AI)._default_manager.using("pg").all().delete()
+    rows.all().delete()
 
 
 def ids_seen_by_another_connection(db_id: str) -> set[str]:

@@ -35,6 +35,9 @@ def stamp(moment: datetime.datetime | None) -> SafeString | str:
     pages show the same."""
     if moment is None:
         return "-"
+    if timezone.is_naive(moment):
+        # A host with USE_TZ = False: Django keeps times as TIME_ZONE's wall clock.
+        moment = timezone.make_aware(moment, timezone.get_default_timezone())
     local = timezone.localtime(moment)
     return format_html(
         '<time datetime="{}">{}<br><span class="memories-time">{} {}</span></time>',

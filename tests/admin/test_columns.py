@@ -3,6 +3,7 @@ zone, as Django's admin shows them, the zone named, the same on lists and detail
 short in lists and whole on hover, text clamped."""
 
 import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import override_settings
@@ -23,10 +24,10 @@ def pages(staff, model: str, pk: object) -> list[str]:
     return [listing.text, detail.text]
 
 
-@override_settings(TIME_ZONE="Europe/Berlin")
-def test_an_audit_records_time_is_the_same_on_its_list_and_its_page(staff):
+def audit_records(moment: datetime.datetime) -> list[tuple[str, MemoryDeletion | MemoryExport]]:
+    """A deletion record and an export record of `moment`, each with its admin's name."""
     deletion = MemoryDeletion.objects.create(
-        deleted_at=MOMENT,
+        deleted_at=moment,
         actor="operator",
         channel="api",
         db_id="default",
@@ -36,7 +37,7 @@ def test_an_audit_records_time_is_the_same_on_its_list_and_its_page(staff):
         count=1,
     )
     export = MemoryExport.objects.create(
-        exported_at=MOMENT,
+        exported_at=moment,
         actor="operator",
         channel="api",
         db_id="default",
@@ -44,11 +45,26 @@ def test_an_audit_records_time_is_the_same_on_its_list_and_its_page(staff):
         user_id="alice",
         count=1,
     )
+    return [("memorydeletion", deletion), ("memoryexport", export)]
 
-    for model, record in (("memorydeletion", deletion), ("memoryexport", export)):
+
+@override_settings(TIME_ZONE="Europe/Berlin")
+def test_an_audit_records_time_is_the_same_on_its_list_and_its_page(staff):
+    for model, record in audit_records(MOMENT):
         for page in pages(staff, model, record.pk):
             assert '2026-12-06<br><span class="memories-time">19:43 CET</span>' in page
             assert "18:43 UTC" not in page  # only the machine-readable datetime is UTC
+
+
+@override_settings(TIME_ZONE="Europe/Berlin", USE_TZ=False)
+def test_a_host_without_time_zones_sees_its_audit_records_times_as_its_own(staff):
+    # USE_TZ = False: Django keeps every time naive, as TIME_ZONE's wall clock.
+    wall_clock = MOMENT.astimezone(ZoneInfo("Europe/Berlin")).replace(tzinfo=None)
+
+    for model, record in audit_records(wall_clock):
+        for page in pages(staff, model, record.pk):
+            assert '2026-12-06<br><span class="memories-time">19:43 CET</span>' in page
+            assert f'<time datetime="{MOMENT.isoformat()}">' in page
 
 
 @override_settings(TIME_ZONE="Europe/Berlin")
