@@ -23,6 +23,7 @@ AI = "ai.agno_memories"
 def ai_table_emptied() -> Iterator[None]:
     """Agno's table in schema `ai` is no table of Django's: a transactional test's flush
     leaves its rows, before the test (another's) and after it."""
+    require_db_id("pg")
     rows = model_of("pg", AI)._default_manager.using("pg")
     rows.all().delete()
     yield
