@@ -37,10 +37,11 @@ from typing import Any
 from django.db import DatabaseError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from memories.audit import audit_alias
 from memories.conf import memories_settings
 from memories.exceptions import StatementTimeoutError
 from memories.sqlstates import IN_FAILED_SQL_TRANSACTION, QUERY_CANCELED, sqlstate
-from memories.transactions import own_aliases
+from memories.targets import configured_db_ids
 
 # Savepoints need no limit, and a rollback to one must run even in a failed transaction,
 # where PostgreSQL refuses any other statement (the limit's SET LOCAL too).
@@ -315,6 +316,11 @@ def _new_limit(connection: BaseDatabaseWrapper, seconds: float) -> Limit | None:
     return None
 
 
+def limited_aliases() -> set[str]:
+    """The app's own databases: every memory alias, and the audit records'."""
+    return {*configured_db_ids().values(), audit_alias()}
+
+
 @contextlib.contextmanager
 def statement_time_limit() -> Iterator[None]:
     """Within the block, the app's statements on this thread's connections run under
@@ -326,7 +332,7 @@ def statement_time_limit() -> Iterator[None]:
     token = _active.set(True)
     wrapped: list[tuple[BaseDatabaseWrapper, Limit]] = []
     try:
-        for alias in own_aliases():
+        for alias in limited_aliases():
             connection = connections[alias]
             limit = limit_for(connection, float(seconds))
             if limit is not None:

@@ -142,6 +142,35 @@ def atomic_requests() -> Iterator[None]:
             connections.settings[alias]["ATOMIC_REQUESTS"] = value
 
 
+# The isolation levels a host may configure its connections with, by engine
+# (OPTIONS["isolation_level"]); Django's own default is READ COMMITTED on both.
+ISOLATION_LEVELS = ["read committed", "serializable"]
+
+
+@contextmanager
+def isolation_level(db_id: str, level: str) -> Iterator[None]:
+    """db_id's connections (each thread's too) opened at `level` for the block."""
+    if level == "read committed":
+        yield
+        return
+    connection = connections[db_id]
+    options = connection.settings_dict["OPTIONS"]
+    saved = dict(options)
+    if connection.vendor == "postgresql":
+        from psycopg import IsolationLevel
+
+        options["isolation_level"] = IsolationLevel[level.upper().replace(" ", "_")]
+    else:
+        options["isolation_level"] = level
+    connection.close()
+    try:
+        yield
+    finally:
+        connection.close()
+        options.clear()
+        options.update(saved)
+
+
 @pytest.fixture(
     params=[(db_id, how) for db_id in SERVER_DB_IDS for how in DOWN],
     ids=lambda param: f"{param[0]}-{param[1].replace(' ', '-')}",

@@ -4,19 +4,26 @@ committed on its own), so a host that sets it changes none of what they guarante
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from django.db import connections
+from django.db import connections, transaction
 
-from memories.models import MemoryDeletion
+from memories.exceptions import DeletionUnfinishedError
+from memories.models import Channel, MemoryDeletion
+from memories.selectors import MemoryFilter, deletion_plan
+from memories.services.filtered_deletion import memories_delete_matching
 from memories.signals import memories_deleted
+from memories.statement_limits import statement_time_limit
 from memories.statements.postgresql import PostgreSQLStatements
-from tests.conftest import require_db_id
-from tests.factories import memory_create, memory_ids_in, model_of
+from tests.conftest import DOWN, database_down, require_db_id
+from tests.factories import memory_create, memory_ids_in, model_of, target
 from tests.test_statement_limits import LIMIT, limited, table_locked
 
 AI = "ai.agno_memories"
+# A database of the host's, no memory database.
+HOST_ALIAS = "host_only"
 
 
 @pytest.fixture
@@ -115,18 +122,69 @@ def test_each_batch_of_a_deletion_by_filter_is_committed_before_the_next(
     assert MemoryDeletion.objects.count() == 3
 
 
-@pytest.mark.parametrize("db_id", ["pg", "maria", "lite"])
+@contextmanager
+def host_database_down() -> Iterator[None]:
+    """A database of the host's own (no memory database of the app's), with ATOMIC_REQUESTS
+    on, whose server is down: nothing listens on its port."""
+    connections.settings[HOST_ALIAS] = {**connections.settings["pg"], "PORT": "9"}
+    connections.settings[HOST_ALIAS]["ATOMIC_REQUESTS"] = True
+    try:
+        yield
+    finally:
+        connections[HOST_ALIAS].close()
+        del connections[HOST_ALIAS]
+        del connections.settings[HOST_ALIAS]
+
+
 @pytest.mark.django_db(transaction=True, databases="__all__")
-def test_a_delete_is_committed_with_its_record_when_its_answer_is_sent(
-    as_user, atomic_requests, db_id
+def test_a_host_database_that_is_down_is_no_concern_of_the_app(api, as_user, atomic_requests):
+    # Django would open a transaction on it around each view: the app's answer 500 (Django's
+    # page, not the API's shape), its liveness probe too, which does no I/O.
+    require_db_id("pg")
+    memory_create("pg", memory_id="mine", user_id="alice")
+
+    with host_database_down():
+        health = api.get("/health")
+        deleted = as_user("alice").delete("/memories/mine?db_id=pg")
+        document = api.get("/openapi.json")
+
+    assert (health.status_code, deleted.status_code, document.status_code) == (200, 204, 200)
+    assert memory_ids_in("pg") == set()
+    assert [r.memory_ids for r in MemoryDeletion.objects.all()] == [["mine"]]
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_a_memory_database_that_is_down_is_named_by_the_readiness_probe(api, atomic_requests):
+    require_db_id("pg")
+    with database_down("pg", **DOWN["closed port"]):
+        response = api.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["detail"] == "Not ready: database pg"
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_in_a_callers_transaction_a_cut_table_leaves_the_next_one_of_its_database_done(
+    ai_table_emptied,
 ):
-    require_db_id(db_id)
-    memory_create(db_id, memory_id="mine", user_id="alice")
-    memory_create(db_id, memory_id="theirs", user_id="bob")
+    # A host's own code calling the services inside its transaction, under the limit.
+    memory_create("pg", memory_id="locked", user_id="alice", agent_id="chef")
+    memory_create("pg", AI, memory_id="reachable", user_id="alice", agent_id="chef")
+    chef = MemoryFilter(agent_id="chef")
+    targets = [target("pg"), target("pg", AI)]
 
-    assert as_user("alice").delete(f"/memories/mine?db_id={db_id}").status_code == 204
-    assert as_user("alice").delete(f"/memories/theirs?db_id={db_id}").status_code == 404
+    with limited, table_locked("pg"), statement_time_limit(), transaction.atomic(using="pg"):
+        plan = deletion_plan(targets=targets, memory_filters=[chef])
+        with pytest.raises(DeletionUnfinishedError) as unfinished:
+            memories_delete_matching(
+                memory_filter=chef, targets=targets, actor="host", channel=Channel.COMMAND
+            )
 
-    assert ids_seen_by_another_connection(db_id) == {"theirs"}
-    (record,) = MemoryDeletion.objects.all()
-    assert record.memory_ids == ["mine"]
+    assert [(p.target.table, p.count, p.timed_out) for p in plan] == [
+        ("agno_memories", None, LIMIT),
+        (AI, 1, None),
+    ]
+    assert unfinished.value.deleted == {("pg", "agno_memories"): 0, ("pg", AI): 1}
+    assert unfinished.value.timed_out == {("pg", "agno_memories"): LIMIT}
+    assert memory_ids_in("pg") == {"locked"}
+    assert memory_ids_in("pg", AI) == set()

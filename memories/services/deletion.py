@@ -23,7 +23,7 @@ from memories.statements import (
     Statements,
 )
 from memories.targets import MemoryTarget, has_table
-from memories.transactions import savepoint_if_in_transaction
+from memories.transactions import read_committed, savepoint_if_in_transaction
 
 logger = logging.getLogger("memories.deletions")
 
@@ -55,7 +55,7 @@ def delete_selection(
                 )
             owners = _owners(selection, deletion.rows)
         else:
-            with transaction.atomic(using=target.alias):
+            with read_committed(target.alias):
                 rows = statements.delete(target, selection)
                 owners = _owners(selection, rows)
                 record_id = None

@@ -4,7 +4,7 @@ import time
 import uuid
 from typing import Any
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 
 from memories.exceptions import MemoryNotFoundError
 from memories.expressions import Equals
@@ -12,6 +12,7 @@ from memories.models import AbstractMemory
 from memories.owners import Owner
 from memories.selectors import memory_get, memory_queryset
 from memories.targets import MemoryTarget, require_table
+from memories.transactions import read_committed
 
 
 def _now() -> int:
@@ -32,7 +33,7 @@ def memory_create(
     try:
         # A savepoint inside a caller's transaction: a failed insert leaves it usable, so the
         # table check below can run.
-        with transaction.atomic(using=target.alias):
+        with read_committed(target.alias):
             return target.model._default_manager.using(target.alias).create(
                 memory_id=str(uuid.uuid4()),
                 memory=memory,
@@ -55,7 +56,7 @@ def memory_update(
     allowed = {"memory", "topics", "agent_id", "team_id"}
     fields = {key: value for key, value in changes.items() if key in allowed}
     try:
-        with transaction.atomic(using=target.alias):
+        with read_committed(target.alias):
             updated = (
                 memory_queryset(target=target, user_id=user_id)
                 .filter(Equals("memory_id", memory_id))
