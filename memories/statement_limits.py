@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
-from django.db import DatabaseError, connections, transaction
+from django.db import DatabaseError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from memories.audit import audit_alias
@@ -42,6 +42,7 @@ from memories.conf import memories_settings
 from memories.exceptions import StatementTimeoutError
 from memories.sqlstates import IN_FAILED_SQL_TRANSACTION, QUERY_CANCELED, sqlstate
 from memories.targets import configured_db_ids
+from memories.transactions import read_committed
 
 # Savepoints need no limit, and a rollback to one must run even in a failed transaction,
 # where PostgreSQL refuses any other statement (the limit's SET LOCAL too).
@@ -164,7 +165,8 @@ class PostgreSQLLimit(_ServerLimit):
         # A round trip more (and in autocommit mode a transaction): only where the statement
         # cannot share its query string.
         connection = context["connection"]
-        with transaction.atomic(using=connection.alias, savepoint=False):
+        # A deletion's single statement included, which runs at READ COMMITTED too.
+        with read_committed(connection.alias, savepoint=False):
             # On a cursor of its own: the statement's may be a server-side one. Its errors
             # as Django's, as the statement's would be (a failed transaction, a lost
             # connection): the driver's own reach no caller's `except DatabaseError`.

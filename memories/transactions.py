@@ -35,7 +35,8 @@ ViewT = TypeVar("ViewT", bound=Callable[..., Any])
 class _EveryAlias(set[str]):
     """Django's handler asks `alias in view._non_atomic_requests` of each database with
     ATOMIC_REQUESTS, at each request: every one, whatever the host configures (or adds to
-    it with Django's non_atomic_requests, which calls add)."""
+    it with Django's non_atomic_requests, which calls add). Only `in` answers so: the set
+    itself is empty, and a copy of it (set(), |) a plain set."""
 
     def __contains__(self, alias: object) -> bool:
         return True
@@ -56,18 +57,20 @@ def savepoint_if_in_transaction(alias: str) -> AbstractContextManager[object]:
 
 
 @contextlib.contextmanager
-def read_committed(alias: str) -> Iterator[None]:
-    """transaction.atomic(using=alias), at READ COMMITTED where it starts the transaction on
-    a PostgreSQL or MySQL connection configured with a stricter level (in a caller's
-    transaction, the caller's level: it is theirs)."""
+def read_committed(alias: str, *, savepoint: bool = True) -> Iterator[None]:
+    """transaction.atomic(using=alias, savepoint=savepoint), at READ COMMITTED where it
+    starts the transaction on a PostgreSQL or MySQL connection configured with a stricter
+    level (in a caller's transaction, the caller's level: it is theirs, and a level is set
+    before a transaction's first statement only)."""
     connection = transaction.get_connection(alias)
-    starts = not connection.in_atomic_block
-    with transaction.atomic(using=alias):
+    # Autocommit off (AUTOCOMMIT False, or a caller's set_autocommit) is a transaction open.
+    starts = connection.get_autocommit() and not connection.in_atomic_block
+    with transaction.atomic(using=alias, savepoint=savepoint):
         if starts and _is_stricter_than_read_committed(connection):
             # Before the transaction's first query, as both engines require (MySQL's sets
             # the level of the transaction that query starts): on the driver's own cursor,
             # which no execute wrapper precedes with a query of its own (the statement limit
-            # reads a new connection's limit first).
+            # reads a new connection's limit first). Django's query log does not show it.
             with connection.wrap_database_errors, connection.connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
         yield

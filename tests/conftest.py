@@ -144,7 +144,7 @@ def atomic_requests() -> Iterator[None]:
 
 # The isolation levels a host may configure its connections with, by engine
 # (OPTIONS["isolation_level"]); Django's own default is READ COMMITTED on both.
-ISOLATION_LEVELS = ["read committed", "serializable"]
+ISOLATION_LEVELS = ["read committed", "repeatable read", "serializable"]
 
 
 @contextmanager
@@ -157,7 +157,7 @@ def isolation_level(db_id: str, level: str) -> Iterator[None]:
     options = connection.settings_dict["OPTIONS"]
     saved = dict(options)
     if connection.vendor == "postgresql":
-        from psycopg import IsolationLevel
+        from django.db.backends.postgresql.psycopg_any import IsolationLevel
 
         options["isolation_level"] = IsolationLevel[level.upper().replace(" ", "_")]
     else:

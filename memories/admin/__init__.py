@@ -61,6 +61,7 @@ from memories.selectors import (
 )
 from memories.services import memories_delete, memory_delete, memory_update, user_memories_erase
 from memories.targets import MemoryTarget, all_targets
+from memories.transactions import read_committed
 from memories.wording import in_english, memories_counted
 
 CONFIRMATION_TEMPLATE = "memories/admin/confirm_deletion.html"
@@ -178,7 +179,12 @@ class MemoryAdmin(LargeTableAdminMixin, admin.ModelAdmin):  # type: ignore[type-
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
     ) -> HttpResponse:
-        return self._guarded(super().change_view, request, object_id, form_url, extra_context)
+        if request.method != "POST":
+            return self._guarded(super().change_view, request, object_id, form_url, extra_context)
+        # Django's own transaction around a change, on the memory model's default alias,
+        # becomes a savepoint in the app's: at READ COMMITTED, as every write of the app's.
+        with read_committed(target_from_request(request).alias):
+            return self._guarded(super().change_view, request, object_id, form_url, extra_context)
 
     def history_view(
         self, request: HttpRequest, object_id: str, extra_context: Any = None
