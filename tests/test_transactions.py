@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from django.contrib.messages import get_messages
 from django.db import connections, transaction
 
 from memories.transactions import read_committed
@@ -111,3 +112,22 @@ def test_an_admin_edit_runs_at_read_committed(staff):
 
     assert response.status_code == 302
     assert seen and set(seen) == {"read committed"}
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_an_admin_edit_whose_table_is_gone_says_so(staff):
+    # The failed statement's transaction is rolled back before the table is looked for: on
+    # PostgreSQL a look inside it would fail too, and read as a database that is down.
+    require_db_id("pg")
+    url = "/admin/memories/memory/m1/change/?_changelist_filters=target%3Dpg%3Aai.agno_memories"
+    with isolation_level("pg", "serializable"), connections["pg"].cursor() as cursor:
+        cursor.execute("ALTER TABLE ai.agno_memories RENAME TO agno_memories_away")
+        try:
+            response = staff.post(url, {"memory": "after", "topics": "tea"})
+        finally:
+            cursor.execute("ALTER TABLE ai.agno_memories_away RENAME TO agno_memories")
+
+    assert response.status_code == 302
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "Table ai.agno_memories does not exist in database pg."
+    ]

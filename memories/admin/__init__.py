@@ -179,12 +179,16 @@ class MemoryAdmin(LargeTableAdminMixin, admin.ModelAdmin):  # type: ignore[type-
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
     ) -> HttpResponse:
+        return self._guarded(self._change_view, request, object_id, form_url, extra_context)
+
+    def _change_view(self, request: HttpRequest, *args: Any) -> HttpResponse:
         if request.method != "POST":
-            return self._guarded(super().change_view, request, object_id, form_url, extra_context)
+            return super().change_view(request, *args)
         # Django's own transaction around a change, on the memory model's default alias,
         # becomes a savepoint in the app's: at READ COMMITTED, as every write of the app's.
+        # Within _guarded: a failure is told apart once the transaction is rolled back.
         with read_committed(target_from_request(request).alias):
-            return self._guarded(super().change_view, request, object_id, form_url, extra_context)
+            return super().change_view(request, *args)
 
     def history_view(
         self, request: HttpRequest, object_id: str, extra_context: Any = None
