@@ -10,7 +10,7 @@ from django.db import connections, transaction
 
 from memories.transactions import read_committed
 from tests.conftest import isolation_level, require_db_id
-from tests.factories import memory_create, memory_ids_in
+from tests.factories import memory_create, memory_ids_in, model_of
 from tests.test_statement_limits import limited
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
@@ -112,6 +112,8 @@ def test_an_admin_edit_runs_at_read_committed(staff):
 
     assert response.status_code == 302
     assert seen and set(seen) == {"read committed"}
+    edited = model_of("default")._default_manager.get(memory_id="m1")
+    assert (edited.memory, edited.topics) == ("after", ["tea"])
 
 
 @pytest.mark.django_db(transaction=True, databases="__all__")
