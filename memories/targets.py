@@ -21,6 +21,7 @@ from memories.exceptions import (
 )
 from memories.models import AbstractMemory, Memory
 from memories.statements import Statements, statements_for
+from memories.table_presence import table_exists
 
 # Models of tables other than the default live in a registry of their own, so they never
 # reach migrations, the admin or the content types of the host project.
@@ -122,7 +123,7 @@ def has_table(target: MemoryTarget) -> bool:
     schema, _, name = target.table.rpartition(".")
     with connection.cursor() as cursor:
         if not schema:
-            return name in connection.introspection.table_names(cursor)
+            return table_exists(connection, cursor, name)
         cursor.execute(
             "SELECT 1 FROM information_schema.tables WHERE table_schema = %s AND table_name = %s",
             [schema, name],
