@@ -8,7 +8,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import DisallowedHost, PermissionDenied
-from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext
@@ -19,6 +18,7 @@ from rest_framework.settings import api_settings
 
 from memories import exceptions as errors
 from memories.conf import memories_settings
+from memories.exceptions import DatabaseFailure
 from memories.metrics import database_failed
 from memories.statement_limits import statement_timeout_of
 
@@ -103,7 +103,7 @@ class DatabaseFailures:
         self._lock = threading.Lock()
         self._traced: dict[tuple[str, str, str], float] = {}
 
-    def log(self, db_id: str, error: DatabaseError) -> None:
+    def log(self, db_id: str, error: DatabaseFailure) -> None:
         reason = errors.database_reason(error)
         cause = (db_id, type(error).__name__, reason)
         now = time.monotonic()
@@ -144,7 +144,7 @@ def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Respons
     if api_exception is None:
         view = context.get("view")
         api_exception = errors.InternalServerError()
-        if isinstance(exc, DatabaseError):
+        if isinstance(exc, DatabaseFailure):
             db_id = _db_id_of(context.get("request"))
             database_failed(db_id)
             database_failures.log(db_id, exc)

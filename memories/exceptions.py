@@ -3,7 +3,7 @@
 import warnings
 from typing import Any
 
-from django.db import OperationalError
+from django.db import Error, OperationalError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
@@ -30,6 +30,13 @@ THROTTLE_UNAVAILABLE = "THROTTLE_UNAVAILABLE"
 EXPORTS_BUSY = "EXPORTS_BUSY"
 STATEMENT_TIMEOUT = "STATEMENT_TIMEOUT"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+
+
+# A database's failure as Django raises it: DatabaseError and its kinds, and InterfaceError,
+# which is none of them. psycopg2 raises InterfaceError for each statement on a connection the
+# server ended, after the OperationalError of the statement that found it so (psycopg 3 raises
+# OperationalError for each). Where the app tells a database's failure apart, it catches this.
+DatabaseFailure = Error
 
 
 # Domain errors: raised by targets, selectors and services, whatever the channel. Their text

@@ -5,10 +5,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
-from django.db import DatabaseError
 from django.db.models import Count, Max, Q, QuerySet, Window
 
-from memories.exceptions import MemoryNotFoundError
+from memories.exceptions import DatabaseFailure, MemoryNotFoundError
 from memories.expressions import Equals, ExactText, HasTopic, MemoryText
 from memories.models import AbstractMemory
 from memories.owners import NOBODY, Owner
@@ -345,7 +344,7 @@ def deletion_plan(
                     plan.append(PlannedDeletion(target=target, count=None))
                     continue
                 count = sum(memory_count(target=target, memory_filter=f) for f in memory_filters)
-        except DatabaseError as error:
+        except DatabaseFailure as error:
             cut = statement_timeout_of(error)
             seconds = None if cut is None else cut.seconds
             plan.append(

@@ -129,6 +129,46 @@ def database_down(alias: str, **broken_settings: str) -> Iterator[None]:
 
 
 @pytest.fixture
+def ai_table_emptied() -> Iterator[None]:
+    """Agno's table in schema `ai` is no table of Django's: a transactional test's flush
+    leaves its rows, before the test (another's) and after it."""
+    require_db_id("pg")
+    rows = memory_model(connections["pg"], "ai.agno_memories")._default_manager.using("pg")
+    rows.all().delete()
+    yield
+    rows.all().delete()
+
+
+@contextmanager
+def connection_ended(alias: str) -> Iterator[None]:
+    """PostgreSQL's server ends alias's open connection, for real (a restart, a failover, an
+    administrator), in a host that keeps its connections (CONN_MAX_AGE) without health checks
+    (CONN_HEALTH_CHECKS, off by Django's default): the next statement finds it closed, and
+    the connection stays closed for the rest of the request. Closed and checked again after.
+    """
+    require_db_id(alias)
+    connection = connections[alias]
+    saved = connection.settings_dict["CONN_HEALTH_CHECKS"]
+    connection.settings_dict["CONN_HEALTH_CHECKS"] = False
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            (pid,) = cursor.fetchone()
+        # Another connection ends it, and waits (up to 5 s) until its backend has exited.
+        ender = connections.create_connection(alias)
+        try:
+            with ender.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
+                assert cursor.fetchone() == (True,)
+        finally:
+            ender.close()
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict["CONN_HEALTH_CHECKS"] = saved
+
+
+@pytest.fixture
 def atomic_requests() -> Iterator[None]:
     """A host that wraps each of its requests in a transaction on every database
     (ATOMIC_REQUESTS: Django reads it from the connections' settings at each request)."""

@@ -79,6 +79,30 @@ def _sqlite(alias: str) -> dict[str, Any]:
     }
 
 
+def _with_psycopg2() -> None:
+    """Django's PostgreSQL engine bound to psycopg2, as in a host that installs only psycopg2;
+    psycopg 3 stays importable for the tests' own tools (Django picks psycopg 3 when both are
+    installed, when its engine is first imported)."""
+    import importlib
+    import sys
+
+    psycopg3 = sys.modules.get("psycopg")
+    sys.modules["psycopg"] = None  # type: ignore[assignment]
+    try:
+        for module in ("base", "creation", "features", "introspection", "operations", "schema"):
+            importlib.import_module(f"django.db.backends.postgresql.{module}")
+    finally:
+        if psycopg3 is None:
+            del sys.modules["psycopg"]
+        else:
+            sys.modules["psycopg"] = psycopg3
+
+
+# `make test` runs a part of the suite again on psycopg2, the driver many hosts still run.
+if os.environ.get("AGENTOS_TEST_PG_DRIVER") == "psycopg2":
+    _with_psycopg2()
+
+
 def _postgres(test_name: str) -> dict[str, Any]:
     """Django's stock PostgreSQL engine, as hosts run it (tests/db/ tests the app's own)."""
     config = dict(dj_database_url.parse(POSTGRES_URL, conn_health_checks=True))

@@ -18,23 +18,12 @@ from memories.signals import memories_deleted
 from memories.statement_limits import statement_time_limit
 from memories.statements.postgresql import PostgreSQLStatements
 from tests.conftest import DOWN, database_down, require_db_id
-from tests.factories import memory_create, memory_ids_in, model_of, target
+from tests.factories import memory_create, memory_ids_in, target
 from tests.test_statement_limits import LIMIT, limited, table_locked
 
 AI = "ai.agno_memories"
 # A database of the host's, no memory database.
 HOST_ALIAS = "host_only"
-
-
-@pytest.fixture
-def ai_table_emptied() -> Iterator[None]:
-    """Agno's table in schema `ai` is no table of Django's: a transactional test's flush
-    leaves its rows, before the test (another's) and after it."""
-    require_db_id("pg")
-    rows = model_of("pg", AI)._default_manager.using("pg")
-    rows.all().delete()
-    yield
-    rows.all().delete()
 
 
 def ids_seen_by_another_connection(db_id: str) -> set[str]:

@@ -15,7 +15,6 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError
 from django.db.models import QuerySet
 from django.http import (
     Http404,
@@ -47,6 +46,7 @@ from memories.admin.targets import (
 )
 from memories.admin.time_limits import time_limited_urls
 from memories.exceptions import (
+    DatabaseFailure,
     DeletionUnfinishedError,
     ExportsBusyError,
     MemoryNotFoundError,
@@ -167,7 +167,7 @@ class MemoryAdmin(LargeTableAdminMixin, admin.ModelAdmin):  # type: ignore[type-
         try:
             # Rendered here: the rows are read while the template renders.
             return _rendered(super().changelist_view(request, context))
-        except DatabaseError as error:
+        except DatabaseFailure as error:
             response = self._unavailable(request, error)
         if request.method == "POST":
             return response  # an action that failed: back to the list, with the message
@@ -201,10 +201,10 @@ class MemoryAdmin(LargeTableAdminMixin, admin.ModelAdmin):  # type: ignore[type-
         """The view's page, or when the database fails, the list with a message."""
         try:
             return _rendered(view(request, *args))
-        except DatabaseError as error:
+        except DatabaseFailure as error:
             return self._unavailable(request, error)
 
-    def _unavailable(self, request: HttpRequest, error: DatabaseError) -> HttpResponse:
+    def _unavailable(self, request: HttpRequest, error: DatabaseFailure) -> HttpResponse:
         """Say what failed (a database down, a table absent), log it, and go back to the
         list of the current database and table."""
         target = target_from_request(request)

@@ -10,7 +10,6 @@ from django.contrib.admin import ModelAdmin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR, SEARCH_VAR
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
-from django.db import DatabaseError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
@@ -25,7 +24,7 @@ from memories.admin.targets import (
     target_from_request,
     unavailable_message,
 )
-from memories.exceptions import DeletionUnfinishedError
+from memories.exceptions import DatabaseFailure, DeletionUnfinishedError
 from memories.export_streams import NDJSON, BoundedExport, export_lines, streamed
 from memories.models import Channel
 from memories.retention import retention_rules
@@ -105,7 +104,7 @@ def _deletable_listed(
         return gettext("The list cannot show this query (%(error)s): nothing was deleted.") % {
             "error": error
         }
-    except DatabaseError as error:
+    except DatabaseFailure as error:
         if statement_timeout_of(error) is not None:
             return str(unavailable_message(target, error))
         return gettext(

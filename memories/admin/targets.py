@@ -2,12 +2,11 @@
 
 from urllib.parse import urlencode
 
-from django.db import DatabaseError
 from django.http import Http404, HttpRequest, QueryDict
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from memories.exceptions import MemoriesError, database_reason
+from memories.exceptions import DatabaseFailure, MemoriesError, database_reason
 from memories.statement_limits import statement_timeout_of
 from memories.targets import MemoryTarget, has_table, resolve_target
 from memories.wording import lazy_format
@@ -53,7 +52,7 @@ def is_unreachable(request: HttpRequest) -> bool:
     return bool(getattr(request, _UNREACHABLE, False))
 
 
-def unavailable_message(target: MemoryTarget, error: DatabaseError) -> str:
+def unavailable_message(target: MemoryTarget, error: DatabaseFailure) -> str:
     """What an operator is told when a page's queries failed: the database is down, the
     table is absent, or the database failed otherwise. Read in the language active when it
     is shown (in English in the log)."""
@@ -70,7 +69,7 @@ def unavailable_message(target: MemoryTarget, error: DatabaseError) -> str:
         )
     try:
         present = has_table(target)
-    except DatabaseError as failure:
+    except DatabaseFailure as failure:
         return lazy_format(
             _(
                 "Database %(db_id)s cannot be reached (%(reason)s): its memories cannot be "

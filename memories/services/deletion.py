@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
-from django.db import DatabaseError, transaction
+from django.db import transaction
 
 from memories.audit import AuditEntry, audit_alias, is_audit_on, record_write
-from memories.exceptions import MemoryNotFoundError, TableNotFoundError
+from memories.exceptions import DatabaseFailure, MemoryNotFoundError, TableNotFoundError
 from memories.metrics import deletion_counted
 from memories.models import Channel
 from memories.owners import NOBODY, Owner
@@ -63,7 +63,7 @@ def delete_selection(
                     record_id = record_write(entry, [row.memory_id for row in rows], owners)
             kept = tuple(rows) if rows_wanted else ()
             deletion = Deletion(count=len(rows), rows=kept, record_id=record_id)
-    except DatabaseError:
+    except DatabaseFailure:
         is_missing = _is_table_missing(target)
         _log(entry, "not_found" if is_missing else "error", selection, Deletion(count=0))
         if is_missing:
@@ -192,5 +192,5 @@ def _log(entry: AuditEntry, outcome: str, selection: Selection, deletion: Deleti
 def _is_table_missing(target: MemoryTarget) -> bool:
     try:
         return not has_table(target)
-    except DatabaseError:
+    except DatabaseFailure:
         return False  # the database itself fails: that is the error to report

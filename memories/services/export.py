@@ -5,10 +5,8 @@ import time
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 
-from django.db import DatabaseError
-
 from memories.audit import AuditEntry, export_record_close, export_record_open
-from memories.exceptions import database_reason
+from memories.exceptions import DatabaseFailure, database_reason
 from memories.metrics import rows_exported
 from memories.models import Channel
 from memories.owners import NOBODY, Owner
@@ -108,7 +106,7 @@ def _export_rows(
                     recorded, recorded_at = count, time.monotonic()
                 yield target, line
             finished = True
-        except DatabaseError as error:
+        except DatabaseFailure as error:
             if outcome is None:
                 raise
             reason = database_reason(error)

@@ -10,7 +10,12 @@ from typing import Any
 from django.db import DatabaseError, transaction
 from django.db.models import QuerySet
 
-from memories.exceptions import DeletionUnfinishedError, FilterRequiredError, database_reason
+from memories.exceptions import (
+    DatabaseFailure,
+    DeletionUnfinishedError,
+    FilterRequiredError,
+    database_reason,
+)
 from memories.models import AbstractMemory, Channel
 from memories.selectors import MemoryFilter, memory_matching
 from memories.services.deletion import delete_selection
@@ -127,7 +132,7 @@ def _delete_selections(
                     continue  # a configured table that was never created holds no memories
             deleted[target] = 0
             remaining = _delete_from(target, memories, options, deleted, counted.get(target))
-        except DatabaseError as failure:
+        except DatabaseFailure as failure:
             # A database that fails stops its own table, not the others: what it deleted
             # stays deleted and audited, and the error names it. One line: the driver's
             # reason says what an operator needs (connection refused, no such database).

@@ -4,9 +4,7 @@ import time
 import uuid
 from typing import Any
 
-from django.db import DatabaseError
-
-from memories.exceptions import MemoryNotFoundError
+from memories.exceptions import DatabaseFailure, MemoryNotFoundError
 from memories.expressions import Equals
 from memories.models import AbstractMemory
 from memories.owners import Owner
@@ -44,7 +42,7 @@ def memory_create(
                 created_at=now,
                 updated_at=now,
             )
-    except DatabaseError:
+    except DatabaseFailure:
         require_table(target)
         raise
 
@@ -65,6 +63,6 @@ def memory_update(
             if not updated:
                 raise MemoryNotFoundError()
             return memory_get(target=target, memory_id=memory_id, user_id=user_id)
-    except DatabaseError:
+    except DatabaseFailure:
         require_table(target)
         raise

@@ -9,6 +9,7 @@ from django.contrib.auth.models import Permission, User
 from memories.models import MemoryDeletion
 from memories.services import DELETION_MAX_ROUNDS
 from tests.admin.conftest import CHANGELIST, cannot_be_reached, messages_of
+from tests.conftest import connection_ended
 from tests.factories import memory_create, memory_ids_in
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -155,6 +156,20 @@ def test_the_list_of_a_database_that_is_down_says_so(staff, alice, down):
     assert lite.status_code == 200
     assert "alice in lite" in lite.text
     assert messages_of(lite) == []
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_the_list_of_a_database_whose_connection_the_server_ended_says_so(staff):
+    # Its next statements fail as well: on psycopg2 with InterfaceError (tests/conftest.py).
+    memory_create("pg", memory_id="p1", user_id="alice")
+
+    with connection_ended("pg"):
+        page = staff.get(CHANGELIST, {"target": "pg:agno_memories"})
+
+    assert page.status_code == 200
+    (message,) = messages_of(page)
+    assert message.startswith(cannot_be_reached("pg"))
+    assert memory_ids_in("pg") == {"p1"}
 
 
 @pytest.mark.django_db(transaction=True, databases="__all__")

@@ -5,11 +5,7 @@ exception handler, formats; and whose requests each run in a transaction (ATOMIC
 process of their own, since DRF's APIView takes most of these defaults once, when it is
 imported."""
 
-import os
-import subprocess
-import sys
-
-from tests.servers import ROOT
+from tests.e2e.reruns import assert_passed_again
 
 # The tests of every endpoint's answers, its tokens and its documents.
 API_TESTS = [
@@ -21,25 +17,6 @@ API_TESTS = [
 
 
 def test_the_api_answers_as_documented_whatever_the_hosts_drf_defaults():
-    suffix = os.environ.get("AGENTOS_TEST_DB_SUFFIX", "")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--ds=tests.settings_host_defaults",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            *API_TESTS,
-        ],
-        cwd=ROOT,
-        env={**os.environ, "AGENTOS_TEST_DB_SUFFIX": f"{suffix}_host_defaults"},
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
+    assert_passed_again(
+        API_TESTS, suffix="_host_defaults", options=["--ds=tests.settings_host_defaults"]
     )
-
-    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
-    assert " passed" in result.stdout and " failed" not in result.stdout

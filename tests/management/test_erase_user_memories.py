@@ -231,7 +231,7 @@ def test_batches_send_their_rows_to_python_only_for_receivers(
     def count_answer_rows(execute, sql, params, many, context):
         result = execute(sql, params, many, context)
         if sql.startswith("WITH gone AS"):
-            answers.append(context["cursor"].cursor.pgresult.ntuples)
+            answers.append(context["cursor"].rowcount)
         return result
 
     with connections["default"].execute_wrapper(count_answer_rows):

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser, OutputWrapper
-from django.db import DatabaseError
 from django.utils.translation import gettext_lazy as _
 
+from memories.exceptions import DatabaseFailure
 from memories.export_streams import export_lines
 from memories.management.base import MemoryCommand, Progress
 from memories.models import Channel
@@ -111,6 +111,6 @@ class Command(MemoryCommand):
             try:
                 if has_table(target):  # an absent table: the export skips it
                     total += memory_count(target=target, memory_filter=memory_filter)
-            except DatabaseError:
+            except DatabaseFailure:
                 continue  # unreachable: the export names it
         return total

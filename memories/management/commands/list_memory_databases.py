@@ -3,10 +3,10 @@
 from typing import Any
 
 from django.core.management.base import BaseCommand
-from django.db import DatabaseError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from memories.exceptions import DatabaseFailure
 from memories.selectors import memory_queryset
 from memories.targets import all_targets, has_table
 
@@ -34,7 +34,7 @@ class Command(BaseCommand):
                 exists = has_table(target)
                 rows = memory_queryset(target=target, user_id=None).count() if exists else None
                 state = str(self.PRESENT if exists else self.MISSING)
-            except DatabaseError:
+            except DatabaseFailure:
                 state, rows = str(self.UNREACHABLE), None
             line = self.HEADER.format(
                 db_id=target.db_id,

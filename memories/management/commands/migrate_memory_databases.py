@@ -6,10 +6,10 @@ from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DEFAULT_DB_ALIAS, DatabaseError
+from django.db import DEFAULT_DB_ALIAS
 from django.utils.translation import gettext_lazy as _
 
-from memories.exceptions import database_reason
+from memories.exceptions import DatabaseFailure, database_reason
 from memories.targets import configured_db_ids
 
 logger = logging.getLogger("memories.databases")
@@ -51,7 +51,7 @@ class Command(BaseCommand):
                     stdout=self.stdout,
                     stderr=self.stderr,
                 )
-            except DatabaseError as error:
+            except DatabaseFailure as error:
                 logger.warning(self.SKIPPED, alias, ", ".join(db_ids), database_reason(error))
                 failed.append(alias)
         if failed and options["strict"]:

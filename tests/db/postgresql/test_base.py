@@ -8,12 +8,16 @@ import psycopg
 import pytest
 from django.db import connections
 from django.db.backends.postgresql import base as stock
+from django.db.backends.postgresql.psycopg_any import is_psycopg3
 
 from memories.db.postgresql.base import DatabaseWrapper
 from tests.conftest import require_db_id
 
 # Real transactions: a terminated backend must not sit under a test transaction.
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "pg"])
+
+if not is_psycopg3:
+    pytest.skip("the app's engine needs psycopg 3", allow_module_level=True)
 
 
 def persistent_connection(engine: type[stock.DatabaseWrapper]) -> stock.DatabaseWrapper:
