@@ -4,7 +4,7 @@ memories/table_presence.py (the one name asked for), on PostgreSQL and MariaDB.
 
 For each engine and each count of tables, a fresh database holds the memory table and that
 many more (each with a primary key and a text column, as a host's apps make them). The two
-ways then alternate (A, B, A, B...) over `--rounds` rounds of `--lookups` lookups each, on
+ways then alternate (A, B, B, A, A, B...) over `--rounds` rounds of `--lookups` lookups each, on
 one open connection, as an erasure's or an export's check runs. Prints, per engine and
 count, each way's median (min-max) time per lookup over the rounds, and the median (min-max)
 of the ratio within each round.
@@ -118,6 +118,8 @@ def main() -> None:
         connection = connections[vendor]
         with connection.cursor() as cursor:
             cursor.execute(f"CREATE TABLE {TABLE} (memory_id VARCHAR(255) PRIMARY KEY)")
+            cursor.execute("SELECT version()")
+            print(f"{vendor}: {cursor.fetchone()[0]}")
         made = 0
         for count in counts:
             add_tables(vendor, made, count)
@@ -126,9 +128,15 @@ def main() -> None:
             with connection.cursor() as cursor:
                 by_listing = partial(listed, connection, cursor)
                 by_name = partial(table_exists, connection, cursor, TABLE)
-                for _ in range(args.rounds):
-                    listing = per_lookup(by_listing, args.lookups)
-                    named = per_lookup(by_name, args.lookups)
+                for round_number in range(args.rounds):
+                    # Each way goes first in every other round: neither always finds the
+                    # catalog as the other left it.
+                    if round_number % 2:
+                        named = per_lookup(by_name, args.lookups)
+                        listing = per_lookup(by_listing, args.lookups)
+                    else:
+                        listing = per_lookup(by_listing, args.lookups)
+                        named = per_lookup(by_name, args.lookups)
                     introspected.append(listing)
                     asked.append(named)
                     ratios.append(named / listing)

@@ -169,7 +169,7 @@ class PostgreSQLLimit(_ServerLimit):
         with read_committed(connection.alias, savepoint=False):
             # On a cursor of its own: the statement's may be a server-side one. Its errors
             # as Django's, as the statement's would be (a failed transaction, a lost
-            # connection): the driver's own reach no caller's `except DatabaseError`.
+            # connection): no caller catches the driver's own.
             with connection.wrap_database_errors, connection.connection.cursor() as plain:
                 plain.execute(self.set_local)
             return execute(sql, params, many, context)

@@ -1,8 +1,8 @@
 """Whether one table exists, asked of its database by name.
 
 Django's introspection answers the same question by listing every table of the database
-(`table_names()`), with each table's comment on PostgreSQL: about 40 ms for a database of
-3000 tables on PostgreSQL and 50 ms on MariaDB, where asking for one name takes a fraction of
+(`table_names()`), with each table's comment on PostgreSQL: 30-50 ms for a database of 3000
+tables on PostgreSQL and MariaDB, where asking for one name takes a fraction of
 a millisecond (BENCHMARKS.md). A host's database may hold thousands (its own apps', Agno's,
 partitions), and an export, an erasure, a deletion by filter and the report of a failed
 statement each look their table up. Each query here answers exactly what

@@ -143,12 +143,15 @@ def ai_table_emptied() -> Iterator[None]:
 def connection_ended(alias: str) -> Iterator[None]:
     """PostgreSQL's server ends alias's open connection, for real (a restart, a failover, an
     administrator), in a host that keeps its connections (CONN_MAX_AGE) without health checks
-    (CONN_HEALTH_CHECKS, off by Django's default): the next statement finds it closed, and
-    the connection stays closed for the rest of the request. Closed and checked again after.
+    (CONN_HEALTH_CHECKS, off by Django's default): the next statement on it fails, and so
+    does each later one until Django replaces the connection (the test client's requests
+    leave that to the block's end). Closed, and checked again as configured, after.
     """
     require_db_id(alias)
     connection = connections[alias]
     saved = connection.settings_dict["CONN_HEALTH_CHECKS"]
+    # Read when the connection is made.
+    connection.close()
     connection.settings_dict["CONN_HEALTH_CHECKS"] = False
     try:
         with connection.cursor() as cursor:

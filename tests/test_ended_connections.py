@@ -19,7 +19,7 @@ from django.db import connections
 
 from memories.models import MemoryDeletion, MemoryExport
 from tests.conftest import connection_ended, require_db_id
-from tests.factories import memory_create, memory_ids_in
+from tests.factories import memory_create, memory_ids_in, model_of
 from tests.test_metrics import value
 
 # Real transactions: the ended connection is closed and reopened, no test transaction spans it.
@@ -30,6 +30,11 @@ PG_TABLES = [
     {"db_id": "pg", "table": "agno_memories"},
     {"db_id": "pg", "table": "ai.agno_memories"},
 ]
+
+
+@pytest.fixture(autouse=True)
+def postgresql_running() -> None:
+    require_db_id("pg")
 
 
 @pytest.fixture
@@ -50,19 +55,44 @@ def unhandled(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.getMessage().startswith("Unhandled")]
 
 
-def test_a_delete_answers_500_counts_the_failure_and_deletes_nothing(as_user, caplog):
-    memory_create("pg", memory_id="m1", user_id="alice")
+@pytest.mark.parametrize(
+    "method, path, body",
+    [
+        ("delete", "/memories/m1", None),
+        ("delete", "/memories", {"memory_ids": ["m1"]}),
+        ("post", "/memories", {"memory": "Likes tea"}),
+        ("patch", "/memories/m1", {"topics": ["drinks"]}),
+        ("get", "/memories", None),
+    ],
+)
+def test_a_call_answers_500_counts_the_failure_and_changes_nothing(
+    as_user, caplog, method, path, body
+):
+    memory_create("pg", memory_id="m1", user_id="alice", topics=["food"])
     before = value("memories_database_errors_total", db_id="pg")
 
     with caplog.at_level(logging.ERROR, logger="memories"), connection_ended("pg"):
-        response = as_user("alice").delete("/memories/m1?db_id=pg")
+        response = getattr(as_user("alice"), method)(f"{path}?db_id=pg", body, format="json")
 
     assert response.status_code == 500
     assert response.json() == INTERNAL_ERROR
     assert value("memories_database_errors_total", db_id="pg") == before + 1
     assert unhandled(caplog) == []
-    assert memory_ids_in("pg") == {"m1"}
+    rows = model_of("pg")._default_manager.using("pg").values_list("memory_id", "topics")
+    assert list(rows) == [("m1", ["food"])]
     assert not MemoryDeletion.objects.filter(db_id="pg").exists()
+
+
+def test_the_databases_command_names_both_tables_unreachable():
+    out = StringIO()
+
+    with connection_ended("pg"):
+        call_command("list_memory_databases", stdout=out)
+
+    states = {tuple(line.split()[:2]): line.split()[3] for line in out.getvalue().splitlines()[1:]}
+    assert states[("pg", "agno_memories")] == "unreachable"
+    assert states[("pg", "ai.agno_memories")] == "unreachable"
+    assert states[("lite", "agno_memories")] == "present"
 
 
 def test_a_deletion_by_filter_deletes_the_others_and_names_both_tables(as_user, chefs, caplog):

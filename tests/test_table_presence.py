@@ -3,6 +3,7 @@ introspection, which lists every table, answers, on each engine, for every kind 
 and every name that a loose comparison would confuse."""
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.db import connections
@@ -11,6 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from memories.table_presence import table_exists
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+
+LONG_NAME = "presence_" + "long" * 16
 
 # Made on every engine: a table, a view of it and a temporary table.
 COMMON = [
@@ -26,26 +29,45 @@ OWN = {
         "CREATE TABLE presence_parted (id INTEGER, day DATE) PARTITION BY RANGE (day)",
         "CREATE TABLE presence_part PARTITION OF presence_parted"
         " FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')",
+        "CREATE SEQUENCE presence_sequence",
+        # PostgreSQL keeps 63 characters of a name: a longer one is cut to this table's.
+        f"CREATE TABLE {LONG_NAME[:63]} (id INTEGER)",
         # Outside the search path: a table the connection does not see unqualified.
         "CREATE SCHEMA presence_elsewhere",
         "CREATE TABLE presence_elsewhere.presence_hidden (id INTEGER)",
     ],
     "mysql": [
         "CREATE TABLE Presence_Mixed (id INTEGER)",
-        "CREATE SEQUENCE presence_sequence",
-        "CREATE TABLE presence_versioned (id INTEGER) WITH SYSTEM VERSIONING",
+        # Another database of the same server.
+        "CREATE DATABASE presence_elsewhere",
+        "CREATE TABLE presence_elsewhere.presence_hidden (id INTEGER)",
     ],
     "sqlite": ['CREATE TABLE "Presence_Mixed" (id INTEGER)'],
 }
+# MariaDB's own kinds of relation, which MySQL has not.
+MARIADB = [
+    "CREATE SEQUENCE presence_sequence",
+    "CREATE TABLE presence_versioned (id INTEGER) WITH SYSTEM VERSIONING",
+]
+# A foreign table, where the server has postgres_fdw (PostgreSQL's contrib).
+FOREIGN = [
+    "CREATE EXTENSION IF NOT EXISTS postgres_fdw",
+    "CREATE SERVER presence_server FOREIGN DATA WRAPPER postgres_fdw",
+    "CREATE FOREIGN TABLE presence_foreign (id INTEGER) SERVER presence_server",
+]
 DROPS = {
     "postgresql": [
         "DROP SCHEMA IF EXISTS presence_elsewhere CASCADE",
+        "DROP SERVER IF EXISTS presence_server CASCADE",
         'DROP TABLE IF EXISTS presence_parted, "Presence_Mixed", presence_temp CASCADE',
+        f"DROP TABLE IF EXISTS {LONG_NAME[:63]}",
+        "DROP SEQUENCE IF EXISTS presence_sequence",
         "DROP MATERIALIZED VIEW IF EXISTS presence_materialized",
         "DROP VIEW IF EXISTS presence_view",
         "DROP TABLE IF EXISTS presence_table",
     ],
     "mysql": [
+        "DROP DATABASE IF EXISTS presence_elsewhere",
         "DROP SEQUENCE IF EXISTS presence_sequence",
         "DROP TEMPORARY TABLE IF EXISTS presence_temp",
         "DROP VIEW IF EXISTS presence_view",
@@ -74,6 +96,9 @@ NAMES = [
     "presence_elsewhere.presence_hidden",
     "presence_sequence",
     "presence_versioned",
+    "presence_foreign",
+    LONG_NAME,
+    LONG_NAME[:63],
     "presence_tabl_",
     "presence%",
     "presence_table ",
@@ -90,15 +115,22 @@ NAMES = [
 
 @pytest.fixture
 def relations(db_id: str) -> Iterator[str]:
-    """Every relation of COMMON and OWN made on db_id's database (each dropped after)."""
+    """Every relation of COMMON and OWN made on db_id's database (each dropped after), with
+    MariaDB's own and a foreign table where the server has them."""
     connection = connections[db_id]
     vendor = connection.vendor
-    drops = DROPS[vendor] if vendor != "sqlite" else []
+    statements = [*COMMON, *OWN[vendor]]
+    if vendor == "mysql" and connection.mysql_is_mariadb:  # type: ignore[attr-defined]
+        statements += MARIADB
     with connection.cursor() as cursor:
-        for drop in drops:
-            cursor.execute(drop)
-        for statement in [*COMMON, *OWN[vendor]]:
+        if vendor != "sqlite":
+            for drop in DROPS[vendor]:
+                cursor.execute(drop)
+        for statement in statements:
             cursor.execute(statement)
+        if vendor == "postgresql" and has_postgres_fdw(cursor):
+            for statement in FOREIGN:
+                cursor.execute(statement)
     try:
         yield db_id
     finally:
@@ -106,6 +138,17 @@ def relations(db_id: str) -> Iterator[str]:
             for drop in DROPS[vendor]:
                 for one in _one_table_each(drop, vendor):
                     cursor.execute(one)
+
+
+def foreign_made(alias: str) -> bool:
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_class WHERE relname = 'presence_foreign'")
+        return cursor.fetchone() is not None
+
+
+def has_postgres_fdw(cursor: Any) -> bool:
+    cursor.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'postgres_fdw'")
+    return cursor.fetchone() is not None
 
 
 def _one_table_each(drop: str, vendor: str) -> list[str]:
@@ -133,8 +176,11 @@ def test_each_name_is_a_table_exactly_when_introspection_lists_it(relations):
     assert found == introspected(relations)
     made = {"presence_table", "Presence_Mixed"}
     if connections[relations].vendor == "postgresql":
-        # The partitioned table, not its partition; a temporary table is in the search path.
-        made |= {"presence_parted", "presence_temp"}
+        # The partitioned table, not its partition; a temporary table is in the search path;
+        # the long name's table, by the name PostgreSQL kept; a foreign table.
+        made |= {"presence_parted", "presence_temp", LONG_NAME[:63]}
+        if foreign_made(relations):
+            made.add("presence_foreign")
     presences = {name for name, exists in found.items() if exists and "presence" in name.lower()}
     assert presences == made
     assert found["agno_memories"]
@@ -152,13 +198,12 @@ def test_a_table_dropped_is_gone_and_one_made_is_there(db_id):
 
 
 def test_an_engine_it_does_not_know_is_asked_djangos_way(monkeypatch):
-    connection = connections["default"]
-    with connection.cursor() as cursor:
-        monkeypatch.setattr(connection, "vendor", "another")
-        queries = CaptureQueriesContext(connection)
-        with queries:
-            exists = table_exists(connection, cursor, "agno_memories")
-            missing = table_exists(connection, cursor, "presence_table")
+    connection = connections["lite"]  # SQLite in every test configuration
+    monkeypatch.setattr(connection, "vendor", "another")
+    with CaptureQueriesContext(connection) as queries, connection.cursor() as cursor:
+        exists = table_exists(connection, cursor, "agno_memories")
+        missing = table_exists(connection, cursor, "presence_table")
 
     assert (exists, missing) == (True, False)
-    assert all("sqlite_master" in query["sql"] and "%s" not in query["sql"] for query in queries)
+    # Django's list of every table, once per lookup.
+    assert [query["sql"].endswith("ORDER BY name") for query in queries] == [True, True]

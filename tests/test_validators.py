@@ -5,6 +5,7 @@ import sys
 
 import pytest
 from django.db import DataError, transaction
+from django.db.backends.postgresql.psycopg_any import is_psycopg3
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -146,8 +147,9 @@ class EngineTests:
     @pytest.mark.parametrize("field", ["memory_id", "user_id", "memory"])
     def test_nul_postgresql_does_not_store(self, field):
         require_db_id("pg")
-        # psycopg2 refuses a NUL in a text parameter before sending it (ValueError).
-        refused = (DataError, ValueError)
+        # psycopg2 refuses a NUL in a text parameter before sending it; the memory is JSON,
+        # where it is written as \u0000, which the server refuses.
+        refused = ValueError if field != "memory" and not is_psycopg3 else DataError
         with pytest.raises(refused, match=r"NUL|\\u0000"), transaction.atomic(using="pg"):
             memory_create("pg", **{field: "a\x00b"})
 

@@ -161,15 +161,26 @@ def test_the_list_of_a_database_that_is_down_says_so(staff, alice, down):
 @pytest.mark.django_db(transaction=True, databases="__all__")
 def test_the_list_of_a_database_whose_connection_the_server_ended_says_so(staff):
     # Its next statements fail as well: on psycopg2 with InterfaceError (tests/conftest.py).
-    memory_create("pg", memory_id="p1", user_id="alice")
-
     with connection_ended("pg"):
         page = staff.get(CHANGELIST, {"target": "pg:agno_memories"})
 
     assert page.status_code == 200
     (message,) = messages_of(page)
     assert message.startswith(cannot_be_reached("pg"))
-    assert memory_ids_in("pg") == {"p1"}
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+@pytest.mark.parametrize("page", ["change", "delete", "history"])
+def test_a_memory_page_whose_connection_the_server_ended_goes_back_with_a_message(staff, page):
+    filters = "_changelist_filters=target%3Dpg%3Aagno_memories"
+
+    with connection_ended("pg"):
+        response = staff.get(f"{CHANGELIST}m1/{page}/?{filters}")
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{CHANGELIST}?target=pg%3Aagno_memories"
+    (message,) = messages_of(response)
+    assert message.startswith(cannot_be_reached("pg"))
 
 
 @pytest.mark.django_db(transaction=True, databases="__all__")
