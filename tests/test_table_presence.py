@@ -38,7 +38,8 @@ OWN = {
     ],
     "mysql": [
         "CREATE TABLE Presence_Mixed (id INTEGER)",
-        # Another database of the same server.
+        # Another database of the same server (named after the test database: the suite's
+        # passes share the server).
         "CREATE DATABASE presence_elsewhere",
         "CREATE TABLE presence_elsewhere.presence_hidden (id INTEGER)",
     ],
@@ -122,9 +123,14 @@ def relations(db_id: str) -> Iterator[str]:
     statements = [*COMMON, *OWN[vendor]]
     if vendor == "mysql" and connection.mysql_is_mariadb:  # type: ignore[attr-defined]
         statements += MARIADB
+    drops = DROPS[vendor]
+    if vendor == "mysql":
+        elsewhere = f"{connection.settings_dict['NAME']}_elsewhere"
+        statements = [one.replace("presence_elsewhere", elsewhere) for one in statements]
+        drops = [drop.replace("presence_elsewhere", elsewhere) for drop in drops]
     with connection.cursor() as cursor:
         if vendor != "sqlite":
-            for drop in DROPS[vendor]:
+            for drop in drops:
                 cursor.execute(drop)
         for statement in statements:
             cursor.execute(statement)
@@ -135,7 +141,7 @@ def relations(db_id: str) -> Iterator[str]:
         yield db_id
     finally:
         with connection.cursor() as cursor:
-            for drop in DROPS[vendor]:
+            for drop in drops:
                 for one in _one_table_each(drop, vendor):
                     cursor.execute(one)
 
