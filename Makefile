@@ -96,8 +96,9 @@ typecheck: $(DEV_STAMP)
 
 # The whole suite twice, both passes at once (each output printed whole when its pass ends):
 # Django 5.2 with SQLite as the default database, served by WSGI, and the newest Django 6 with
-# PostgreSQL as the default database (memories and audit records together), served by ASGI. The second pass keeps its own
-# test databases (suffix _django6) and Redis database.
+# PostgreSQL as the default database (memories and audit records together), served by ASGI, with
+# the database tests run again on psycopg2. The second pass keeps its own test databases
+# (suffix _django6) and Redis database.
 pytest: $(DEV_STAMP) $(DEV6_STAMP)
 	$(MAKE) --no-print-directory -j2 --output-sync=target pytest-django5 pytest-django6
 

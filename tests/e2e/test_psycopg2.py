@@ -6,6 +6,10 @@ InterfaceError, no DatabaseError, for a statement on a connection the server end
 refuses a NUL in a text parameter with ValueError. A process of its own, since the engine
 takes its driver once, when it is first imported; PostgreSQL as the default database too."""
 
+import os
+
+import pytest
+
 from tests.conftest import require_db_id
 from tests.e2e.reruns import assert_passed_again
 
@@ -38,6 +42,10 @@ DATABASE_TESTS = [
 ]
 
 
+@pytest.mark.skipif(
+    os.environ.get("AGENTOS_TEST_DEFAULT_DB") != "postgres",
+    reason="run once, by make test's pass with PostgreSQL as the default database",
+)
 def test_the_database_tests_pass_on_psycopg2():
     require_db_id("pg")  # else each of its tests would skip, and the run pass
     assert_passed_again(
